@@ -1,0 +1,1 @@
+"""The `beacon` command line: one module per command group, each with `register()`."""

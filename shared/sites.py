@@ -1,0 +1,226 @@
+"""Sites: registration, settings, lookup by hostname, deletion with all their data."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from shared import schema
+
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
+                        r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class SiteError(ValueError):
+    """A site operation was refused; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Site:
+    id: int
+    domain: str
+    timezone: str = "UTC"
+    ignored_ips: tuple[str, ...] = ()
+    extra_hostnames: tuple[str, ...] = ()
+    honor_dnt: bool = False
+    collect_language: bool = True
+    allow_localhost: bool = False
+    api_token_hash: str | None = None
+    retention_months: int = 0
+    rollup_retention_months: int = 0
+    networks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+
+    def ignores(self, ip: str) -> bool:
+        if not self.networks or not ip:
+            return False
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return any(address in net for net in self.networks)
+
+
+def normalise_domain(raw: str) -> str:
+    """`https://WWW.Example.com/` -> `example.com`; raises SiteError when it is not a domain."""
+    domain = raw.strip().lower()
+    domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain).split("/")[0].split(":")[0]
+    domain = domain.removeprefix("www.").rstrip(".")
+    if not _DOMAIN_RE.match(domain):
+        raise SiteError(f"{raw!r} is not a domain name (expected e.g. example.com)")
+    return domain
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SiteError(f"unknown timezone {name!r} (expected an IANA name such as "
+                        "Europe/Berlin)") from None
+    if name not in available_timezones() and name != "UTC":
+        raise SiteError(f"unknown timezone {name!r}")
+    return name
+
+
+def parse_networks(values: list[str] | tuple[str, ...]) -> tuple[Any, ...]:
+    nets = []
+    for value in values:
+        try:
+            nets.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise SiteError(f"{value!r} is not an IP address or CIDR range") from None
+    return tuple(nets)
+
+
+def _from_row(row: Any) -> Site:
+    m = row._mapping
+    ignored = tuple(m["ignored_ips"] or ())
+    return Site(
+        id=m["id"], domain=m["domain"], timezone=m["timezone"], ignored_ips=ignored,
+        extra_hostnames=tuple(m["extra_hostnames"] or ()), honor_dnt=m["honor_dnt"],
+        collect_language=m["collect_language"], allow_localhost=m["allow_localhost"],
+        api_token_hash=m["api_token_hash"], retention_months=m["retention_months"],
+        rollup_retention_months=m["rollup_retention_months"],
+        networks=parse_networks(ignored),
+    )
+
+
+def list_sites(conn: Connection) -> list[Site]:
+    rows = conn.execute(sa.select(schema.sites).order_by(schema.sites.c.domain))
+    return [_from_row(r) for r in rows]
+
+
+def get_site(conn: Connection, domain_or_id: str | int) -> Site | None:
+    t = schema.sites
+    if isinstance(domain_or_id, int):
+        cond = t.c.id == domain_or_id
+    else:
+        cond = t.c.domain == normalise_domain(domain_or_id)
+    row = conn.execute(sa.select(t).where(cond)).first()
+    return _from_row(row) if row else None
+
+
+def require_site(conn: Connection, domain_or_id: str | int) -> Site:
+    site = get_site(conn, domain_or_id)
+    if site is None:
+        raise SiteError(f"no site {domain_or_id!r} (see `beacon sites list`)")
+    return site
+
+
+def add_site(conn: Connection, domain: str, *, timezone: str = "UTC",
+             now: datetime | None = None, **options: Any) -> Site:
+    domain = normalise_domain(domain)
+    if get_site(conn, domain) is not None:
+        raise SiteError(f"site {domain} already exists")
+    values = _option_values(options)
+    conn.execute(sa.insert(schema.sites).values(
+        domain=domain, timezone=check_timezone(timezone),
+        created_at=(now or datetime.now(UTC)).replace(tzinfo=None),
+        ignored_ips=values.pop("ignored_ips", []),
+        extra_hostnames=values.pop("extra_hostnames", []), **values,
+    ))
+    return require_site(conn, domain)
+
+
+def update_site(conn: Connection, domain: str, **options: Any) -> Site:
+    site = require_site(conn, domain)
+    values = _option_values(options)
+    if "timezone" in options and options["timezone"] is not None:
+        values["timezone"] = check_timezone(options["timezone"])
+    if values:
+        conn.execute(sa.update(schema.sites).where(schema.sites.c.id == site.id).values(**values))
+    return require_site(conn, site.id)
+
+
+_OPTIONS = ("ignored_ips", "extra_hostnames", "honor_dnt", "collect_language",
+            "allow_localhost", "retention_months", "rollup_retention_months")
+
+
+def _option_values(options: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None or key == "timezone":
+            continue
+        if key not in _OPTIONS:
+            raise SiteError(f"unknown site setting {key!r}")
+        if key == "ignored_ips":
+            parse_networks(value)
+            value = [v.strip() for v in value if v.strip()]
+        elif key == "extra_hostnames":
+            value = [normalise_domain(v) for v in value if v.strip()]
+        elif key.endswith("_months") and int(value) < 0:
+            raise SiteError(f"{key} must not be negative")
+        values[key] = value
+    return values
+
+
+def remove_site(conn: Connection, domain: str) -> Site:
+    """Delete a site and every row that belongs to it (events, rollups, goals, ...)."""
+    site = require_site(conn, domain)
+    for table in schema.metadata.sorted_tables:
+        if table.name != "sites" and "site_id" in table.c:
+            conn.execute(sa.delete(table).where(table.c.site_id == site.id))
+    conn.execute(sa.delete(schema.sites).where(schema.sites.c.id == site.id))
+    return site
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_ingest_token(conn: Connection, domain: str) -> str:
+    """Create (or replace) the site's token for POST /api/events; returns it once."""
+    site = require_site(conn, domain)
+    token = "bk_" + secrets.token_urlsafe(32)
+    conn.execute(sa.update(schema.sites).where(schema.sites.c.id == site.id)
+                 .values(api_token_hash=hash_token(token)))
+    return token
+
+
+class SiteDirectory:
+    """Hostname -> Site lookup for the beacon, reloaded from the database every few seconds
+    so a site added with the CLI is served without a restart."""
+
+    def __init__(self, engine: Engine, ttl_seconds: float = 5.0) -> None:
+        self._engine = engine
+        self._ttl = ttl_seconds
+        self._loaded_at = -1e9
+        self._by_host: dict[str, Site] = {}
+        self._by_id: dict[int, Site] = {}
+
+    def _refresh(self, monotonic_now: float) -> None:
+        with self._engine.connect() as conn:
+            sites = list_sites(conn)
+        by_host: dict[str, Site] = {}
+        for site in sites:
+            by_host[site.domain] = site
+            for host in site.extra_hostnames:
+                by_host.setdefault(host, site)
+        self._by_host, self._by_id = by_host, {s.id: s for s in sites}
+        self._loaded_at = monotonic_now
+
+    def _fresh(self) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self._loaded_at > self._ttl:
+            self._refresh(now)
+
+    def by_domain(self, domain: str) -> Site | None:
+        self._fresh()
+        return self._by_host.get(domain.lower().removeprefix("www."))
+
+    def by_id(self, site_id: int) -> Site | None:
+        self._fresh()
+        return self._by_id.get(site_id)
+
+    def invalidate(self) -> None:
+        self._loaded_at = -1e9
