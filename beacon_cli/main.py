@@ -14,6 +14,7 @@ from shared.settings import SettingsError
 COMMAND_MODULES = (
     "beacon_cli.db",
     "beacon_cli.sites",
+    "beacon_cli.users",
     "beacon_cli.serve",
 )
 

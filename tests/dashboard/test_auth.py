@@ -1,0 +1,126 @@
+"""Accounts, roles, lock-out and share links on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from shared import auth
+from shared.auth import AuthError, LoginOutcome
+from shared.share_links import (
+    check_share_password,
+    create_share_link,
+    list_share_links,
+    resolve_share_link,
+    revoke_share_link,
+)
+from shared.sites import add_site
+
+NOW = datetime(2026, 3, 10, 12, 0, 0)
+PASSWORD = "correct horse battery"  # noqa: S105 - test account
+
+
+def _login(engine: Engine, email: str, password: str, now: datetime = NOW) -> auth.LoginResult:
+    with engine.begin() as conn:
+        return auth.login(conn, email, password, now=now)
+
+
+def test_login_ok_and_wrong(engine: Engine) -> None:
+    with engine.begin() as conn:
+        auth.add_user(conn, "Ann@Example.com", PASSWORD)
+    ok = _login(engine, "ann@example.com", PASSWORD)
+    assert ok.outcome is LoginOutcome.OK and ok.user and ok.user.email == "ann@example.com"
+    assert _login(engine, "ann@example.com", "wrong password!").outcome is LoginOutcome.WRONG
+    assert _login(engine, "nobody@example.com", PASSWORD).outcome is LoginOutcome.WRONG
+    assert _login(engine, "not an email", PASSWORD).outcome is LoginOutcome.WRONG
+
+
+def test_lock_out_after_five_failures_then_expires(engine: Engine) -> None:
+    with engine.begin() as conn:
+        auth.add_user(conn, "ann@example.com", PASSWORD)
+    for _ in range(4):
+        assert _login(engine, "ann@example.com", "bad password").outcome is LoginOutcome.WRONG
+    fifth = _login(engine, "ann@example.com", "bad password")
+    assert fifth.outcome is LoginOutcome.LOCKED
+    assert fifth.locked_until == NOW + timedelta(minutes=15)
+    # Even the right password is refused while locked.
+    assert _login(engine, "ann@example.com", PASSWORD,
+                  NOW + timedelta(minutes=14)).outcome is LoginOutcome.LOCKED
+    later = _login(engine, "ann@example.com", PASSWORD, NOW + timedelta(minutes=16))
+    assert later.outcome is LoginOutcome.OK
+
+
+def test_success_resets_failure_count(engine: Engine) -> None:
+    with engine.begin() as conn:
+        auth.add_user(conn, "ann@example.com", PASSWORD)
+    for _ in range(4):
+        _login(engine, "ann@example.com", "bad password")
+    assert _login(engine, "ann@example.com", PASSWORD).outcome is LoginOutcome.OK
+    for _ in range(4):
+        assert _login(engine, "ann@example.com", "bad password").outcome is LoginOutcome.WRONG
+
+
+def test_passwords_are_argon2_and_short_ones_refused(engine: Engine) -> None:
+    with engine.begin() as conn:
+        with pytest.raises(AuthError):
+            auth.add_user(conn, "a@example.com", "short")
+        auth.add_user(conn, "b@example.com", PASSWORD)
+        stored = conn.exec_driver_sql("SELECT password_hash FROM users").scalar()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_oidc_only_user_cannot_log_in_with_password(engine: Engine) -> None:
+    with engine.begin() as conn:
+        auth.add_user(conn, "o@example.com", None)
+    assert _login(engine, "o@example.com", "not-a-real-password").outcome is LoginOutcome.WRONG
+
+
+def test_roles_and_admin(engine: Engine) -> None:
+    with engine.begin() as conn:
+        a = add_site(conn, "a.example")
+        b = add_site(conn, "b.example")
+        viewer = auth.add_user(conn, "v@example.com", PASSWORD)
+        admin = auth.add_user(conn, "root@example.com", PASSWORD, is_admin=True)
+        auth.grant_role(conn, "v@example.com", "a.example", "viewer")
+        assert auth.roles_of(conn, viewer) == {a.id: "viewer"}
+        assert auth.roles_of(conn, admin) == {a.id: "owner", b.id: "owner"}
+        auth.grant_role(conn, "v@example.com", "a.example", "owner")
+        assert auth.roles_of(conn, viewer) == {a.id: "owner"}
+        assert [s.domain for s in auth.visible_sites(conn, viewer)] == ["a.example"]
+        auth.revoke_role(conn, "v@example.com", "a.example")
+        assert auth.roles_of(conn, viewer) == {}
+        with pytest.raises(AuthError):
+            auth.grant_role(conn, "v@example.com", "a.example", "god")
+
+
+def test_oidc_allow_list(engine: Engine) -> None:
+    with engine.begin() as conn:
+        allowed = ("boss@example.com", "@team.example")
+        assert auth.oidc_user(conn, "Boss@example.com", allowed) is not None
+        assert auth.oidc_user(conn, "x@team.example", allowed) is not None
+        assert auth.oidc_user(conn, "x@evil.example", allowed) is None
+        assert auth.get_user(conn, "x@evil.example") is None
+        assert not auth.get_user(conn, "x@team.example").has_password
+
+
+def test_share_links(engine: Engine) -> None:
+    with engine.begin() as conn:
+        site = add_site(conn, "a.example")
+        link, token = create_share_link(conn, site.id, now=NOW)
+        locked, locked_token = create_share_link(conn, site.id, password="share secret 1")  # noqa: S106
+        stored = conn.exec_driver_sql("SELECT token_hash FROM share_links").scalars().all()
+    assert token not in stored and len(token) > 40
+    with engine.begin() as conn:
+        assert resolve_share_link(conn, token) == link
+        assert resolve_share_link(conn, token + "x") is None
+        assert resolve_share_link(conn, "anything") is None
+        found = resolve_share_link(conn, locked_token)
+        assert found and found.has_password
+        assert check_share_password(conn, found, "share secret 1")
+        assert not check_share_password(conn, found, "guess")
+        assert not revoke_share_link(conn, link.id, site.id + 1)
+        assert revoke_share_link(conn, link.id, site.id, now=NOW)
+        assert resolve_share_link(conn, token) is None
+        assert [x.revoked_at for x in list_share_links(conn, site.id)] == [NOW, None]
