@@ -109,6 +109,27 @@ class Settings:
                        "BEACON_ROLLUP_INTERVAL_SECONDS"),
     )
     log_level: str = field(default="INFO", metadata=_help("Log level.", "BEACON_LOG_LEVEL"))
+    login_max_failures: int = field(
+        default=5,
+        metadata=_help("Wrong dashboard passwords in a row that lock an account.",
+                       "BEACON_LOGIN_MAX_FAILURES"),
+    )
+    login_lockout_minutes: int = field(
+        default=15,
+        metadata=_help("How long a locked dashboard account stays locked.",
+                       "BEACON_LOGIN_LOCKOUT_MINUTES"),
+    )
+    oidc_allowed_emails: str = field(
+        default="",
+        metadata=_help("Comma list of e-mails or @domains that may sign in to the dashboard "
+                       "with OpenID Connect ([auth] in .streamlit/secrets.toml); empty = off.",
+                       "BEACON_OIDC_ALLOWED_EMAILS"),
+    )
+    dashboard_cache_seconds: int = field(
+        default=60,
+        metadata=_help("How long the dashboard reuses a report's result before asking the "
+                       "database again.", "BEACON_DASHBOARD_CACHE_SECONDS"),
+    )
 
     # --- derived values -------------------------------------------------------------
     @property
