@@ -21,6 +21,7 @@ class DropReason(StrEnum):
     EMPTY_USER_AGENT = "empty_user_agent"
     REFERRER_SPAM = "referrer_spam"
     UNKNOWN_SITE = "unknown_site"
+    HOSTNAME_NOT_ALLOWED = "hostname_not_allowed"
     IGNORED_IP = "ignored_ip"
     DO_NOT_TRACK = "do_not_track"
     RATE_LIMITED = "rate_limited"

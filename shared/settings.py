@@ -186,7 +186,8 @@ def _validate(s: Settings) -> None:
                             "BEACON_ENV=production")
     url = s.resolved_database_url
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
-        raise SettingsError(f"DATABASE_URL must be a sqlite or postgresql URL, got {url.split(':')[0]!r}")
+        scheme = url.split(":")[0]
+        raise SettingsError(f"DATABASE_URL must be a sqlite or postgresql URL, got {scheme!r}")
     if s.batch_size < 1 or s.batch_size > 50_000:
         raise SettingsError("BEACON_BATCH_SIZE must be between 1 and 50000")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -1,0 +1,63 @@
+"""The beacon: a Flask app that receives hits, enriches them and hands them to the writer.
+
+`create_app(settings=None)` is the factory: every resource (engine, writer, lookups)
+is bound here, not at import time, so tests can build many independent apps.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import Flask
+
+from beacon_app.metrics import Metrics
+from beacon_app.pipeline import Enrichers
+from beacon_app.spool import Spool
+from beacon_app.state import BeaconState, RateLimiter, SaltCache, utc_now
+from beacon_app.writer import Writer
+from shared.logs import configure_logging
+from shared.settings import Settings, load_settings
+from shared.sites import SiteDirectory
+from shared.storage import make_engine
+
+# Blueprints registered by the factory: (module, attribute).
+BLUEPRINTS = (
+    ("beacon_app.routes", "bp"),
+    ("beacon_app.health", "bp"),
+)
+
+
+def create_app(settings: Settings | None = None, *,
+               clock: Callable[[], datetime] | None = None) -> Flask:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = max(settings.max_body_bytes, 5 * 1024 * 1024)
+    engine = make_engine(settings.resolved_database_url, pool_size=4)
+    sites = SiteDirectory(engine)
+    spool_dir = settings.resolved_spool_dir
+    metrics = Metrics(spool_dir)
+    writer = Writer(
+        engine, Spool(spool_dir, fsync=settings.spool_fsync, max_bytes=settings.spool_max_bytes),
+        metrics, timezone_of=lambda site_id: (s.timezone if (s := sites.by_id(site_id)) else "UTC"),
+        batch_size=settings.batch_size, flush_interval=settings.flush_interval_ms / 1000,
+        session_timeout=timedelta(minutes=settings.session_timeout_minutes),
+        clock=clock or utc_now,
+    )
+    app.extensions["beacon"] = BeaconState(
+        settings=settings, engine=engine, sites=sites, enrichers=Enrichers.load(settings),
+        writer=writer, metrics=metrics, salts=SaltCache(engine),
+        limiter=RateLimiter(settings.rate_limit_per_minute), clock=clock or utc_now,
+    )
+    for module, attr in BLUEPRINTS:
+        app.register_blueprint(getattr(importlib.import_module(module), attr))
+    logging.getLogger(__name__).debug("beacon app created")
+    return app
+
+
+def state_of(app: Flask) -> BeaconState:
+    state: BeaconState = app.extensions["beacon"]
+    return state

@@ -1,0 +1,43 @@
+"""Operations endpoints: /healthz (database and spool) and /metrics (Prometheus text)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify
+
+from beacon_app.metrics import render_prometheus
+from beacon_app.state import BeaconState
+
+bp = Blueprint("health", __name__)
+
+
+def _state() -> BeaconState:
+    state: BeaconState = current_app.extensions["beacon"]
+    return state
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Always 200 while the process serves: a database outage is "degraded", not down,
+    because events are still accepted into the spool and written when it returns."""
+    state = _state()
+    try:
+        with state.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        database = "ok"
+    except sa.exc.SQLAlchemyError as exc:
+        database = "unreachable: " + str(exc).splitlines()[0][:120]
+    body = {"status": "ok" if database == "ok" and state.writer.healthy else "degraded",
+            "database": database, "spool_bytes": state.writer.spool.total_bytes,
+            "backlog": state.writer.backlog, "writer_healthy": state.writer.healthy}
+    resp = jsonify(body)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    state = _state()
+    text = render_prometheus(state.metrics.combined(), state.writer.spool.total_bytes,
+                             state.writer.backlog)
+    return Response(text, mimetype="text/plain; version=0.0.4")

@@ -1,0 +1,154 @@
+"""Counters for /metrics and the per-site drop counts.
+
+Each beacon process counts in memory. Drops are also added to the `drop_counts`
+table (per site, UTC day, reason) by the writer thread, so they survive restarts and
+every process's drops are visible in one place. For /metrics, each process writes its
+counters to `metrics-<pid>.json` in the spool folder, and any process sums them, so a
+scrape of any worker shows the whole server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from shared import schema
+from shared.records import DropReason
+from shared.storage import upsert_add, write_transaction
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    def __init__(self, directory: str) -> None:
+        self.dir = Path(directory)
+        self._lock = threading.Lock()
+        self.counters: Counter[str] = Counter()
+        self.drops: Counter[str] = Counter()
+        self.flush_buckets: Counter[str] = Counter()
+        self.flush_sum = 0.0
+        self.flush_count = 0
+        self._unsaved_drops: Counter[tuple[int, date, str]] = Counter()
+        self._saved_at = 0.0
+        self._drop_write_lock = threading.Lock()   # one drop write at a time
+
+    def inc(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self.counters[name] += amount
+
+    def drop(self, site_id: int, reason: DropReason, day: date) -> None:
+        with self._lock:
+            self.drops[reason.value] += 1
+            self._unsaved_drops[(site_id, day, reason.value)] += 1
+
+    def observe_flush(self, seconds: float, events: int) -> None:
+        with self._lock:
+            self.counters["written"] += events
+            self.flush_sum += seconds
+            self.flush_count += 1
+            for bound in BUCKETS:
+                if seconds <= bound:
+                    self.flush_buckets[str(bound)] += 1
+        self._save_snapshot()
+
+    def flush_drops(self, engine: Engine) -> None:
+        """Add the drops counted since the last call to `drop_counts` (writer thread)."""
+        with self._drop_write_lock:
+            self._write_drops(engine)
+        self._save_snapshot()
+
+    def _write_drops(self, engine: Engine) -> None:
+        with self._lock:
+            pending, self._unsaved_drops = self._unsaved_drops, Counter()
+        if pending:
+            rows = [{"site_id": s, "day": d, "reason": r, "count": n}
+                    for (s, d, r), n in pending.items()]
+            try:
+                with write_transaction(engine) as conn:
+                    upsert_add(conn, schema.drop_counts, rows, ["site_id", "day", "reason"],
+                               "count")
+            except Exception:
+                with self._lock:
+                    self._unsaved_drops.update(pending)
+                raise
+
+    # --- cross-process view ------------------------------------------------------------
+    def snapshot(self) -> dict[str, object]:
+        with self._lock:
+            return {"counters": dict(self.counters), "drops": dict(self.drops),
+                    "flush_buckets": dict(self.flush_buckets), "flush_sum": self.flush_sum,
+                    "flush_count": self.flush_count}
+
+    def _save_snapshot(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._saved_at < 1.0:
+            return
+        self._saved_at = now
+        with contextlib.suppress(OSError):
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.dir / f".metrics-{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(self.snapshot()))
+            os.replace(tmp, self.dir / f"metrics-{os.getpid()}.json")
+
+    def combined(self) -> dict[str, Counter[str] | float]:
+        """Every process's counters summed (this process's live values included)."""
+        self._save_snapshot(force=True)
+        total: dict[str, Counter[str] | float] = {
+            "counters": Counter(), "drops": Counter(), "flush_buckets": Counter(),
+            "flush_sum": 0.0, "flush_count": 0.0}
+        for path in self.dir.glob("metrics-*.json"):
+            try:
+                snap = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            for key in ("counters", "drops", "flush_buckets"):
+                total[key].update(snap.get(key, {}))  # type: ignore[union-attr]
+            total["flush_sum"] += snap.get("flush_sum", 0.0)  # type: ignore[operator]
+            total["flush_count"] += snap.get("flush_count", 0)  # type: ignore[operator]
+        return total
+
+
+def render_prometheus(total: dict[str, Counter[str] | float], spool_bytes: int,
+                      backlog: int) -> str:
+    counters = total["counters"]
+    drops = total["drops"]
+    buckets = total["flush_buckets"]
+    assert isinstance(counters, Counter) and isinstance(drops, Counter)
+    assert isinstance(buckets, Counter)
+    out = [
+        "# HELP beacon_events_accepted_total Events answered 2xx and spooled.",
+        "# TYPE beacon_events_accepted_total counter",
+        f"beacon_events_accepted_total {counters['accepted']}",
+        "# HELP beacon_events_written_total Events written to the database.",
+        "# TYPE beacon_events_written_total counter",
+        f"beacon_events_written_total {counters['written']}",
+        "# HELP beacon_events_dropped_total Events not stored, by reason.",
+        "# TYPE beacon_events_dropped_total counter",
+    ]
+    for reason in DropReason:
+        out.append(f'beacon_events_dropped_total{{reason="{reason.value}"}} {drops[reason.value]}')
+    for name, help_text in (("write_errors", "Failed database writes (retried)."),
+                            ("spool_errors", "Appends that could not use the spool."),
+                            ("payload_errors", "Requests refused with 4xx.")):
+        out += [f"# HELP beacon_{name}_total {help_text}", f"# TYPE beacon_{name}_total counter",
+                f"beacon_{name}_total {counters[name]}"]
+    out += ["# HELP beacon_spool_bytes Bytes in this process's spool not yet written.",
+            "# TYPE beacon_spool_bytes gauge", f"beacon_spool_bytes {spool_bytes}",
+            "# HELP beacon_write_backlog Events of this process waiting for the database.",
+            "# TYPE beacon_write_backlog gauge", f"beacon_write_backlog {backlog}",
+            "# HELP beacon_flush_seconds Time of one batch write.",
+            "# TYPE beacon_flush_seconds histogram"]
+    for bound in BUCKETS:
+        out.append(f'beacon_flush_seconds_bucket{{le="{bound}"}} {buckets[str(bound)]}')
+    out += [f'beacon_flush_seconds_bucket{{le="+Inf"}} {int(total["flush_count"])}',  # type: ignore[call-overload]
+            f"beacon_flush_seconds_sum {total['flush_sum']}",
+            f"beacon_flush_seconds_count {int(total['flush_count'])}"]  # type: ignore[call-overload]
+    return "\n".join(out) + "\n"

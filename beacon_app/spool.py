@@ -1,0 +1,202 @@
+"""The local write-ahead spool: every accepted event is appended here before the 202.
+
+An append is one `os.write` of one line to an O_APPEND file. Once it returns, the
+bytes belong to the kernel, so a kill -9 of the beacon loses nothing; with
+BEACON_SPOOL_FSYNC each append is also fsynced, which survives power loss. The
+writer reads segments back and deletes a segment once every line is in the
+database, so the spool is also the queue that rides out a database outage.
+
+File names: `<pid>-<token>-<seq>.seg`. A segment whose process is gone is an orphan;
+any writer claims it by renaming it to `claimed-<pid>-<token>-<original>` and
+replays it (replays are idempotent because every event carries a unique uid).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SEGMENT_MAX_BYTES = 4 * 1024 * 1024
+SEGMENT_MAX_AGE = 30.0
+_OWN = re.compile(r"^(\d+)-([0-9a-f]+)-(\d+)\.seg$")
+_CLAIMED = re.compile(r"^claimed-(\d+)-([0-9a-f]+)-(.+\.seg)$")
+
+
+class SpoolUnavailable(OSError):
+    """The spool folder cannot be written (full disk, permissions)."""
+
+
+@dataclass
+class Segment:
+    path: Path
+    sealed: bool
+    offset: int = 0          # bytes already written to the database
+    size: int = 0
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Spool:
+    def __init__(self, directory: str, *, fsync: bool = False, max_bytes: int = 1 << 30) -> None:
+        self.dir = Path(directory)
+        self.fsync = fsync
+        self.max_bytes = max_bytes
+        self.token = secrets.token_hex(4)
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._fd: int | None = None
+        self._current: Segment | None = None
+        self._opened_at = 0.0
+        self.segments: list[Segment] = []     # own + claimed, oldest first
+        self._pid = os.getpid()
+        self.total_bytes = 0
+
+    # --- appending (request threads) ------------------------------------------------
+    def append(self, line: bytes) -> None:
+        """Append one newline-terminated record; raises SpoolUnavailable on I/O errors."""
+        with self._lock:
+            if self.total_bytes + len(line) > self.max_bytes:
+                raise SpoolUnavailable("spool is full (BEACON_SPOOL_MAX_BYTES)")
+            try:
+                fd = self._writable_fd()
+                written = os.write(fd, line)
+                if written != len(line):
+                    raise OSError(f"short write ({written} of {len(line)} bytes)")
+                if self.fsync:
+                    os.fsync(fd)
+            except OSError as exc:
+                self._close_current()
+                raise SpoolUnavailable(str(exc)) from exc
+            assert self._current is not None
+            self._current.size += len(line)
+            self.total_bytes += len(line)
+
+    def _writable_fd(self) -> int:
+        cur = self._current
+        if (self._fd is None or cur is None or os.getpid() != self._pid
+                or cur.size >= SEGMENT_MAX_BYTES
+                or time.monotonic() - self._opened_at > SEGMENT_MAX_AGE):
+            self._rotate()
+        assert self._fd is not None
+        return self._fd
+
+    def _rotate(self) -> None:
+        self._close_current()
+        if os.getpid() != self._pid:   # forked: never share the parent's segments
+            self._pid, self.token, self.segments = os.getpid(), secrets.token_hex(4), []
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._seq += 1
+        path = self.dir / f"{self._pid}-{self.token}-{self._seq:08d}.seg"
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._current = Segment(path=path, sealed=False)
+        self.segments.append(self._current)
+        self._opened_at = time.monotonic()
+
+    def _close_current(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        if self._current is not None:
+            self._current.sealed = True
+        self._fd, self._current = None, None
+
+    # --- reading back (writer thread) ----------------------------------------------
+    def pending(self) -> list[Segment]:
+        with self._lock:
+            return list(self.segments)
+
+    def read_batch(self, seg: Segment, max_records: int) -> tuple[list[bytes], int]:
+        """Up to `max_records` complete lines after seg.offset, and the new offset."""
+        with self._lock:
+            size = seg.size
+        if seg.offset >= size:
+            return [], seg.offset
+        with open(seg.path, "rb") as fh:
+            fh.seek(seg.offset)
+            data = fh.read(min(size - seg.offset, max_records * 4096 + 65536))
+        lines, consumed = [], 0
+        for line in data.splitlines(keepends=True):
+            if not line.endswith(b"\n") or len(lines) >= max_records:
+                break
+            lines.append(line)
+            consumed += len(line)
+        return lines, seg.offset + consumed
+
+    def committed(self, seg: Segment, offset: int) -> None:
+        """Everything before `offset` is in the database; drop finished segments."""
+        with self._lock:
+            seg.offset = offset
+            done = seg.sealed and seg.offset >= seg.size
+            if done:
+                self.segments.remove(seg)
+                self.total_bytes -= seg.size
+        if done:
+            with contextlib.suppress(FileNotFoundError):
+                seg.path.unlink()
+
+    def seal_current(self) -> None:
+        """Close the open segment so that it can be finished and deleted."""
+        with self._lock:
+            self._close_current()
+
+    # --- orphans ---------------------------------------------------------------------
+    def claim_orphans(self) -> int:
+        """Adopt segments left by dead processes; returns how many were claimed."""
+        if not self.dir.is_dir():
+            return 0
+        claimed = 0
+        for path in sorted(self.dir.glob("*.seg"), key=_age_key):
+            owner = _owner(path.name)
+            if owner is None or _alive(owner):
+                continue
+            base = _CLAIMED.match(path.name)
+            original = base.group(3) if base else path.name
+            target = self.dir / f"claimed-{os.getpid()}-{self.token}-{original}"
+            try:
+                os.rename(path, target)   # atomic: exactly one claimant wins
+            except OSError:
+                continue
+            size = target.stat().st_size
+            with self._lock:
+                # After earlier claims, before our own segments: oldest data first.
+                at = sum(1 for s in self.segments if s.path.name.startswith("claimed-"))
+                self.segments.insert(at, Segment(path=target, sealed=True, size=size))
+                self.total_bytes += size
+            claimed += 1
+        if claimed:
+            log.info("spool: claimed %d segment(s) left by stopped processes", claimed)
+        return claimed
+
+    def close(self) -> None:
+        self.seal_current()
+
+
+def _owner(name: str) -> int | None:
+    m = _CLAIMED.match(name) or _OWN.match(name)
+    return int(m.group(1)) if m else None
+
+
+def _age_key(path: Path) -> tuple[float, str]:
+    try:
+        return (path.stat().st_mtime, path.name)
+    except FileNotFoundError:
+        return (0.0, path.name)

@@ -1,0 +1,238 @@
+"""The write path: spool first, then the database in batches.
+
+`submit()` (request threads) appends the enriched event to the spool and returns;
+that append is what the 202 promises. One writer thread per process reads the spool
+back, and writes batches - session ids, events, dirty days - in one transaction,
+then advances the spool. A failed write (database down or locked) is retried with
+backoff while the beacon keeps answering; a crashed process's spool is adopted and
+replayed by the next writer, and unique event uids make replays idempotent.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from beacon_app.metrics import Metrics
+from beacon_app.sessions import assign_sessions
+from beacon_app.spool import Spool, SpoolUnavailable
+from shared.records import DropReason, Event
+from shared.storage import write_events, write_transaction
+
+try:  # the rollup module owns dirty-day marking once it exists
+    from shared.queries.rollups import mark_dirty_days
+except ImportError:  # pragma: no cover
+    from shared.storage import mark_dirty_days  # type: ignore[attr-defined,no-redef]
+
+log = logging.getLogger(__name__)
+MEMORY_FALLBACK_MAX = 100_000
+
+
+def encode(event: Event) -> bytes:
+    row = dict(event.__dict__)
+    row["ts"] = event.ts.isoformat()
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
+def decode(line: bytes) -> Event:
+    row = json.loads(line)
+    row["ts"] = datetime.fromisoformat(row["ts"])
+    return Event(**row)
+
+
+class Writer:
+    def __init__(self, engine: Engine, spool: Spool, metrics: Metrics, *,
+                 timezone_of: Callable[[int], str], batch_size: int = 1000,
+                 flush_interval: float = 0.25, session_timeout: timedelta = timedelta(minutes=30),
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.engine, self.spool, self.metrics = engine, spool, metrics
+        self.timezone_of = timezone_of
+        self.batch_size, self.flush_interval = batch_size, flush_interval
+        self.session_timeout = session_timeout
+        self.clock = clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
+        self._memory: list[bytes] = []            # used only while the spool is unwritable
+        self._cond = threading.Condition()
+        self._pending = 0                         # submitted, not yet written
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._last_orphan_scan = 0.0
+        self._healthy = True
+        self._spool_error_logged = 0.0
+
+    # --- request side ----------------------------------------------------------------
+    def submit(self, event: Event) -> bool:
+        """Make the event durable (spool) and queue it; False if it had to be dropped."""
+        self._ensure_thread()
+        line = encode(event)
+        try:
+            self.spool.append(line)
+        except SpoolUnavailable as exc:
+            if not self._to_memory(line, exc):
+                self.metrics.drop(event.site_id, DropReason.SPOOL_FULL, self.clock().date())
+                return False
+        with self._cond:
+            self._pending += 1
+            if self._pending >= self.batch_size:
+                self._cond.notify_all()
+        self.metrics.inc("accepted")
+        return True
+
+    def _to_memory(self, line: bytes, exc: Exception) -> bool:
+        now = time.monotonic()
+        if now - self._spool_error_logged > 60:
+            log.error("spool unwritable (%s): holding events in memory until it recovers", exc)
+            self._spool_error_logged = now
+        self.metrics.inc("spool_errors")
+        with self._cond:
+            if len(self._memory) >= MEMORY_FALLBACK_MAX:
+                return False
+            self._memory.append(line)
+        return True
+
+    # --- lifecycle -------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop = False
+                self._thread = threading.Thread(target=self._run, name="beacon-writer",
+                                                daemon=True)
+                self._thread.start()
+                atexit.register(self.stop)
+
+    def start(self) -> None:
+        self._ensure_thread()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Write everything queued (SIGTERM path), then stop the thread."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.spool.close()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Block until everything submitted so far is in the database (tests, shutdown)."""
+        self._ensure_thread()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._cond.notify_all()
+            while self._pending > 0 or self._memory:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+                self._cond.notify_all()
+        return True
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
+
+    @property
+    def backlog(self) -> int:
+        return self._pending + len(self._memory)
+
+    # --- writer thread ---------------------------------------------------------------
+    def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            with self._cond:
+                if not self._stop and self._pending < self.batch_size and not self._memory:
+                    self._cond.wait(self.flush_interval)
+                stopping = self._stop
+            try:
+                self._adopt_orphans()
+                self._drain()
+                self.metrics.flush_drops(self.engine)
+                self._healthy, backoff = True, 0.1
+            except sa.exc.SQLAlchemyError as exc:
+                self._healthy = False
+                self.metrics.inc("write_errors")
+                log.warning("database write failed, will retry in %.1fs: %s", backoff,
+                            str(exc).splitlines()[0][:200])
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                if stopping and backoff >= 5.0:
+                    log.error("stopping with events still in the spool; they are replayed "
+                              "at the next start")
+                    return
+                continue
+            if stopping:
+                return
+
+    def _adopt_orphans(self) -> None:
+        now = time.monotonic()
+        if now - self._last_orphan_scan > 10:
+            self._last_orphan_scan = now
+            self.spool.claim_orphans()
+
+    def _drain(self) -> None:
+        self._drain_memory()
+        for seg in self.spool.pending():
+            while True:
+                lines, offset = self.spool.read_batch(seg, self.batch_size)
+                if not lines:
+                    if seg.sealed or seg.offset >= seg.size:
+                        self.spool.committed(seg, seg.offset)
+                    break
+                own = not seg.path.name.startswith("claimed-")
+                self._write(lines)
+                self.spool.committed(seg, offset)
+                if own:
+                    with self._cond:
+                        self._pending = max(0, self._pending - len(lines))
+                        self._cond.notify_all()
+
+    def _drain_memory(self) -> None:
+        while True:
+            with self._cond:
+                lines = self._memory[: self.batch_size]
+            if not lines:
+                return
+            self._write(lines)
+            with self._cond:
+                del self._memory[: len(lines)]
+                self._cond.notify_all()
+
+    def _write(self, lines: list[bytes]) -> None:
+        events = []
+        for line in lines:
+            try:
+                events.append(decode(line))
+            except (ValueError, TypeError, KeyError):
+                log.error("spool: skipped an unreadable record")
+                self.metrics.inc("spool_corrupt")
+        if not events:
+            return
+        started = time.perf_counter()
+        with write_transaction(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                # One writer transaction at a time across processes: session ids agree.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(72616)"))
+            assign_sessions(conn, events, self.session_timeout)
+            write_events(conn, [e.to_row() for e in events])
+            mark_dirty_days(conn, self._local_days(events), self.clock())
+        self.metrics.observe_flush(time.perf_counter() - started, len(events))
+
+    def _local_days(self, events: list[Event]) -> set[tuple[int, date]]:
+        days: set[tuple[int, date]] = set()
+        zones: dict[int, ZoneInfo] = {}
+        for ev in events:
+            zone = zones.get(ev.site_id)
+            if zone is None:
+                zone = zones[ev.site_id] = ZoneInfo(self.timezone_of(ev.site_id) or "UTC")
+            local = ev.ts.replace(tzinfo=UTC).astimezone(zone)
+            days.add((ev.site_id, local.date()))
+        return days

@@ -1,0 +1,73 @@
+"""`beacon serve`: run the beacon (gunicorn), the dashboard (Streamlit) and the worker
+as child processes of one command, for a single machine or development."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from beacon_cli.common import settings_and_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run beacon, dashboard and worker in the foreground")
+    p.add_argument("--port", type=int, help="beacon port (default $PORT or 8000)")
+    p.add_argument("--dashboard-port", type=int, help="dashboard port (default 8501)")
+    p.add_argument("--no-dashboard", action="store_true", help="run the beacon only")
+    p.add_argument("--no-worker", action="store_true", help="do not run the rollup worker")
+    p.set_defaults(func=run_serve)
+
+
+def _commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    settings, engine = settings_and_engine()
+    engine.dispose()
+    port = args.port or settings.port
+    dash_port = args.dashboard_port or settings.dashboard_port
+    py = sys.executable
+    cmds = [("beacon", [py, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                        "--bind", f"0.0.0.0:{port}", "beacon_app.wsgi:app"])]
+    if not args.no_dashboard:
+        cmds.append(("dashboard", [py, "-m", "streamlit", "run",
+                                   str(ROOT / "dashboard_app" / "app.py"),
+                                   "--server.port", str(dash_port), "--server.headless", "true",
+                                   "--browser.gatherUsageStats", "false"]))
+    if not args.no_worker:
+        cmds.append(("worker", [py, "-m", "beacon_cli.main", "worker"]))
+    print(f"beacon:    http://127.0.0.1:{port}/  (script: /script.js, events: /api/event)")
+    if not args.no_dashboard:
+        print(f"dashboard: http://127.0.0.1:{dash_port}/")
+    sys.stdout.flush()
+    return cmds
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    procs = [subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy()) for _, cmd in _commands(args)]
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        while not stopping and all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    finally:
+        _stop(signal.SIGTERM, None)
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return max((p.returncode or 0) for p in procs) if not stopping else 0

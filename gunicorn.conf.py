@@ -1,0 +1,30 @@
+"""gunicorn settings for the beacon (used by the Procfile and `beacon serve`).
+
+Threads let one process group-commit many requests into one batch; the access log
+format leaves out the client address and user agent: we never log personal data.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("BEACON_THREADS", "8"))
+graceful_timeout = 25
+timeout = 30
+keepalive = 5
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = None
+errorlog = "-"
+
+
+def worker_exit(server, worker):  # noqa: ANN001 - gunicorn hook signature
+    """Flush this worker's writer before it exits (SIGTERM path)."""
+    from beacon_app.state import BeaconState
+
+    app = getattr(worker, "wsgi", None)
+    state = getattr(app, "extensions", {}).get("beacon") if app is not None else None
+    if isinstance(state, BeaconState):
+        state.writer.stop()

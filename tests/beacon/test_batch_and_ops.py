@@ -1,0 +1,100 @@
+"""The authenticated batch API, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from beacon_app import state_of
+from shared.settings import Settings
+from shared.sites import new_ingest_token
+from tests.beacon.helpers import IPHONE_UA, browser_headers, make_app, stored_events
+
+
+@pytest.fixture
+def app(settings: Settings) -> Flask:
+    return make_app(dataclasses.replace(settings, trusted_proxies=1))
+
+
+@pytest.fixture
+def token(app: Flask) -> str:
+    with state_of(app).engine.begin() as conn:
+        return new_ingest_token(conn, "example.com")
+
+
+def test_batch_requires_the_sites_token(app: Flask, token: str) -> None:
+    client = app.test_client()
+    body = {"events": [{"n": "pageview", "u": "https://example.com/", "d": "example.com"}]}
+    assert client.post("/api/events", json=body).status_code == 401
+    assert client.post("/api/events", json=body,
+                       headers={"Authorization": "Bearer wrong"}).status_code == 401
+    ok = client.post("/api/events", json=body,
+                     headers=browser_headers(Authorization=f"Bearer {token}"))
+    assert ok.status_code == 202 and ok.get_json()["accepted"] == 1
+
+
+def test_batch_may_set_ip_ua_and_past_timestamp(app: Flask, token: str) -> None:
+    past = datetime.now(UTC) - timedelta(days=3)
+    body = {"events": [{"n": "pageview", "u": "https://example.com/import", "d": "example.com",
+                        "ip": "81.2.69.142", "user_agent": IPHONE_UA,
+                        "timestamp": past.isoformat()}]}
+    resp = app.test_client().post("/api/events", json=body,
+                                  headers={"Authorization": f"Bearer {token}"})
+    assert resp.get_json() == {"accepted": 1, "dropped": [], "errors": []}
+    [row] = stored_events(app)
+    assert row["country"] == "GB" and row["device"] == "mobile"
+    assert abs(row["ts"] - past.replace(tzinfo=None)) < timedelta(seconds=1)
+
+
+def test_public_endpoint_ignores_ip_ua_timestamp_fields(app: Flask) -> None:
+    body = {"n": "pageview", "u": "https://example.com/", "d": "example.com",
+            "ip": "8.8.8.8", "user_agent": IPHONE_UA, "timestamp": "2020-01-01T00:00:00Z"}
+    app.test_client().post("/api/event", json=body, headers=browser_headers())
+    [row] = stored_events(app)
+    assert row["device"] == "desktop" and row["country"] == "GB"
+    assert row["ts"].year >= 2026
+
+
+def test_batch_reports_errors_by_index_and_keeps_good_events(app: Flask, token: str) -> None:
+    good = {"n": "pageview", "u": "https://example.com/", "d": "example.com",
+            "user_agent": IPHONE_UA}
+    body = {"events": [good, {"n": "pageview"}, good, {**good, "timestamp": "soon"},
+                       {**good, "d": "other.example.org"}, {**good, "user_agent": "curl/8"}]}
+    resp = app.test_client().post("/api/events", json=body,
+                                  headers={"Authorization": f"Bearer {token}"})
+    data = resp.get_json()
+    assert resp.status_code == 202 and data["accepted"] == 2
+    assert [e["index"] for e in data["errors"]] == [1, 3, 4]
+    assert data["dropped"] == [{"index": 5, "reasons": ["bot"]}]
+    assert len(stored_events(app)) == 2
+
+
+@pytest.mark.parametrize("events", [[], "x", [{}] * 501], ids=["empty", "not-list", "too-many"])
+def test_batch_shape_errors(app: Flask, token: str, events: object) -> None:
+    resp = app.test_client().post("/api/events", json={"events": events},
+                                  headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 400 and resp.get_json()["errors"][0]["field"] == "events"
+
+
+def test_healthz_reports_database_and_spool(app: Flask) -> None:
+    data = app.test_client().get("/healthz").get_json()
+    assert data["database"] == "ok" and data["status"] == "ok"
+    assert data["backlog"] == 0
+
+
+def test_metrics_count_accepted_written_and_drops(app: Flask) -> None:
+    client = app.test_client()
+    body = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
+    client.post("/api/event", json=body, headers=browser_headers())
+    client.post("/api/event", json=body, headers=browser_headers(**{"User-Agent": "curl/8"}))
+    client.post("/api/event", data=b"{", headers=browser_headers())
+    stored_events(app)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "beacon_events_accepted_total 1" in text
+    assert "beacon_events_written_total 1" in text
+    assert 'beacon_events_dropped_total{reason="bot"} 1' in text
+    assert "beacon_payload_errors_total 1" in text
+    assert "beacon_flush_seconds_count 1" in text
