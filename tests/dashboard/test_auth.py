@@ -124,3 +124,20 @@ def test_share_links(engine: Engine) -> None:
         assert revoke_share_link(conn, link.id, site.id, now=NOW)
         assert resolve_share_link(conn, token) is None
         assert [x.revoked_at for x in list_share_links(conn, site.id)] == [NOW, None]
+
+
+def test_api_keys(engine: Engine) -> None:
+    from shared.api_keys import create_key, list_keys, revoke_key, verify_key
+
+    with engine.begin() as conn:
+        site = add_site(conn, "a.example")
+        key, token = create_key(conn, site.id, "reporting", now=NOW)
+        stored = conn.exec_driver_sql("SELECT key_hash, prefix FROM api_keys").one()
+        assert token not in stored and token.startswith(key.prefix)
+        assert verify_key(conn, token) == key
+        assert verify_key(conn, token[:-1]) is None
+        with pytest.raises(ValueError):
+            create_key(conn, site.id, "  ")
+        assert revoke_key(conn, key.id, site.id, now=NOW)
+        assert verify_key(conn, token) is None
+        assert [k.revoked_at for k in list_keys(conn, site.id)] == [NOW]
