@@ -8,6 +8,7 @@ reason: it is usually a test suite or a scraper, not an indexer.
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import lru_cache
 
@@ -54,6 +55,6 @@ class BotDetector:
         return _classify_ua(user_agent)
 
     @staticmethod
-    def cache_info() -> object:
+    def cache_info() -> functools._CacheInfo:
         """Hit/miss counters of the shared cache (for metrics and tests)."""
         return _classify_ua.cache_info()
