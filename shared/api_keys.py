@@ -7,7 +7,7 @@ A key is `bk_live_` + 32 random bytes, shown once. Only its SHA-256 and a short 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -29,6 +29,10 @@ class ApiKey:
     created_at: datetime
     revoked_at: datetime | None
 
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
 
 def _key(row: sa.Row) -> ApiKey:
     m = row._mapping
@@ -41,8 +45,8 @@ def _now(now: datetime | None) -> datetime:
 
 
 def create_key(conn: Connection, site_id: int, name: str,
-               *, now: datetime | None = None) -> tuple[ApiKey, str]:
-    """A new key for `site_id`; returns (key, token). The token cannot be shown again."""
+               now: datetime | None = None) -> tuple[str, ApiKey]:
+    """A new key for `site_id`; returns (token, key). The token cannot be shown again."""
     name = name.strip()
     if not name or len(name) > 200:
         raise ValueError("an API key needs a name of 1 to 200 characters")
@@ -51,7 +55,7 @@ def create_key(conn: Connection, site_id: int, name: str,
     conn.execute(sa.insert(t).values(site_id=site_id, name=name, key_hash=hash_token(token),
                                      prefix=token[:_SHOWN], created_at=_now(now)))
     row = conn.execute(sa.select(t).where(t.c.key_hash == hash_token(token))).one()
-    return _key(row), token
+    return token, _key(row)
 
 
 def list_keys(conn: Connection, site_id: int) -> list[ApiKey]:
@@ -60,13 +64,19 @@ def list_keys(conn: Connection, site_id: int) -> list[ApiKey]:
                                           .order_by(t.c.id))]
 
 
-def revoke_key(conn: Connection, key_id: int, site_id: int,
-               *, now: datetime | None = None) -> bool:
+def revoke_key(conn: Connection, site_id: int, key: int | str,
+               now: datetime | None = None) -> ApiKey:
+    """Revoke a live key of `site_id` given by id or prefix; the site check stops revoking
+    another site's key. Raises ValueError when no such live key exists."""
     t = schema.api_keys
-    result = conn.execute(sa.update(t).where(t.c.id == key_id, t.c.site_id == site_id,
-                                             t.c.revoked_at.is_(None))
-                          .values(revoked_at=_now(now)))
-    return bool(result.rowcount)
+    text = str(key).strip()
+    which = t.c.id == int(text) if text.isdigit() else t.c.prefix == text.rstrip("…")
+    row = conn.execute(sa.select(t).where(which, t.c.site_id == site_id,
+                                          t.c.revoked_at.is_(None))).first()
+    if row is None:
+        raise ValueError(f"no active key {text!r} for this site")
+    conn.execute(sa.update(t).where(t.c.id == row.id).values(revoked_at=_now(now)))
+    return replace(_key(row), revoked_at=_now(now))
 
 
 def verify_key(conn: Connection, token: str) -> ApiKey | None:

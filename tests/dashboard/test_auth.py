@@ -131,13 +131,18 @@ def test_api_keys(engine: Engine) -> None:
 
     with engine.begin() as conn:
         site = add_site(conn, "a.example")
-        key, token = create_key(conn, site.id, "reporting", now=NOW)
+        token, key = create_key(conn, site.id, "reporting", NOW)
         stored = conn.exec_driver_sql("SELECT key_hash, prefix FROM api_keys").one()
         assert token not in stored and token.startswith(key.prefix)
         assert verify_key(conn, token) == key
         assert verify_key(conn, token[:-1]) is None
         with pytest.raises(ValueError):
             create_key(conn, site.id, "  ")
-        assert revoke_key(conn, key.id, site.id, now=NOW)
+        other = add_site(conn, "b.example")
+        with pytest.raises(ValueError):
+            revoke_key(conn, other.id, key.id)
+        assert revoke_key(conn, site.id, key.prefix, NOW).revoked_at == NOW
+        with pytest.raises(ValueError):
+            revoke_key(conn, site.id, key.id)
         assert verify_key(conn, token) is None
         assert [k.revoked_at for k in list_keys(conn, site.id)] == [NOW]
