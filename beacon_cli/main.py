@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "beacon_cli.users",
     "beacon_cli.serve",
     "beacon_cli.snippet",
+    "beacon_cli.demo",
+    "beacon_cli.keys",
 )
 
 

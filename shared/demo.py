@@ -177,6 +177,6 @@ def day_quotas(rng: np.random.Generator, total: int, days: list[date],
 
 
 def _rebuild(engine: Engine, now: datetime) -> None:
-    from shared.queries import rebuild_dirty
+    from shared.queries.rollups import rebuild_dirty   # the rollup stage owns the rebuild
 
     rebuild_dirty(engine, now)
