@@ -20,7 +20,7 @@ from shared.records import DropReason
 _MISSED_CLIENTS = re.compile(r"^(?:httpx|deno|bun|hackney|uptime-kuma|k6)/", re.IGNORECASE)
 _AUTOMATION = re.compile(
     r"HeadlessChrome|PhantomJS|Puppeteer|Playwright|Selenium|WebDriver|SlimerJS|"
-    r"Electron/\S+ .*\bjsdom\b|\bjsdom\b|Cypress|Nightmare|HtmlUnit",
+    r"\bjsdom\b|Cypress|Nightmare|HtmlUnit",
     re.IGNORECASE,
 )
 _MAX_UA = 1024  # longer strings are cut before matching; the patterns never need more
