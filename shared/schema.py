@@ -110,6 +110,27 @@ dirty_days = sa.Table(
     sa.Column("marked_at", sa.DateTime, nullable=False),
 )
 
+# Additive ingredients of every report per (site, local day, dimension, value); the
+# dimension "" holds the day's totals. Rebuilt whole for a day (shared/queries/rollups.py).
+daily_rollups = sa.Table(
+    "daily_rollups", metadata,
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),                 # the site's local day
+    sa.Column("dimension", sa.String(40), nullable=False),
+    sa.Column("value", sa.String(2000), nullable=False),
+    sa.Column("visitors", sa.Integer, nullable=False),         # distinct visitors that day
+    sa.Column("visits", sa.Integer, nullable=False),
+    sa.Column("pageviews", sa.Integer, nullable=False),
+    sa.Column("bounces", sa.Integer, nullable=False),
+    sa.Column("duration_ms", sa.BigInteger, nullable=False),
+    sa.Column("events", sa.Integer, nullable=False),
+    sa.Column("engaged_ms", sa.BigInteger, nullable=False),
+    sa.Column("scroll_sum", sa.BigInteger, nullable=False),
+    sa.Column("scroll_count", sa.Integer, nullable=False),
+    sa.Column("revenue", sa.Float, nullable=False),
+    sa.Index(None, "site_id", "dimension", "day"),
+)
+
 goals = sa.Table(
     "goals", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -174,6 +195,6 @@ share_links = sa.Table(
 
 # Tables holding per-site data: deleting a site deletes its rows in each.
 SITE_DATA_TABLES = (
-    events, visitor_sessions, drop_counts, dirty_days, goals, funnels, api_keys,
+    events, visitor_sessions, drop_counts, dirty_days, daily_rollups, goals, funnels, api_keys,
     site_roles, share_links,
 )

@@ -1,0 +1,228 @@
+"""Query layer: the reports - totals, timeseries, breakdowns, realtime.
+
+Each report sums ingredient rows (day, value, ...) and computes metrics from the sums.
+The rows come from `daily_rollups` when they can answer exactly, from raw events
+otherwise, and from both at once for a period where some days are dirty: stored rows
+for the clean days UNION ALL raw rows for the dirty ones, summed by one outer query.
+
+Rollups answer (see `rollup_dimension`): periods of whole local days (all periods are),
+day/week/month intervals, breakdowns by a rollup dimension whose filters are all on that
+same dimension, and totals/timeseries with no filter or one `is` filter of one value.
+Anything else - several filtered dimensions, props, minute/hour buckets - reads raw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from shared import schema
+from shared.queries import filters as flt
+from shared.queries import raw, rollups
+from shared.queries.dimensions import ROLLUP_DIMENSIONS, check_dimension, is_prop
+from shared.queries.localtime import parse_bucket
+from shared.queries.query import (
+    QueryError,
+    StatsQuery,
+    local_day,
+    local_midnight_utc,
+    to_local,
+)
+from shared.queries.results import (
+    INGREDIENTS,
+    METRICS,
+    Breakdown,
+    Metrics,
+    Point,
+    Row,
+    Timeseries,
+    Totals,
+    change,
+)
+
+ORDERABLE = ("visitors", "visits", "pageviews", "events", "revenue")
+
+
+def rollup_dimension(query: StatsQuery, key: str | None = None) -> str | None:
+    """The rollup dimension that answers `query` (grouped by `key`), or None for raw."""
+    dims = {f.dimension for f in query.filters}
+    if any(is_prop(d) for d in dims) or len(dims) > 1:
+        return None
+    if key is not None:
+        if key not in ROLLUP_DIMENSIONS:
+            return None
+        return key if not dims or dims == {key} else None
+    if not query.filters:
+        return rollups.TOTAL
+    (f,) = query.filters if len(query.filters) == 1 else (None,)
+    if f is not None and f.operator in ("is", "is_any_of") and len(f.values) == 1:
+        return f.dimension
+    return None
+
+
+def resolve_all(conn: Connection, query: StatsQuery) -> StatsQuery:
+    """For period "all": start at the site's first event (local day) unless given."""
+    if query.period != "all" or query.all_since is not None:
+        return query
+    first = conn.execute(sa.select(sa.func.min(schema.events.c.ts))
+                         .where(schema.events.c.site_id == query.site_id)).scalar()
+    return replace(query, all_since=local_day(first, query.tz) if first else query.today)
+
+
+def scope_of(query: StatsQuery, first: date, last: date) -> raw.Scope:
+    return raw.Scope(query.site_id, local_midnight_utc(first, query.tz),
+                     local_midnight_utc(last + timedelta(days=1), query.tz), query.tz,
+                     query.filters)
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days grouped into (first, last) runs."""
+    runs: list[tuple[date, date]] = []
+    for d in days:
+        if runs and runs[-1][1] + timedelta(days=1) == d:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    return runs
+
+
+def _value_condition(query: StatsQuery, dimension: str) -> Any:
+    if dimension == rollups.TOTAL:
+        return None
+    return flt.all_of([flt.condition(schema.daily_rollups.c.value, f)
+                       for f in query.filters])
+
+
+def day_rows(conn: Connection, query: StatsQuery, key: str | None) -> tuple[Any, str]:
+    """A subquery of (day, value, ingredients) rows for the query, and its source."""
+    r = query.date_range
+    dialect = conn.dialect.name
+    dim = rollup_dimension(query, key)
+    if dim is None:
+        return raw.ingredient_rows(scope_of(query, r.first, r.last), dialect, key).subquery(), "raw"
+    dirty = rollups.dirty_days_between(conn, query.site_id, r.first, r.last)
+    parts: list[Any] = []
+    if len(dirty) < r.days:
+        parts.append(rollups.read_rows(query.site_id, dim, r.first, r.last, dirty,
+                                       _value_condition(query, dim)))
+    for first, last in _runs(dirty):
+        parts.append(raw.ingredient_rows(scope_of(query, first, last), dialect, key))
+    source = "mixed" if parts and dirty and len(dirty) < r.days else (
+        "raw" if dirty else "rollup")
+    union = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    return union.subquery(), source
+
+
+def _sums(sub: Any) -> list[Any]:
+    return [sa.func.sum(sub.c[i]).label(i) for i in INGREDIENTS]
+
+
+def _metrics(row: Any) -> Metrics:
+    return Metrics.from_sums(row._mapping)
+
+
+def _totals_metrics(conn: Connection, query: StatsQuery) -> tuple[Metrics, str]:
+    sub, source = day_rows(conn, query, None)
+    return _metrics(conn.execute(sa.select(*_sums(sub))).one()), source
+
+
+def totals(conn: Connection, query: StatsQuery) -> Totals:
+    """Metrics of the whole period; with a comparison also the other period and changes
+    (percent, or points for rates)."""
+    query = resolve_all(conn, query)
+    current, source = _totals_metrics(conn, query)
+    other = query.comparison_query()
+    previous = _totals_metrics(conn, other)[0] if other else None
+    changes = ({m: change(m, getattr(current, m), getattr(previous, m)) for m in METRICS}
+               if previous else {})
+    r = query.date_range
+    return Totals(current, previous, changes, r.first, r.last, source)
+
+
+def _bucket_starts(query: StatsQuery, interval: str) -> list[datetime]:
+    """Every bucket of the period in local time, so gaps show as zeros."""
+    r = query.date_range
+    if interval in ("minute", "hour"):
+        start, end = query.utc_range
+        step = timedelta(minutes=1 if interval == "minute" else 60)
+        seen: dict[datetime, None] = {}
+        t = start
+        while t < end:
+            local = to_local(t, query.tz)
+            seen[local.replace(second=0, microsecond=0) if interval == "minute"
+                 else local.replace(minute=0, second=0, microsecond=0)] = None
+            t += step
+        return list(seen)
+    days = [datetime(d.year, d.month, d.day) for d in r.each_day()]
+    return sorted({_fold(d, interval, days[0]) for d in days})
+
+
+def _fold(day: datetime, interval: str, first: datetime) -> datetime:
+    """The bucket a local day belongs to (weeks start on Monday, clipped to the period)."""
+    if interval == "week":
+        return max(day - timedelta(days=day.weekday()), first)
+    if interval == "month":
+        return max(day.replace(day=1), first)
+    return day
+
+
+def _series(conn: Connection, query: StatsQuery) -> tuple[list[Point], str]:
+    interval = query.resolved_interval
+    sub_day = interval in ("minute", "hour")
+    if sub_day:
+        scope = scope_of(query, query.date_range.first, query.date_range.last)
+        sub = raw.ingredient_rows(scope, conn.dialect.name, f"bucket:{interval}").subquery()
+        key, source = sub.c.value, "raw"
+    else:
+        sub, source = day_rows(conn, query, None)
+        key = sub.c.day
+    rows = conn.execute(sa.select(key.label("k"), *_sums(sub)).group_by(key)).all()
+    starts = _bucket_starts(query, interval)
+    first = starts[0]
+    sums: dict[datetime, dict[str, float]] = {s: dict.fromkeys(INGREDIENTS, 0) for s in starts}
+    for row in rows:
+        bucket = parse_bucket(row.k)
+        bucket = bucket if sub_day else _fold(bucket, interval, first)
+        if bucket in sums:
+            for i in INGREDIENTS:
+                sums[bucket][i] += row._mapping[i] or 0
+    return [Point(s, Metrics.from_sums(v)) for s, v in sums.items()], source
+
+
+def timeseries(conn: Connection, query: StatsQuery) -> Timeseries:
+    """Metrics per interval bucket (local time), zero-filled; with a comparison, the
+    other period's points aligned by position.
+
+    Day, week and month buckets sum daily ingredients (visitors = sum of daily uniques);
+    minute and hour buckets count the visitors and visits active in the bucket."""
+    query = resolve_all(conn, query)
+    points, source = _series(conn, query)
+    other = query.comparison_query()
+    previous = _series(conn, replace(other, interval=query.resolved_interval))[0] \
+        if other else None
+    return Timeseries(query.resolved_interval, points, previous, source)
+
+
+def breakdown(conn: Connection, query: StatsQuery, dimension: str, *, limit: int = 10,
+              offset: int = 0, order_by: str = "visitors") -> Breakdown:
+    """The top `limit` values of `dimension` after `offset`, by `order_by` descending
+    then value; `has_more` says whether further rows exist. `prop:<key>` lists the
+    values of a custom property (events without it are left out)."""
+    check_dimension(dimension)
+    if order_by not in ORDERABLE:
+        raise QueryError(f"cannot order by {order_by!r} (expected one of "
+                         f"{', '.join(ORDERABLE)})")
+    if limit < 1 or offset < 0:
+        raise QueryError("limit must be >= 1 and offset >= 0")
+    query = resolve_all(conn, query)
+    sub, source = day_rows(conn, query, dimension)
+    total = sa.func.sum(sub.c[order_by])
+    stmt = (sa.select(sub.c.value, *_sums(sub)).group_by(sub.c.value)
+            .order_by(total.desc(), sub.c.value).limit(limit + 1).offset(offset))
+    rows = conn.execute(stmt).all()
+    out = [Row(str(r.value), _metrics(r)) for r in rows[:limit]]
+    return Breakdown(dimension, out, len(rows) > limit, source)

@@ -1,0 +1,190 @@
+"""Rollups: build, mark and read the daily pre-aggregated ingredient rows.
+
+`daily_rollups` holds, per (site, local day, dimension, value), exactly the rows that
+`raw.ingredient_rows` computes for that day: the build *is* the raw query, stored.
+A day's rows are rebuilt whole (delete + INSERT ... SELECT ... GROUP BY, in one
+transaction), so a rebuild is idempotent. Visits are cut at local midnight, so a day's
+rows depend only on that day's events and marking the days of written events is enough.
+
+The writer calls `mark_dirty_days` in the transaction that inserts the events; the
+worker calls `rebuild_dirty`, which locks each dirty row, rebuilds the day and deletes
+the row only if nobody marked it again meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from shared import schema
+from shared.queries import raw
+from shared.queries.dimensions import EVENT_DIMENSIONS, VISIT_DIMENSIONS
+from shared.queries.query import local_day, local_midnight_utc
+from shared.storage import write_transaction
+
+log = logging.getLogger(__name__)
+R = schema.daily_rollups
+D = schema.dirty_days
+TOTAL = ""                      # the dimension (and value) of a day's totals
+ROW_COLUMNS = ("day", "value", "visitors", "visits", "bounces", "duration_ms", "pageviews",
+               "events", "engaged_ms", "scroll_sum", "scroll_count", "revenue")
+
+
+def mark_dirty_days(conn: Connection, site_days: Iterable[tuple[int, date]],
+                    now: datetime) -> None:
+    """Record that these (site, local day)s changed: insert, or set marked_at = now."""
+    rows = [{"site_id": s, "day": d, "marked_at": now} for s, d in sorted(set(site_days))]
+    if not rows:
+        return
+    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = module.insert(D)
+    stmt = stmt.on_conflict_do_update(index_elements=["site_id", "day"],
+                                      set_={"marked_at": stmt.excluded.marked_at})
+    conn.execute(stmt, rows)
+
+
+def mark_dirty_range(conn: Connection, site_id: int, timezone: str, start: datetime,
+                     end: datetime, now: datetime) -> None:
+    """Mark every local day touched by UTC [start, end] (for bulk loaders)."""
+    tz = ZoneInfo(timezone)
+    first, last = local_day(start, tz), local_day(end, tz)
+    days = [(site_id, first + timedelta(days=i)) for i in range((last - first).days + 1)]
+    mark_dirty_days(conn, days, now)
+
+
+def dirty_days_between(conn: Connection, site_id: int, first: date, last: date) -> list[date]:
+    """The site's days in [first, last] whose rollups are stale (answer them raw)."""
+    rows = conn.execute(sa.select(D.c.day).where(
+        D.c.site_id == site_id, D.c.day >= first, D.c.day <= last).order_by(D.c.day))
+    return [r.day for r in rows]
+
+
+def read_rows(site_id: int, dimension: str, first: date, last: date,
+              skip_days: Sequence[date], value_condition: Any = None) -> sa.Select[Any]:
+    """Stored rows (ROW_COLUMNS) of one dimension over [first, last] minus `skip_days`."""
+    conds = [R.c.site_id == site_id, R.c.dimension == dimension, R.c.day >= first,
+             R.c.day <= last]
+    if skip_days:
+        conds.append(R.c.day.not_in(list(skip_days)))
+    if value_condition is not None:
+        conds.append(value_condition)
+    return sa.select(*[R.c[c] for c in ROW_COLUMNS]).where(*conds)
+
+
+# --- the build ------------------------------------------------------------------------
+def _site_timezone(conn: Connection, site_id: int) -> ZoneInfo | None:
+    tz = conn.execute(sa.select(schema.sites.c.timezone)
+                      .where(schema.sites.c.id == site_id)).scalar()
+    return ZoneInfo(tz) if tz else None
+
+
+def _visit_table(dims: Sequence[str]) -> sa.Table:
+    """A scratch table for one day's visits, dropped at the end of the build."""
+    cols = [sa.Column("session_id", sa.BigInteger), sa.Column("day", sa.Date),
+            sa.Column("visitor", sa.BigInteger)]
+    cols += [sa.Column(d, sa.String(2000)) for d in dims]
+    cols += [sa.Column(n, sa.BigInteger) for n in
+             ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scroll_sum",
+              "scroll_count")]
+    cols += [sa.Column("revenue", sa.Float), sa.Column("matched", sa.BigInteger)]
+    return sa.Table("rollup_build_visits", sa.MetaData(), *cols, prefixes=["TEMPORARY"])
+
+
+def _insert_rows(conn: Connection, site_id: int, dimension: str, rows: sa.Select[Any]) -> None:
+    sub = rows.subquery()
+    select = sa.select(sa.literal(site_id, sa.Integer), sa.literal(dimension, sa.String),
+                       *[sub.c[c] for c in ROW_COLUMNS])
+    conn.execute(R.insert().from_select(["site_id", "dimension", *ROW_COLUMNS], select))
+
+
+def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
+    """Replace the rollup rows of one (site, local day) inside the caller's transaction."""
+    conn.execute(R.delete().where(R.c.site_id == site_id, R.c.day == day))
+    start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
+    scope = raw.Scope(site_id, start, end, tz, fixed_day=day)
+    dialect = conn.dialect.name
+    dims = list(VISIT_DIMENSIONS)
+    table = _visit_table(dims)
+    # Created inside the transaction: a failed build rolls the scratch table back too.
+    table.create(conn)
+    base = raw.base_events(scope, dialect, visit_dims=dims)
+    visits = raw.visits(scope, base, dialect, dims)
+    conn.execute(table.insert().from_select([c.name for c in table.c], visits))
+    _insert_rows(conn, site_id, TOTAL, raw.rows_by_visit(table, None))
+    for dim in dims:
+        _insert_rows(conn, site_id, dim, raw.rows_by_visit(table, dim))
+    for dim in EVENT_DIMENSIONS:
+        ebase = raw.base_events(scope, dialect, event_key=dim)
+        _insert_rows(conn, site_id, dim, raw.rows_by_event(scope, ebase, table))
+    table.drop(conn)
+
+
+def rebuild_day(engine: Engine, site_id: int, day: date) -> bool:
+    """Rebuild one day now, in its own transaction; False when the site is gone."""
+    with write_transaction(engine) as conn:
+        tz = _site_timezone(conn, site_id)
+        if tz is None:
+            conn.execute(D.delete().where(D.c.site_id == site_id))
+            return False
+        build_day(conn, site_id, day, tz)
+        conn.execute(D.delete().where(D.c.site_id == site_id, D.c.day == day))
+    return True
+
+
+def _rebuild_marked(engine: Engine, site_id: int, day: date) -> None:
+    with write_transaction(engine) as conn:
+        # Lock the mark: a writer marking this day again waits for our commit, so its
+        # events are either seen here or leave the row marked for the next round.
+        marked = conn.execute(sa.select(D.c.marked_at).where(
+            D.c.site_id == site_id, D.c.day == day).with_for_update(skip_locked=True)).scalar()
+        if marked is None:
+            return
+        tz = _site_timezone(conn, site_id)
+        if tz is not None:
+            build_day(conn, site_id, day, tz)
+        conn.execute(D.delete().where(D.c.site_id == site_id, D.c.day == day,
+                                      D.c.marked_at <= marked))
+
+
+def rebuild_dirty(engine: Engine, now: datetime, *, limit: int | None = None) -> int:
+    """Rebuild the days marked dirty at or before `now`; returns how many were handled."""
+    with engine.connect() as conn:
+        todo = conn.execute(sa.select(D.c.site_id, D.c.day).where(D.c.marked_at <= now)
+                            .order_by(D.c.marked_at).limit(limit)).all()
+    for site_id, day in todo:
+        _rebuild_marked(engine, site_id, day)
+    if todo:
+        log.info("rebuilt rollups of %d day(s)", len(todo))
+    return len(todo)
+
+
+def event_days(conn: Connection, site_id: int, since: date | None = None) -> list[date]:
+    """The local days on which the site has events (since `since`, included)."""
+    tz = _site_timezone(conn, site_id)
+    if tz is None:
+        return []
+    E = schema.events
+    cond = [E.c.site_id == site_id]
+    if since is not None:
+        cond.append(E.c.ts >= local_midnight_utc(since, tz))
+    lo, hi = conn.execute(sa.select(sa.func.min(E.c.ts), sa.func.max(E.c.ts)).where(*cond)).one()
+    if lo is None:
+        return []
+    first, last = local_day(lo, tz), local_day(hi, tz)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def rebuild_site(engine: Engine, site_id: int, since: date | None = None) -> int:
+    """Rebuild every day of a site that has events (from `since`); returns the day count."""
+    with engine.connect() as conn:
+        days = event_days(conn, site_id, since)
+    for day in days:
+        rebuild_day(engine, site_id, day)
+    return len(days)
