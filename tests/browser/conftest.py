@@ -48,6 +48,9 @@ LAUNCH_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--no-first-run", "--disable-default-apps", "--disable-extensions",
+    # Set for the whole browser, not per context: beacons sent while a page unloads leave
+    # from the browser process, which does not apply a context's user agent override.
+    "--user-agent=" + USER_AGENT,
     "--host-resolver-rules=" + ", ".join(f"MAP {h} 127.0.0.1" for h in HOSTS),
 ]
 
@@ -242,6 +245,10 @@ def new_context(browser: Any, beacon: Beacon) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
+    # Closing pages sends their engagement beacons; let them land before the next
+    # test's reset deletes them, so they cannot leak into its assertions.
+    time.sleep(0.4)
+    beacon.flush()
 
 
 @pytest.fixture

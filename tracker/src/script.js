@@ -16,7 +16,7 @@
 try {
   (function () {
     var w = window, doc = document, loc = location, nav = navigator;
-    var el = doc.currentScript || doc.querySelector('script[data-domain]');
+    var el = doc.currentScript;
     if (!el || w.beacon && w.beacon.l) return; // no script element, or loaded twice
 
     function attr(name) {
@@ -83,14 +83,15 @@ try {
       if (engIgnored || (engSentPx >= maxPx && ms < 3000)) return;
       engSentPx = maxPx;
       var p = {n: 'engagement', u: engUrl, d: domain,
-        sd: docHeight ? Math.min(100, Math.round(maxPx / docHeight * 100)) : 0, e: ms};
+        sd: docHeight ? Math.round(maxPx / docHeight * 100) : 0, e: ms};
       if (engProps) p.p = engProps;
       engStart = engMs = 0;
       send(p, 0, 1);
     }
-    function onVisibility() {
+    function onVisibility(ev) {
       try {
-        if (doc.visibilityState == 'visible') {
+        // pagehide may come while the page still counts as visible: it ends the view anyway.
+        if (ev.type != 'pagehide' && doc.visibilityState == 'visible') {
           if (!engStart) engStart = Date.now();
         } else {
           engMs = engagedMs();
