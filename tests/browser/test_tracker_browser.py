@@ -115,7 +115,7 @@ def test_file_download_click(beacon: Beacon, site: Site, page: Any) -> None:
 
 def test_tagged_elements_in_both_notations(beacon: Beacon, site: Site, page: Any) -> None:
     _visit(page, site.url("/"))
-    page.click("#signup")          # class="plausible-event-name=Signup plausible-event-plan=pro+plan"
+    page.click("#signup")          # class="plausible-event-name=Signup ...-plan=pro+plan"
     page.click("#upgrade-inner")   # a child of <button data-beacon-event="Upgrade" ...>
     page.click("#plain")           # not tagged: no event
     signup = beacon.wait_rows(name="Signup")[0]
