@@ -17,6 +17,8 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = None
+# Several beacons may share a machine (and tests start many): no shared control socket.
+control_socket_disable = True
 errorlog = "-"
 
 

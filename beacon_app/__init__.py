@@ -27,6 +27,7 @@ from shared.storage import make_engine
 BLUEPRINTS = (
     ("beacon_app.routes", "bp"),
     ("beacon_app.health", "bp"),
+    ("beacon_app.tracker", "bp"),
 )
 
 
@@ -47,11 +48,15 @@ def create_app(settings: Settings | None = None, *,
         session_timeout=timedelta(minutes=settings.session_timeout_minutes),
         clock=clock or utc_now,
     )
+    salts = SaltCache(engine)
+    salts.prepare((clock or utc_now)())
     app.extensions["beacon"] = BeaconState(
         settings=settings, engine=engine, sites=sites, enrichers=Enrichers.load(settings),
-        writer=writer, metrics=metrics, salts=SaltCache(engine),
+        writer=writer, metrics=metrics, salts=salts,
         limiter=RateLimiter(settings.rate_limit_per_minute), clock=clock or utc_now,
     )
+    # Start now so a restarted process replays what a crashed one left in the spool.
+    writer.start()
     for module, attr in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr))
     logging.getLogger(__name__).debug("beacon app created")

@@ -52,7 +52,12 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A killed process nobody has reaped yet (a zombie) still answers kill(pid, 0).
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 class Spool:
@@ -145,7 +150,7 @@ class Spool:
         """Everything before `offset` is in the database; drop finished segments."""
         with self._lock:
             seg.offset = offset
-            done = seg.sealed and seg.offset >= seg.size
+            done = seg.sealed and seg.offset >= seg.size and seg in self.segments
             if done:
                 self.segments.remove(seg)
                 self.total_bytes -= seg.size

@@ -115,6 +115,7 @@ class Writer:
 
     def stop(self, timeout: float = 20.0) -> None:
         """Write everything queued (SIGTERM path), then stop the thread."""
+        self.spool.seal_current()      # so the final drain can finish and delete it
         with self._cond:
             self._stop = True
             self._cond.notify_all()
@@ -157,11 +158,14 @@ class Writer:
                 self._drain()
                 self.metrics.flush_drops(self.engine)
                 self._healthy, backoff = True, 0.1
-            except sa.exc.SQLAlchemyError as exc:
+            except Exception as exc:  # the thread must survive anything; data stays spooled
                 self._healthy = False
                 self.metrics.inc("write_errors")
-                log.warning("database write failed, will retry in %.1fs: %s", backoff,
-                            str(exc).splitlines()[0][:200])
+                if isinstance(exc, sa.exc.SQLAlchemyError | OSError):
+                    log.warning("database write failed, will retry in %.1fs: %s", backoff,
+                                str(exc).splitlines()[0][:200] if str(exc) else type(exc))
+                else:
+                    log.exception("writer error, will retry in %.1fs", backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 if stopping and backoff >= 5.0:
@@ -184,8 +188,7 @@ class Writer:
             while True:
                 lines, offset = self.spool.read_batch(seg, self.batch_size)
                 if not lines:
-                    if seg.sealed or seg.offset >= seg.size:
-                        self.spool.committed(seg, seg.offset)
+                    self.spool.committed(seg, seg.offset)   # deletes it if finished
                     break
                 own = not seg.path.name.startswith("claimed-")
                 self._write(lines)
