@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "beacon_cli.snippet",
     "beacon_cli.demo",
     "beacon_cli.keys",
+    "beacon_cli.export",
 )
 
 

@@ -156,4 +156,12 @@ def events_df_chunks(engine: Engine, query: StatsQuery, chunksize: int = 100_000
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(stmt)
         for part in result.partitions():
-            yield pd.DataFrame(part, columns=list(columns))
+            yield _typed(pd.DataFrame(part, columns=list(columns)))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable integer columns as Int64 (not float64 with NaN), so 8412 stays 8412."""
+    for name in frame.columns:
+        if isinstance(E.c[name].type, sa.Integer) and frame[name].dtype != "int64":
+            frame[name] = frame[name].astype("Int64")
+    return frame

@@ -1,0 +1,213 @@
+"""Benchmark, stage "analysis": how fast the dashboard's reports answer on a big site.
+
+Generates (once, then reuses) `--events` demo events over `--days` days for one site plus
+noise sites, on SQLite and PostgreSQL, and builds their rollups. Then, each in a fresh
+process with a fresh engine (no application cache; the OS page cache and PostgreSQL's
+shared buffers stay warm, so this is "cold app, warm disk"):
+
+* default: the dashboard's default view of the last 30 days - totals with comparison,
+  daily timeseries, top pages, entry and exit pages, sources, channels, countries,
+  browsers, OS and devices;
+* filtered: the same with `country is DE` and `source is Google`;
+* each set again on the raw path (rollups switched off: the query layer's plain SQL over
+  raw events), checking that both paths return the same numbers.
+
+Also prints the peak memory (ru_maxrss) of each querying process and the time to
+refresh the rollups of one day. Usage:
+
+    python bench/analysis_bench.py                       # 10M events, both databases
+    python bench/analysis_bench.py --events 1000000 --backends sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+NOW = datetime(2026, 3, 10, 15, 0)     # fixed, so the generated data can be reused
+DOMAIN = "bench.example"
+PANELS = ("page", "entry_page", "exit_page", "source", "channel", "country", "browser",
+          "os", "device")
+FILTERS = ("country is DE", "source is Google")
+TARGETS = {"default": 1.0, "filtered": 3.0}
+
+
+def _args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--events", type=int, default=10_000_000)
+    p.add_argument("--days", type=int, default=90)
+    p.add_argument("--noise-sites", type=int, default=3)
+    p.add_argument("--backends", default="sqlite,postgresql")
+    p.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "beacon_bench"),
+                   help="where the SQLite database is kept between runs")
+    p.add_argument("--pg-admin-url", default=os.environ.get(
+        "BEACON_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    p.add_argument("--child", help=argparse.SUPPRESS)      # url of a querying child
+    p.add_argument("--mode", default="rollup", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+# --- preparing the data -------------------------------------------------------------------
+def database_url(backend: str, args: argparse.Namespace) -> str:
+    suffix = "" if args.events == 10_000_000 else f"_{args.events}"
+    if backend == "sqlite":
+        Path(args.data_dir).mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{Path(args.data_dir) / f'beacon_bench{suffix}.db'}"
+    name = f"beacon_bench{suffix}"
+    admin = sa.create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return args.pg_admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def prepare(url: str, args: argparse.Namespace) -> dict[str, float]:
+    """Generate what is missing and build rollups; returns the seconds each step took."""
+    from shared.demo import DemoSpec, run_demo
+    from shared.queries.rollups import rebuild_dirty
+    from shared.storage import make_engine, migrate
+
+    engine = make_engine(url)
+    migrate(engine)
+    spec = DemoSpec(DOMAIN, days=args.days, events=args.events, seed=42,
+                    noise_sites=args.noise_sites, timezone="Europe/Berlin")
+    report = run_demo(engine, spec, now=NOW, rebuild=False)
+    started = time.perf_counter()
+    rebuilt = rebuild_dirty(engine, NOW)
+    out = {"generated": sum(report.events.values()), "generate_s": report.write_seconds,
+           "rollup_days": rebuilt, "rollup_build_s": time.perf_counter() - started}
+    engine.dispose()
+    return out
+
+
+def refresh_one_day(url: str) -> dict[str, Any]:
+    """Mark the busiest recent day dirty and time its rebuild."""
+    from shared.queries.rollups import mark_dirty_days, rebuild_dirty
+    from shared.sites import require_site
+    from shared.storage import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        site = require_site(conn, DOMAIN)
+        day = (NOW - timedelta(days=6)).date()          # a Wednesday: a full, busy day
+        start = datetime.combine(day, datetime.min.time()) - timedelta(hours=1)
+        events = conn.scalar(sa.text("SELECT count(*) FROM events WHERE site_id = :s AND "
+                                     "ts >= :a AND ts < :b"),
+                             {"s": site.id, "a": start, "b": start + timedelta(days=1)})
+        mark_dirty_days(conn, [(site.id, day)], NOW)
+    started = time.perf_counter()
+    rebuild_dirty(engine, NOW)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"day": day.isoformat(), "events": int(events or 0), "seconds": seconds}
+
+
+# --- the querying child --------------------------------------------------------------------
+def _report_set(conn: Any, query: Any) -> tuple[dict[str, float], list[Any]]:
+    from shared.queries import reports
+
+    times: dict[str, float] = {}
+    answers: list[Any] = []
+
+    def timed(name: str, fn: Any, *a: Any, **kw: Any) -> None:
+        started = time.perf_counter()
+        answers.append(fn(conn, *a, **kw))
+        times[name] = time.perf_counter() - started
+
+    timed("totals+comparison", reports.totals, replace(query, comparison="previous_period"))
+    timed("timeseries", reports.timeseries, query)
+    for dim in PANELS:
+        timed(dim, reports.breakdown, query, dim, limit=10)
+    return times, answers
+
+
+def child(url: str, mode: str) -> None:
+    """Run both sets once in this fresh process and print a JSON line."""
+    from shared.dataframes import parse_filter
+    from shared.queries import reports
+    from shared.queries.query import StatsQuery
+    from shared.sites import require_site
+    from shared.storage import make_engine
+
+    if mode == "raw":   # the baseline: every report takes the raw-events path
+        reports.rollup_dimension = lambda query, key=None: None  # type: ignore[assignment]
+    started = time.perf_counter()
+    engine = make_engine(url)
+    out: dict[str, Any] = {}
+    with engine.connect() as conn:
+        site = require_site(conn, DOMAIN)
+        base = StatsQuery(site.id, site.timezone, "30d", NOW, interval="day")
+        for name, filters in (("default", ()), ("filtered", FILTERS)):
+            query = base.with_filters(*(parse_filter(f) for f in filters))
+            set_started = time.perf_counter()
+            times, answers = _report_set(conn, query)
+            out[name] = {"seconds": time.perf_counter() - set_started, "panels": times,
+                         "answers": repr(answers)}
+    out["process_s"] = time.perf_counter() - started
+    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def run_child(url: str, mode: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", url, "--mode", mode]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- the report ---------------------------------------------------------------------------
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report(backend: str, prep: dict[str, float], fast: dict[str, Any], slow: dict[str, Any],
+           refresh: dict[str, Any]) -> None:
+    print(f"\n== {backend}: generated {prep['generated']:,} new events in "
+          f"{prep['generate_s']:.0f} s; rollups of {prep['rollup_days']} day(s) built in "
+          f"{prep['rollup_build_s']:.0f} s")
+    for name in ("default", "filtered"):
+        a, b = fast[name], slow[name]
+        ratio = b["seconds"] / a["seconds"] if a["seconds"] else float("inf")
+        same = a["answers"] == b["answers"]
+        print(f"{name:9s} rollups {a['seconds']:7.3f} s ({_mark(a['seconds'] <= TARGETS[name])}"
+              f" <= {TARGETS[name]} s)   raw {b['seconds']:7.3f} s   ratio {ratio:6.1f}x   "
+              f"same answers: {same}")
+        slowest = sorted(a["panels"].items(), key=lambda kv: -kv[1])[:3]
+        print("          slowest panels: " + ", ".join(f"{k} {v:.3f} s" for k, v in slowest))
+    print(f"peak memory: rollup process {fast['max_rss_mb']:.0f} MB, raw process "
+          f"{slow['max_rss_mb']:.0f} MB ({_mark(fast['max_rss_mb'] <= 300)} <= 300 MB)")
+    print(f"one-day refresh: {refresh['events']:,} events of {refresh['day']} in "
+          f"{refresh['seconds']:.2f} s ({_mark(refresh['seconds'] <= 2.0)} <= 2 s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    if args.child:
+        child(args.child, args.mode)
+        return 0
+    print(f"analysis bench: {args.events:,} events over {args.days} days + "
+          f"{args.noise_sites} noise sites; reports for the last 30 days up to {NOW}")
+    print("cold = new process and engine, no app caches; OS page cache / shared buffers warm")
+    for backend in args.backends.split(","):
+        url = database_url(backend, args)
+        prep = prepare(url, args)
+        fast, slow = run_child(url, "rollup"), run_child(url, "raw")
+        report(backend, prep, fast, slow, refresh_one_day(url))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
