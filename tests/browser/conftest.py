@@ -145,7 +145,8 @@ def _page_html(name: str, host: str, beacon_origin: str, port: int) -> str:
     pixel = pixel_tag(SnippetOptions(domains=(host,), host=beacon_origin))
     html = html.replace("<!--PIXEL-->", pixel.removeprefix("<noscript>")
                         .removesuffix("</noscript>"))
-    return html.replace("{{PORT}}", str(port))
+    return (html.replace("{{PORT}}", str(port)).replace("{{DOMAIN}}", host)
+            .replace("{{BEACON}}", beacon_origin))
 
 
 def _site_handler(beacon_origin: str) -> type[BaseHTTPRequestHandler]:

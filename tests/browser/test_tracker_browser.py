@@ -298,3 +298,26 @@ def test_the_served_script_never_throws_into_the_page(
     beacon.wait_rows(name="pageview", pathname="/spa/after-odd-calls")
     assert errors == []
     assert json.dumps(errors) == "[]"
+
+
+def test_manual_mode_and_pageview_props(beacon: Beacon, site: Site, page: Any) -> None:
+    log = _visit(page, site.url("/manual.html"))
+    page.wait_for_timeout(400)
+    assert log.sent == []                      # data-manual: no automatic pageview
+    page.evaluate("plausible('pageview', {u: location.origin + '/virtual/step-1'})")
+    row = beacon.wait_rows(name="pageview")[0]
+    assert row["pathname"] == "/virtual/step-1"
+    assert row["props"] == {"author": "Ann Example"}   # <script event-author="...">
+
+
+def test_plausible_file_names_choose_the_features(
+        beacon: Beacon, site: Site, page: Any) -> None:
+    log = _visit(page, site.url("/variant.html"))   # loads /js/script.hash.js
+    assert log.wait_sent(page, "pageview")["h"] == 1
+    page.click("#to-route")
+    beacon.wait_rows(name="pageview", pathname="/variant.html#/route")
+    page.click("#outbound")                    # not in the file name: not tracked
+    page.wait_for_url("http://elsewhere.test:*/landing.html")
+    _settle(beacon)
+    assert [r["name"] for r in beacon.rows() if r["name"] != "engagement"] == [
+        "pageview", "pageview"]
