@@ -1,0 +1,1 @@
+"""Beacon Analytics dashboard: a Streamlit app over the query layer."""

@@ -1,0 +1,88 @@
+"""Dashboard entry point (`streamlit run dashboard_app/app.py`): settings, access, the
+shared frame in the sidebar, and the navigation between the pages in `views/`.
+
+Nothing is shown before access is settled: no user and no live share link means the
+login form only. Invalid settings (e.g. production without BEACON_SECRET_KEY) stop
+every page with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard_app import auth, data, sidebar
+from dashboard_app.auth import Access
+from shared.settings import SettingsError
+from shared.sites import Site
+
+VIEWS = Path(__file__).parent / "views"
+
+
+def _pages(access: Access, has_sites: bool) -> list[st.Page]:
+    def page(name: str, title: str, icon: str, default: bool = False) -> st.Page:
+        return st.Page(VIEWS / f"{name}.py", title=title, icon=icon, default=default,
+                       url_path=name)
+
+    reports = [page("overview", "Overview", ":material/monitoring:", default=has_sites),
+               page("realtime", "Realtime", ":material/bolt:"),
+               page("goals", "Goals & funnels", ":material/flag:"),
+               page("events", "Events & properties", ":material/label:")]
+    pages = reports if has_sites else []
+    if not access.is_share:
+        pages.append(page("settings", "Sites & settings", ":material/settings:",
+                          default=not has_sites))
+        if has_sites:
+            pages.append(page("export", "Export", ":material/download:"))
+    pages.append(page("privacy", "Privacy", ":material/shield:"))
+    return pages
+
+
+def _account_box(access: Access) -> None:
+    if access.is_share:
+        st.sidebar.caption("Shared dashboard (read-only)")
+        return
+    st.sidebar.caption("Signed in as")
+    st.sidebar.text(access.email or "")
+    if st.sidebar.button("Sign out", key="sign_out"):
+        auth.sign_out()
+
+
+def _frame_controls(sites: list[Site], reports: bool) -> None:
+    site = sidebar.site_picker(sites)
+    if site is None or not reports:
+        sidebar.mirror_to_url(sidebar.current_frame())
+        return
+    sidebar.period_controls(data.site_today(site))
+    st.sidebar.divider()
+    sidebar.filter_chips()
+    sidebar.filter_builder()
+    sidebar.mirror_to_url(sidebar.current_frame())
+
+
+def main() -> None:
+    st.set_page_config(page_title="Beacon Analytics", page_icon=":material/monitoring:",
+                       layout="wide")
+    try:
+        settings = data.settings()
+    except SettingsError as exc:
+        st.error("The dashboard cannot start: its configuration is invalid.")
+        st.code(str(exc), language=None)
+        st.stop()
+    engine = data.engine(settings.resolved_database_url)
+    access = auth.current_access(engine, settings)
+    if access is None:
+        st.stop()
+    assert access is not None
+    sites = data.sites_for(access)
+    st.session_state["access"] = access
+    st.session_state["sites"] = sites
+    _account_box(access)
+    nav = st.navigation(_pages(access, bool(sites)))
+    if sites:
+        _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy"))
+    nav.run()
+
+
+main()

@@ -1,0 +1,160 @@
+"""Dashboard access glue: the login form, OIDC sign-in, share links, and who may do what.
+
+The account rules live in `shared.auth` and `shared.share_links`; this module only asks
+them and keeps the answer in session state. Roles are re-read on every run, so a role
+taken away or a share link revoked stops working at the next click, not at next login.
+The dashboard is never open: without a user or a live share link only the login shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from shared import auth
+from shared.settings import Settings
+from shared.share_links import check_share_password, resolve_share_link
+from shared.storage import write_transaction
+
+USER_KEY = "auth_user_email"
+SHARE_KEY = "auth_share_ok"   # id of the share link whose password this session gave
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is looking: a user with roles per site, or a visitor of one share link."""
+
+    email: str | None
+    roles: dict[int, str] = field(default_factory=dict)
+    is_admin: bool = False
+    share_site_id: int | None = None
+
+    @property
+    def is_share(self) -> bool:
+        return self.share_site_id is not None
+
+    def can_edit(self, site_id: int | None) -> bool:
+        return site_id is not None and self.roles.get(site_id) == "owner"
+
+
+def oidc_configured() -> bool:
+    """True when `[auth]` is in the Streamlit secrets: only then can st.login work."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _oidc_email() -> str | None:
+    try:
+        if st.user.is_logged_in:
+            email = st.user.get("email")
+            return str(email) if email else None
+    except Exception:  # st.user without an auth configuration
+        return None
+    return None
+
+
+def _user_access(engine: Engine, email: str) -> Access | None:
+    with engine.connect() as conn:
+        user = auth.get_user(conn, email)
+        if user is None:
+            return None
+        return Access(email=user.email, roles=auth.roles_of(conn, user), is_admin=user.is_admin)
+
+
+def _share_access(engine: Engine, token: str) -> Access | None:
+    with engine.connect() as conn:
+        link = resolve_share_link(conn, token)
+        if link is None:
+            st.error("This share link is not valid (it may have been revoked).")
+            st.stop()
+        assert link is not None
+        if link.has_password and st.session_state.get(SHARE_KEY) != link.id:
+            _share_password_form(engine, token)
+            return None
+    return Access(email=None, roles={link.site_id: "viewer"}, share_site_id=link.site_id)
+
+
+def _share_password_form(engine: Engine, token: str) -> None:
+    st.subheader("This shared dashboard is protected")
+    with st.form("share_password"):
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Open"):
+            with engine.connect() as conn:
+                link = resolve_share_link(conn, token)
+                if link and check_share_password(conn, link, password):
+                    st.session_state[SHARE_KEY] = link.id
+                    st.rerun()
+            st.error("Wrong password.")
+
+
+def _oidc_access(engine: Engine, settings: Settings, email: str) -> Access | None:
+    allowed = tuple(settings.oidc_allowed_emails.split(","))
+    with write_transaction(engine) as conn:
+        user = auth.oidc_user(conn, email, allowed)
+    if user is None:
+        st.error("Your account is not on this dashboard's allow-list.")
+        if st.button("Sign out"):
+            st.logout()
+        st.stop()
+    return _user_access(engine, email)
+
+
+def current_access(engine: Engine, settings: Settings) -> Access | None:
+    """The access of this session, or None after drawing the way in (login, password)."""
+    token = st.query_params.get("share")
+    if token:
+        return _share_access(engine, token)
+    email = st.session_state.get(USER_KEY)
+    if email:
+        access = _user_access(engine, email)
+        if access is not None:
+            return access
+        del st.session_state[USER_KEY]  # the account was removed meanwhile
+    oidc_email = _oidc_email()
+    if oidc_email and settings.oidc_allowed_emails:
+        return _oidc_access(engine, settings, oidc_email)
+    login_form(engine, settings)
+    return None
+
+
+def login_form(engine: Engine, settings: Settings) -> None:
+    st.title("Beacon Analytics")
+    st.caption("Sign in to see your sites' statistics.")
+    with st.form("login"):
+        email = st.text_input("E-mail")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        _try_password(engine, settings, email, password)
+    if settings.oidc_allowed_emails and oidc_configured():
+        st.divider()
+        if st.button("Sign in with single sign-on"):
+            st.login()
+
+
+def _try_password(engine: Engine, settings: Settings, email: str, password: str) -> None:
+    with write_transaction(engine) as conn:
+        result = auth.login(conn, email, password, max_failures=settings.login_max_failures,
+                            lockout=timedelta(minutes=settings.login_lockout_minutes))
+    if result.outcome is auth.LoginOutcome.OK and result.user:
+        st.session_state[USER_KEY] = result.user.email
+        st.rerun()
+    elif result.outcome is auth.LoginOutcome.LOCKED and result.locked_until:
+        st.error(f"Too many failed sign-ins. This account is locked until "
+                 f"{result.locked_until:%Y-%m-%d %H:%M} UTC.")
+    else:
+        st.error("Wrong e-mail or password.")
+
+
+def sign_out() -> None:
+    """Forget the session's user; an OIDC user is also signed out of the provider cookie."""
+    st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(SHARE_KEY, None)
+    if _oidc_email():
+        st.logout()
+    st.rerun()

@@ -1,0 +1,166 @@
+"""Charts: pandas DataFrame -> plotly Figure. Never imports streamlit, so it is unit-tested alone.
+
+Every label that comes from visitors (paths, referrers, props) is HTML-escaped before it
+reaches Plotly: Plotly renders a subset of HTML in text (`<a href>`, `<b>`, `<br>`), and
+escaped entities are shown literally. The raw value travels in `customdata`, so a click
+on a bar gives back exactly the value to filter on.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+MAX_BARS = 15
+MAX_POINTS = 2000
+_MARGIN = {"l": 8, "r": 8, "t": 32, "b": 8}
+PRIMARY = "#4f6bed"
+MUTED = "#b8bfd6"
+
+
+def safe_label(value: Any, limit: int = 80) -> str:
+    """A visitor-supplied value as inert Plotly text, cut to `limit` characters."""
+    text = "(none)" if value is None or value == "" else str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(title={"text": html.escape(title), "font": {"size": 14}},
+                      margin=_MARGIN, height=height, showlegend=True,
+                      legend={"orientation": "h", "y": -0.15},
+                      hoverlabel={"namelength": -1})
+    return fig
+
+
+def empty_figure(message: str, height: int = 260) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=html.escape(message), showarrow=False, font={"size": 14})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, "", height)
+
+
+def downsample(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    """At most `max_points` rows, evenly spaced, first and last kept: the browser draws
+    thousands of points slowly and nobody can tell them apart."""
+    if len(df) <= max_points:
+        return df
+    step = -(-len(df) // max_points)
+    picked = df.iloc[::step]
+    if picked.index[-1] != df.index[-1]:
+        picked = pd.concat([picked, df.iloc[[-1]]])
+    return picked
+
+
+def timeseries(df: pd.DataFrame, metric: str, label: str, *, x: str = "bucket",
+               comparison: pd.DataFrame | None = None, height: int = 320) -> go.Figure:
+    """The metric over time; the comparison period is drawn beside it, aligned by position
+    (bucket i of the previous period next to bucket i of this one)."""
+    if df.empty or metric not in df:
+        return empty_figure("No data in this period")
+    df = downsample(df)
+    fig = go.Figure(go.Scatter(x=df[x], y=df[metric], mode="lines+markers", name="This period",
+                               line={"color": PRIMARY, "width": 2}, marker={"size": 4}))
+    if comparison is not None and not comparison.empty and metric in comparison:
+        comp = downsample(comparison).iloc[: len(df)]
+        labels = [str(v) for v in comp[x]]
+        fig.add_trace(go.Scatter(
+            x=list(df[x].iloc[: len(comp)]), y=comp[metric], mode="lines", name="Comparison",
+            line={"color": MUTED, "width": 2, "dash": "dot"},
+            customdata=labels, hovertemplate="%{customdata}: %{y}<extra>Comparison</extra>"))
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, label, height)
+
+
+def bars(df: pd.DataFrame, label_col: str, value_col: str, title: str, *,
+         max_bars: int = MAX_BARS, height: int | None = None) -> go.Figure:
+    """Horizontal bars, biggest on top; click a bar to filter by its value."""
+    if df.empty:
+        return empty_figure("Nothing to show")
+    top = df.head(max_bars)
+    labels = [safe_label(v) for v in top[label_col]]
+    fig = go.Figure(go.Bar(
+        x=top[value_col], y=labels, orientation="h", marker={"color": PRIMARY},
+        customdata=[str(v) for v in top[label_col]], name=html.escape(value_col),
+        hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, height or 60 + 26 * len(top))
+
+
+@cache
+def _iso3_by_iso2() -> dict[str, str]:
+    import pycountry
+
+    return {c.alpha_2: c.alpha_3 for c in pycountry.countries}
+
+
+def iso3(code: str) -> str | None:
+    """ISO 3166 alpha-3 for an alpha-2 country code (Plotly's maps want alpha-3)."""
+    return _iso3_by_iso2().get((code or "").upper())
+
+
+def country_name(code: str) -> str:
+    import pycountry
+
+    found = pycountry.countries.get(alpha_2=(code or "").upper())
+    return found.name if found else (code or "Unknown")
+
+
+def world_map(df: pd.DataFrame, country_col: str, value_col: str, title: str,
+              height: int = 380) -> go.Figure:
+    """A choropleth of `value_col` by country; click a country to filter by it."""
+    if df.empty:
+        return empty_figure("No locations in this period")
+    codes = [str(c) for c in df[country_col]]
+    known = [(c, v) for c, v in zip(codes, df[value_col], strict=True) if iso3(c)]
+    if not known:
+        return empty_figure("No known countries in this period")
+    fig = go.Figure(go.Choropleth(
+        locations=[iso3(c) for c, _ in known], z=[v for _, v in known],
+        text=[safe_label(country_name(c)) for c, _ in known],
+        customdata=[c for c, _ in known], colorscale="Blues", marker_line_color="white",
+        hovertemplate="%{text}: %{z}<extra></extra>", colorbar={"thickness": 10}))
+    fig.update_geos(showframe=False, showcoastlines=False, projection_type="natural earth")
+    return _layout(fig, title, height)
+
+
+def funnel(steps: Sequence[str], visitors: Sequence[int], title: str,
+           height: int = 320) -> go.Figure:
+    """Visitors reaching each step, with the share of the first step and the drop-off."""
+    if not steps:
+        return empty_figure("This funnel has no steps")
+    fig = go.Figure(go.Funnel(
+        y=[safe_label(s) for s in steps], x=list(visitors),
+        textinfo="value+percent initial+percent previous", marker={"color": PRIMARY}))
+    return _layout(fig, title, height)
+
+
+def minutes(df: pd.DataFrame, x: str, y: str, title: str, height: int = 220) -> go.Figure:
+    """Visitors per minute for the realtime page."""
+    if df.empty:
+        return empty_figure("Nobody in the last 30 minutes", height)
+    fig = go.Figure(go.Bar(x=df[x], y=df[y], marker={"color": PRIMARY}, name="visitors",
+                           hovertemplate="%{x|%H:%M}: %{y}<extra></extra>"))
+    fig.update_layout(showlegend=False, bargap=0.1)
+    return _layout(fig, title, height)
+
+
+def selected_values(selection: Any) -> list[str]:
+    """The raw values (customdata) of the points a user clicked in a bar chart or map."""
+    points = (selection or {}).get("selection", {}).get("points", []) if selection else []
+    values = []
+    for point in points:
+        value = point.get("customdata")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None and str(value) not in values:
+            values.append(str(value))
+    return values

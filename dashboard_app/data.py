@@ -1,0 +1,144 @@
+"""Dashboard data access: one cached engine, and cached wrappers over the query layer.
+
+Reports are cached with `st.cache_data` keyed by the database URL and the query value
+(its repr: every field that decides the answer). `now` is rounded down to the cache
+period, so reruns within that period ask the same question and hit the cache, and an
+answer is never older than BEACON_DASHBOARD_CACHE_SECONDS. Everything shown comes from
+`shared.queries`; no SQL for reports lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from dashboard_app.auth import Access
+from shared.queries import reports
+from shared.queries.funnels import Funnel, FunnelReport, list_funnels
+from shared.queries.funnels import funnel_report as funnel_query
+from shared.queries.goals import Goal, GoalResult, list_goals
+from shared.queries.goals import goal_conversions as goals_report
+from shared.queries.query import StatsQuery, to_local
+from shared.queries.realtime import realtime as realtime_report
+from shared.queries.results import Breakdown, Realtime, Timeseries, Totals
+from shared.settings import Settings, load_settings
+from shared.sites import Site, list_sites
+from shared.storage import make_engine
+
+_HASH: dict[Any, Any] = {StatsQuery: repr, Funnel: repr}
+# Upper bound only: the effective lifetime is the rounding of `now` (see cache_now).
+_MAX_TTL = 3600
+
+
+def settings() -> Settings:
+    """Read on every run (cheap), so a test or a restart with new variables is seen."""
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def current_engine() -> Engine:
+    return engine(settings().resolved_database_url)
+
+
+def cache_now(seconds: int | None = None) -> datetime:
+    """UTC now (naive) rounded down to the cache period."""
+    period = max(1, settings().dashboard_cache_seconds if seconds is None else seconds)
+    stamp = int(datetime.now(UTC).timestamp()) // period * period
+    return datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
+
+
+def site_today(site: Site) -> date:
+    from zoneinfo import ZoneInfo
+
+    return to_local(datetime.now(UTC).replace(tzinfo=None), ZoneInfo(site.timezone)).date()
+
+
+def sites_for(access: Access) -> list[Site]:
+    """The sites this access may see, fresh on every run (roles can change any time)."""
+    with current_engine().connect() as conn:
+        return [s for s in list_sites(conn) if s.id in access.roles or access.is_admin]
+
+
+def clear() -> None:
+    """Forget cached reports, e.g. after a goal was added."""
+    st.cache_data.clear()
+
+
+def _run(url: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    with engine(url).connect() as conn:
+        return fn(conn, *args, **kwargs)
+
+
+# --- cached reports --------------------------------------------------------------------
+# Each wrapper takes the database URL first, so two databases never share an entry.
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=2048, show_spinner=False, hash_funcs=_HASH)
+def totals(url: str, query: StatsQuery) -> Totals:
+    return _run(url, reports.totals, query)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=1024, show_spinner=False, hash_funcs=_HASH)
+def timeseries(url: str, query: StatsQuery) -> Timeseries:
+    return _run(url, reports.timeseries, query)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=4096, show_spinner=False, hash_funcs=_HASH)
+def breakdown(url: str, query: StatsQuery, dimension: str, limit: int = 10,
+              order_by: str = "visitors") -> Breakdown:
+    return _run(url, reports.breakdown, query, dimension, limit=limit, order_by=order_by)
+
+
+def url() -> str:
+    """The database URL the cached reports are keyed by."""
+    return settings().resolved_database_url
+
+
+def query_for(frame: Any, site: Site) -> StatsQuery:
+    """The frame's StatsQuery for `site` at the cache period's `now`."""
+    q: StatsQuery = frame.query(site.id, site.timezone, cache_now())
+    return q
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=256, show_spinner=False)
+def realtime(url: str, site_id: int, timezone: str, now: datetime) -> Realtime:
+    return _run(url, realtime_report, site_id, timezone, now)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=512, show_spinner=False, hash_funcs=_HASH)
+def goal_conversions(url: str, query: StatsQuery) -> list[GoalResult]:
+    return _run(url, goals_report, query)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=512, show_spinner=False, hash_funcs=_HASH)
+def funnel_report(url: str, query: StatsQuery, funnel: Funnel) -> FunnelReport:
+    return _run(url, funnel_query, query, funnel)
+
+
+def goals_and_funnels(site_id: int) -> tuple[list[Goal], list[Funnel]]:
+    """Definitions are read fresh (not cached): an edit must show at once."""
+    with current_engine().connect() as conn:
+        return list_goals(conn, site_id), list_funnels(conn, site_id)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=256, show_spinner=False, hash_funcs=_HASH)
+def prop_keys(url: str, query: StatsQuery, sample_rows: int = 20_000) -> list[str]:
+    """Property keys seen in the frame's first `sample_rows` custom events, most common
+    first: enough to offer the keys to pick from, cheap on a big site."""
+    from collections import Counter
+
+    from shared.dataframes import events_df_chunks
+
+    counts: Counter[str] = Counter()
+    for chunk in events_df_chunks(engine(url), query, chunksize=sample_rows,
+                                  columns=("name", "props")):
+        for props in chunk["props"]:
+            counts.update(props.keys() if isinstance(props, dict) else ())
+        break
+    return [k for k, _ in counts.most_common(100)]

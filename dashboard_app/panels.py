@@ -1,0 +1,96 @@
+"""Report panels the pages share: a breakdown table or bar chart whose rows and bars add a
+filter when clicked, with "show more" when the list was cut and a CSV download.
+
+Widget keys carry a digest of the frame: once a click has added its filter the frame
+changes, the widget is new and its old selection cannot add the filter again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard_app import charts, data
+from dashboard_app.frame import Frame
+from dashboard_app.sidebar import add_filter
+from dashboard_app.tables import BREAKDOWN_COLUMNS, breakdown_frame, rounded
+from dashboard_app.ui import download_button
+from shared.queries.query import Filter, StatsQuery
+
+PAGE = 10
+MORE = 40
+
+
+def frame_digest(frame: Frame) -> str:
+    return hashlib.blake2b(repr(frame).encode(), digest_size=6).hexdigest()
+
+
+def _limit(key: str) -> int:
+    value: int = st.session_state.get(f"limit_{key}", PAGE)
+    return value
+
+
+def _clicked_row(event: Any, df: pd.DataFrame, column: str) -> str | None:
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    return str(df.iloc[rows[0]][column]) if rows and rows[0] < len(df) else None
+
+
+def table_config(df: pd.DataFrame, value_label: str, bar_metric: str) -> dict[str, Any]:
+    config: dict[str, Any] = {value_label: st.column_config.TextColumn(value_label,
+                                                                       width="large")}
+    if bar_metric in df and len(df):
+        config[bar_metric] = st.column_config.ProgressColumn(
+            bar_metric, format="%d", min_value=0, max_value=int(df[bar_metric].max() or 1))
+    return config
+
+
+def breakdown_table(query: StatsQuery, frame: Frame, dimension: str, value_label: str,
+                    key: str, columns: tuple[str, ...] = BREAKDOWN_COLUMNS,
+                    order_by: str = "visitors") -> pd.DataFrame:
+    """The top values of `dimension` as a table; clicking a row filters by it."""
+    result = data.breakdown(data.url(), query, dimension, _limit(key), order_by)
+    df = rounded(breakdown_frame(result, value_label, columns))
+    if df.empty:
+        st.caption("Nothing in this period.")
+        return df
+    event = st.dataframe(
+        df, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+        key=f"tbl_{key}_{frame_digest(frame)}",
+        column_config=table_config(df, value_label, df.columns[1]))
+    value = _clicked_row(event, df, value_label)
+    if value is not None:
+        add_filter(Filter(dimension, "is", (value,)))
+    _more_and_download(result.has_more, df, key)
+    return df
+
+
+def _more_and_download(has_more: bool, df: pd.DataFrame, key: str) -> None:
+    left, right = st.columns(2)
+    if has_more and left.button("Show more", key=f"more_{key}", icon=":material/expand_more:"):
+        st.session_state[f"limit_{key}"] = _limit(key) + MORE
+        st.rerun()
+    with right:
+        download_button(df, key, key=f"dl_{key}")
+
+
+def breakdown_bars(query: StatsQuery, frame: Frame, dimension: str, title: str,
+                   key: str, metric: str = "visitors") -> None:
+    """A bar chart of the top values; clicking a bar filters by it."""
+    result = data.breakdown(data.url(), query, dimension, PAGE, metric)
+    df = pd.DataFrame({"value": [r.value for r in result.rows],
+                       metric: [getattr(r.metrics, metric) for r in result.rows]})
+    fig = charts.bars(df, "value", metric, title)
+    clicked_chart(fig, dimension, f"bars_{key}_{frame_digest(frame)}")
+
+
+def clicked_chart(fig: Any, dimension: str, key: str) -> None:
+    """Draw `fig`; a click on a bar, slice or country adds `dimension is value`."""
+    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
+                            config={"displayModeBar": False})
+    values = charts.selected_values(event)
+    if values:
+        add_filter(Filter(dimension, "is" if len(values) == 1 else "is_any_of",
+                          tuple(values)))

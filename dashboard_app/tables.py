@@ -1,0 +1,51 @@
+"""Query results -> pandas DataFrames for tables, charts and downloads (no Streamlit).
+
+Column names are what people read in the table headers and the CSV files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from shared.queries.results import METRICS, Breakdown, Metrics, Point
+
+METRIC_LABELS: dict[str, str] = {
+    "visitors": "Visitors", "visits": "Visits", "pageviews": "Pageviews",
+    "views_per_visit": "Views per visit", "bounce_rate": "Bounce rate (%)",
+    "visit_duration": "Visit duration (s)", "time_on_page": "Time on page (s)",
+    "scroll_depth": "Scroll depth (%)", "events": "Events", "revenue": "Revenue",
+}
+# What a breakdown table shows per dimension kind: fewer columns read faster.
+BREAKDOWN_COLUMNS = ("visitors", "visits", "pageviews", "bounce_rate", "visit_duration")
+EVENT_COLUMNS = ("visitors", "events", "revenue")
+
+
+def _metric_row(metrics: Metrics, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {METRIC_LABELS[m]: getattr(metrics, m) for m in columns}
+
+
+def breakdown_frame(result: Breakdown, value_label: str,
+                    columns: tuple[str, ...] = BREAKDOWN_COLUMNS) -> pd.DataFrame:
+    """One row per value: the value (as text) then the chosen metrics."""
+    rows = [{value_label: r.value, **_metric_row(r.metrics, columns)} for r in result.rows]
+    if not rows:
+        return pd.DataFrame(columns=[value_label, *(METRIC_LABELS[m] for m in columns)])
+    return pd.DataFrame(rows)
+
+
+def points_frame(points: list[Point] | None) -> pd.DataFrame:
+    """One row per bucket: `bucket` (local start) and every metric under its key."""
+    if not points:
+        return pd.DataFrame(columns=["bucket", *METRICS])
+    return pd.DataFrame([{"bucket": p.bucket, **p.metrics.as_dict()} for p in points])
+
+
+def rounded(df: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
+    """Floats rounded for display and download; counts stay integers."""
+    out = df.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(digits)
+    return out

@@ -1,0 +1,68 @@
+"""Goals & funnels page: conversions, rates and revenue per goal; each funnel as a chart
+with drop-off; owners create, edit and delete both here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard_app import charts, data, goal_forms
+from dashboard_app.ui import download_button, no_site_state, page_context
+from shared.queries.funnels import Funnel
+from shared.queries.query import StatsQuery
+
+
+def goals_table(query: StatsQuery) -> pd.DataFrame:
+    results = data.goal_conversions(data.url(), query)
+    df = pd.DataFrame([{"Goal": r.goal.display_name, "Conversions (visitors)": r.conversions,
+                        "Completions": r.completions,
+                        "Conversion rate (%)": round(r.conversion_rate, 2),
+                        "Revenue": round(r.revenue, 2)} for r in results])
+    if df.empty:
+        st.caption("No goals yet.")
+        return df
+    st.dataframe(df, hide_index=True, width="stretch")
+    download_button(df, "goals", key="dl_goals")
+    return df
+
+
+def funnel_panel(query: StatsQuery, funnel: Funnel) -> None:
+    report = data.funnel_report(data.url(), query, funnel)
+    labels = [s.step.value for s in report.steps]
+    st.plotly_chart(charts.funnel(labels, [s.visitors for s in report.steps],
+                                  funnel.name), key=f"funnel_{funnel.id}",
+                    config={"displayModeBar": False})
+    df = pd.DataFrame([{"Step": s.step.value, "Kind": s.step.kind, "Visitors": s.visitors,
+                        "Drop-off": s.dropoff, "Of first step (%)": round(s.conversion_rate, 1),
+                        "Of previous step (%)": round(s.step_rate, 1)} for s in report.steps])
+    st.dataframe(df, hide_index=True, width="stretch")
+    download_button(df, f"funnel-{funnel.id}", key=f"dl_funnel_{funnel.id}")
+
+
+def render() -> None:
+    ctx = page_context()
+    st.title("Goals & funnels")
+    if ctx.site is None:
+        no_site_state(ctx.access)
+        return
+    query = data.query_for(ctx.frame, ctx.site)
+    goals, funnels = data.goals_and_funnels(ctx.site.id)
+    st.subheader("Goals", anchor=False)
+    st.caption("Conversions are unique visitors (summed per day) whose visit completed the "
+               "goal; the rate divides them by the period's visitors under the same filters.")
+    goals_table(query)
+    st.subheader("Funnels", anchor=False)
+    if not funnels:
+        st.caption("No funnels yet.")
+    for funnel in funnels:
+        funnel_panel(query, funnel)
+    if ctx.can_edit:
+        st.divider()
+        left, right = st.columns(2)
+        with left, st.expander("Create or edit a goal"):
+            goal_forms.goal_editor(ctx.site.id, goals)
+        with right, st.expander("Create or edit a funnel"):
+            goal_forms.funnel_editor(ctx.site.id, funnels)
+
+
+render()

@@ -1,0 +1,34 @@
+"""Privacy page: the record of processing, generated from the live configuration, with a
+printable plain-text copy to download."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from dashboard_app import data
+from dashboard_app.ui import page_context
+from shared.privacy_record import as_text, build_record
+
+
+def render() -> None:
+    ctx = page_context()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with data.current_engine().connect() as conn:
+        sections = build_record(conn, data.settings(), ctx.sites, now)
+    st.title("Privacy")
+    st.caption("Record of processing, generated now from this installation's settings. "
+               "Download it to print or to hand to your data-protection officer.")
+    st.download_button("Download the record (text)", as_text(sections, now),
+                       file_name="record-of-processing.txt", mime="text/plain",
+                       icon=":material/print:")
+    for section in sections:
+        st.subheader(section.title, anchor=False)
+        df = pd.DataFrame(section.rows, columns=["Item", "Details"])
+        st.dataframe(df, hide_index=True, width="stretch",
+                     column_config={"Details": st.column_config.TextColumn(width="large")})
+
+
+render()
