@@ -28,6 +28,7 @@ BLUEPRINTS = (
     ("beacon_app.routes", "bp"),
     ("beacon_app.health", "bp"),
     ("beacon_app.tracker", "bp"),
+    ("beacon_app.stats_api", "bp"),
 )
 
 
