@@ -152,6 +152,8 @@ def events_df_chunks(engine: Engine, query: StatsQuery, chunksize: int = 100_000
     a server-side cursor so memory stays bounded by one chunk."""
     if chunksize < 1:
         raise ValueError("chunksize must be >= 1")
+    with engine.connect() as conn:
+        query = rep.resolve_all(conn, query)      # "all" starts at the first event
     stmt = events_select(query, engine.dialect.name, columns)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(stmt)
