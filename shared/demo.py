@@ -32,6 +32,7 @@ from shared.sites import Site, add_site, get_site
 from shared.storage import mark_dirty_days, write_transaction
 
 CHUNK_ROWS = 50_000
+GENERATOR_VERSION = 2   # part of the uid prefix: data from another version is not "done"
 @dataclass(frozen=True)
 class DemoSpec:
     """What to generate. Noise sites each get `noise_share` of the main site's events."""
@@ -128,7 +129,8 @@ class _SitePlan:
         self.days = [today.date() - timedelta(days=days - 1 - i) for i in range(days)]
         self.quotas = day_quotas(np.random.default_rng([self.seed, index, 0]), total,
                                  self.days, fraction_of_day(self.today_seconds))
-        run = f"{self.seed}:{site.domain}:{total}:{days}:{self.days[-1]}:{self.today_seconds}"
+        run = (f"{GENERATOR_VERSION}:{self.seed}:{site.domain}:{total}:{days}:{self.days[-1]}:"
+               f"{self.today_seconds}")
         digest = hashlib.blake2b(run.encode(), digest_size=8).digest()
         # 28-bit run prefix + 34-bit counter: uids ascend, so the unique index only appends.
         self.next_uid = (int.from_bytes(digest, "big") >> 36) << 34
@@ -177,6 +179,6 @@ def day_quotas(rng: np.random.Generator, total: int, days: list[date],
 
 
 def _rebuild(engine: Engine, now: datetime) -> None:
-    from shared.queries.rollups import rebuild_dirty   # the rollup stage owns the rebuild
+    from shared.queries.rollups import rebuild_dirty  # the rollup stage owns the rebuild
 
     rebuild_dirty(engine, now)

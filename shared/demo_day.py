@@ -36,6 +36,7 @@ class DayColumns:
     """Events of one day in visit order; `seconds` are local seconds since midnight."""
 
     visit: np.ndarray          # index into visit_* arrays
+    entry: np.ndarray          # belongs to the visit's landing page (carries the source)
     seconds: np.ndarray
     kind: np.ndarray
     page: np.ndarray
@@ -108,6 +109,7 @@ def _customs(rng: np.random.Generator, visits: dict[str, np.ndarray],
         at = first[hit] + (rng.random(len(hit)) * visits["pages"][hit]).astype(np.int64)
         parts.append({"visit": hit, "seconds": views["seconds"][at] + views["dwell"][at] * 0.5,
                       "page": views["page"][at], "kind": np.full(len(hit), kind),
+                      "entry": views["position"][at] == 0,
                       "extra": _custom_extra(rng, kind, len(hit))})
     return parts
 
@@ -151,8 +153,9 @@ def _draw(rng: np.random.Generator, n_visitors: int, limit: float, page_p: np.nd
     eng_ms = (views["dwell"][engaged] * rng.uniform(400.0, 1000.0, n_eng)).astype(np.int64)
     parts = [
         {"visit": views["visit"], "seconds": views["seconds"], "page": views["page"],
-         "kind": np.full(len(views["visit"]), KIND_PAGEVIEW)},
+         "kind": np.full(len(views["visit"]), KIND_PAGEVIEW), "entry": views["position"] == 0},
         {"visit": views["visit"][engaged], "page": views["page"][engaged],
+         "entry": views["position"][engaged] == 0,
          "seconds": views["seconds"][engaged] + views["dwell"][engaged],
          "kind": np.full(n_eng, KIND_ENGAGEMENT), "engagement_ms": eng_ms,
          "scroll": np.rint(rng.beta(2.0, 1.6, n_eng) * 100).astype(np.int64)},
@@ -164,7 +167,7 @@ def _draw(rng: np.random.Generator, n_visitors: int, limit: float, page_p: np.nd
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     defaults = {"engagement_ms": -1, "scroll": -1, "extra": 0}
     out = {}
-    for key in ("visit", "seconds", "page", "kind", "engagement_ms", "scroll", "extra"):
+    for key in ("visit", "seconds", "page", "kind", "engagement_ms", "scroll", "extra", "entry"):
         out[key] = np.concatenate([p[key] if key in p else
                                    np.full(len(p["visit"]), defaults[key]) for p in parts])
     return out
@@ -182,7 +185,7 @@ def _finish(rng: np.random.Generator, cols: dict[str, np.ndarray],
     geo = rng.choice(len(cat.GEO), n_visitors, p=_GEO_P)
     ua = rng.choice(len(cat.USER_AGENTS), n_visitors, p=_UA_P)
     return DayColumns(
-        visit=cols["visit"], seconds=cols["seconds"],
+        visit=cols["visit"], entry=cols["entry"].astype(bool), seconds=cols["seconds"],
         kind=cols["kind"], page=cols["page"], engagement_ms=cols["engagement_ms"],
         scroll=cols["scroll"], extra=cols["extra"], revenue=np.round(revenue, 2),
         currency=currency, visit_visitor=visitor_ids[visits["visitor"]],

@@ -32,7 +32,10 @@ COLUMNS = ("uid", "site_id", "ts", "name", "visitor_id", "session_id", "hostname
 KIND_NAMES = np.array(["pageview", "engagement", "Signup", "Download", "Purchase",
                        "Outbound Link: Click"], dtype=object)
 PAGES = np.array(cat.page_paths(), dtype=object)
-_SRC = {name: np.array([getattr(s, name) for s in cat.SOURCES], dtype=object)
+# Only the landing page's events carry referrer and campaign: later pages of a visit have
+# an internal referrer, which the referrer step stores as "" / Direct. Row -1 is that.
+_SRC = {name: np.array([getattr(s, name) for s in (*cat.SOURCES, cat.Source(0.0))],
+                       dtype=object)
         for name in ("referrer", "referrer_source", "channel", "utm_source", "utm_medium",
                      "utm_campaign", "utm_content", "click_id")}
 _GEO = [np.array([g[i] for g in cat.GEO], dtype=object) for i in range(4)]
@@ -66,7 +69,8 @@ def day_rows(cols: DayColumns, start: int, stop: int, site_id: int, hostname: st
     sl = slice(start, stop)
     visit, kind = cols.visit[sl], cols.kind[sl]
     n = len(kind)
-    src, geo, ua = cols.visit_source[visit], cols.visit_geo[visit], cols.visit_ua[visit]
+    src = np.where(cols.entry[sl], cols.visit_source[visit], len(cat.SOURCES))
+    geo, ua = cols.visit_geo[visit], cols.visit_ua[visit]
     base = np.datetime64(midnight_utc.replace(tzinfo=None), "us")
     ts = base + (cols.seconds[sl] * 1e6).astype("timedelta64[us]")
     revenue = cols.revenue[sl]
