@@ -7,7 +7,6 @@ and one line in `STEPS`. Site matching runs first because every step needs the s
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from beacon_app.enrichment.url import ParsedUrl, split_url
 from beacon_app.enrichment.user_agent import parse_user_agent
 from beacon_app.enrichment.visitor import visitor_id
 from beacon_app.payload import hostname_of
+from shared.ids import random_id
 from shared.records import Drop, DropReason, Event, RawHit
 from shared.settings import Settings
 from shared.sites import Site, SiteDirectory
@@ -145,7 +145,7 @@ def host_allowed(site: Site, hostname: str) -> bool:
 
 
 def new_uid() -> int:
-    return secrets.randbits(63)
+    return random_id()
 
 
 def enrich(hit: RawHit, sites: SiteDirectory, settings: Settings, enrichers: Enrichers,

@@ -11,7 +11,6 @@ previous-salt hash has a live visit continues that visit under the old id.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from shared import schema
+from shared.ids import random_id
 from shared.records import Event
 
 _T = schema.visitor_sessions
@@ -59,7 +59,7 @@ def assign_sessions(conn: Connection, events: Sequence[Event], timeout: timedelt
         if current is not None and _live(current, ev.ts, timeout):
             session_id, last_seen = current[0], max(current[1], ev.ts)
         else:
-            session_id, last_seen = secrets.randbits(63), ev.ts
+            session_id, last_seen = random_id(), ev.ts
         ev.session_id = session_id
         state[key] = changed[key] = (session_id, last_seen)
     _store(conn, changed)

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "beacon_cli.sites",
     "beacon_cli.users",
     "beacon_cli.serve",
+    "beacon_cli.first_admin",
     "beacon_cli.snippet",
     "beacon_cli.demo",
     "beacon_cli.keys",

@@ -21,9 +21,13 @@ IPHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit
 LONDON_IP = "81.2.69.142"
 
 
+CREATED: list[Flask] = []   # stopped after each test by tests/beacon/conftest.py
+
+
 def make_app(settings: Settings, clock: Callable[[], datetime] | None = None,
              **site_options: Any) -> Flask:
     app = create_app(settings, clock=clock)
+    CREATED.append(app)
     with state_of(app).engine.begin() as conn:
         add_site(conn, "example.com", **site_options)
     return app

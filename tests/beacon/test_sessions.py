@@ -13,7 +13,7 @@ from beacon_app import create_app, state_of
 from shared import schema
 from shared.salts import delete_old_salts
 from shared.settings import Settings
-from tests.beacon.helpers import IPHONE_UA, browser_headers, make_app, stored_events
+from tests.beacon.helpers import CREATED, IPHONE_UA, browser_headers, make_app, stored_events
 from tests.conftest import FakeClock
 
 PAGE = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
@@ -75,6 +75,7 @@ def test_two_beacon_processes_agree_on_sessions(settings: Settings, clock: FakeC
     first = make_app(s, clock=clock.now)
     second = create_app(dataclasses.replace(s, spool_dir=s.resolved_spool_dir + "-2"),
                         clock=clock.now)
+    CREATED.append(second)
     for i in range(6):
         _hit(first if i % 2 else second, f"/p{i}")
         state_of(first).writer.flush()

@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` (the product, on SQLite, with a demo site)
+# and `make test` (the whole suite, on SQLite and PostgreSQL, browser tests included).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DEMO_SITE ?= demo.example.com
+export BEACON_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test venv dev-venv lint bench-ingest bench-analysis bench-dashboard clean
+
+$(BIN)/beacon: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+venv: $(BIN)/beacon
+
+dev-venv: venv
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+run: venv
+	$(BIN)/beacon migrate
+	$(BIN)/beacon demo $(DEMO_SITE) --days 30 --events 60000 --quiet
+	$(BIN)/beacon first-admin admin@example.com
+	$(BIN)/beacon serve
+
+test: dev-venv
+	scripts/test-services.sh
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: dev-venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench-ingest: dev-venv
+	$(BIN)/python bench/ingest_bench.py
+
+bench-analysis: dev-venv
+	$(BIN)/python bench/analysis_bench.py
+
+bench-dashboard: dev-venv
+	$(BIN)/python bench/dashboard_bench.py
+
+clean:
+	rm -rf $(VENV) data test-artifacts

@@ -1,0 +1,38 @@
+"""`beacon first-admin EMAIL`: the run command's login - create an admin with a random
+password when the database has no users yet, and say where the password is kept."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+from pathlib import Path
+
+from beacon_cli.common import settings_and_engine
+from shared.auth import add_user, list_users
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("first-admin", help="create the first admin user if there is none")
+    p.add_argument("email")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings, engine = settings_and_engine()
+    secret_file = Path(settings.data_dir) / "first-admin-password.txt"
+    with engine.begin() as conn:
+        if list_users(conn):
+            if secret_file.is_file():
+                print(f"dashboard login: {args.email} / password in {secret_file}")
+            return 0
+        password = secrets.token_urlsafe(12)
+        add_user(conn, args.email, password, is_admin=True)
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    print(f"created admin {args.email} with password {password} (also in {secret_file}; "
+          "change it with `beacon users passwd`)")
+    engine.dispose()
+    return 0
