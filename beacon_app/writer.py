@@ -25,13 +25,9 @@ from sqlalchemy.engine import Engine
 from beacon_app.metrics import Metrics
 from beacon_app.sessions import assign_sessions
 from beacon_app.spool import Spool, SpoolUnavailable
+from shared.queries.rollups import mark_dirty_days
 from shared.records import DropReason, Event
 from shared.storage import write_events, write_transaction
-
-try:  # the rollup module owns dirty-day marking once it exists
-    from shared.queries.rollups import mark_dirty_days
-except ImportError:  # pragma: no cover
-    from shared.storage import mark_dirty_days  # type: ignore[attr-defined,no-redef]
 
 log = logging.getLogger(__name__)
 MEMORY_FALLBACK_MAX = 100_000

@@ -28,8 +28,9 @@ from shared import demo_catalog as cat
 from shared import schema
 from shared.demo_day import DAY_SECONDS, day_columns, fraction_of_day
 from shared.demo_rows import PAGES, day_rows, uid_stored, write_rows
+from shared.queries.rollups import mark_dirty_days
 from shared.sites import Site, add_site, get_site
-from shared.storage import mark_dirty_days, write_transaction
+from shared.storage import write_transaction
 
 CHUNK_ROWS = 50_000
 GENERATOR_VERSION = 2   # part of the uid prefix: data from another version is not "done"

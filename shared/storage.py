@@ -144,14 +144,3 @@ def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
 
-
-def mark_dirty_days(conn: Connection, site_days: Iterable[tuple[int, Any]], now: Any) -> None:
-    """Record that these (site, local day) pairs need their rollups rebuilt."""
-    rows = [{"site_id": s, "day": d, "marked_at": now} for s, d in sorted(set(site_days))]
-    if not rows:
-        return
-    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(schema.dirty_days)
-    stmt = stmt.on_conflict_do_update(index_elements=["site_id", "day"],
-                                      set_={"marked_at": stmt.excluded.marked_at})
-    conn.execute(stmt, rows)
