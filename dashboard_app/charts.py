@@ -28,12 +28,13 @@ def safe_label(value: Any, limit: int = 80) -> str:
     text = "(none)" if value is None or value == "" else str(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(text, quote=True)
+    # Only < > & matter: Plotly decodes those entities and shows the rest (&quot;) as is.
+    return html.escape(text, quote=False)
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(title={"text": html.escape(title), "font": {"size": 14}},
-                      margin=_MARGIN, height=height, showlegend=True,
+def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
+    fig.update_layout(title={"text": html.escape(title, quote=False), "font": {"size": 14}},
+                      margin=_MARGIN, height=height, showlegend=legend,
                       legend={"orientation": "h", "y": -0.15},
                       hoverlabel={"namelength": -1})
     return fig
@@ -41,7 +42,8 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
 
 def empty_figure(message: str, height: int = 260) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=html.escape(message), showarrow=False, font={"size": 14})
+    fig.add_annotation(text=html.escape(message, quote=False), showarrow=False,
+                       font={"size": 14})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _layout(fig, "", height)
@@ -91,8 +93,7 @@ def bars(df: pd.DataFrame, label_col: str, value_col: str, title: str, *,
         customdata=[str(v) for v in top[label_col]], name=html.escape(value_col),
         hovertemplate="%{y}: %{x}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_layout(showlegend=False)
-    return _layout(fig, title, height or 60 + 26 * len(top))
+    return _layout(fig, title, height or 80 + 28 * len(top), legend=False)
 
 
 @cache
@@ -129,7 +130,7 @@ def world_map(df: pd.DataFrame, country_col: str, value_col: str, title: str,
         customdata=[c for c, _ in known], colorscale="Blues", marker_line_color="white",
         hovertemplate="%{text}: %{z}<extra></extra>", colorbar={"thickness": 10}))
     fig.update_geos(showframe=False, showcoastlines=False, projection_type="natural earth")
-    return _layout(fig, title, height)
+    return _layout(fig, title, height, legend=False)
 
 
 def funnel(steps: Sequence[str], visitors: Sequence[int], title: str,
@@ -140,7 +141,7 @@ def funnel(steps: Sequence[str], visitors: Sequence[int], title: str,
     fig = go.Figure(go.Funnel(
         y=[safe_label(s) for s in steps], x=list(visitors),
         textinfo="value+percent initial+percent previous", marker={"color": PRIMARY}))
-    return _layout(fig, title, height)
+    return _layout(fig, title, height, legend=False)
 
 
 def minutes(df: pd.DataFrame, x: str, y: str, title: str, height: int = 220) -> go.Figure:
@@ -149,8 +150,8 @@ def minutes(df: pd.DataFrame, x: str, y: str, title: str, height: int = 220) -> 
         return empty_figure("Nobody in the last 30 minutes", height)
     fig = go.Figure(go.Bar(x=df[x], y=df[y], marker={"color": PRIMARY}, name="visitors",
                            hovertemplate="%{x|%H:%M}: %{y}<extra></extra>"))
-    fig.update_layout(showlegend=False, bargap=0.1)
-    return _layout(fig, title, height)
+    fig.update_layout(bargap=0.1)
+    return _layout(fig, title, height, legend=False)
 
 
 def selected_values(selection: Any) -> list[str]:

@@ -1,0 +1,213 @@
+"""The dashboard in a real browser: `streamlit run` on a seeded database, driven by Chromium.
+
+Signs in, opens the Overview, filters by clicking a source, changes the period, opens
+every page, and checks that visitor-supplied `<script>` / `<img onerror>` payloads in
+URLs, referrers and props show as text and never run. Screenshots go to
+test-artifacts/screenshots/ (the path is printed).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared import auth
+from shared.demo import DemoSpec, run_demo
+from shared.queries.rollups import mark_dirty_range
+from shared.records import Event
+from shared.sites import get_site
+from shared.storage import make_engine, migrate, write_events
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+DOMAIN = "demo.example"
+EMAIL, PASSWORD = "admin@example.com", "browser test password"
+SCRIPT = "<script>window.__xss=1</script>"
+IMG = "<img src=x onerror=\"window.__xss=1\">"
+PAGES = ("Realtime", "Goals & funnels", "Events & properties", "Sites & settings", "Export",
+         "Privacy", "Overview")
+
+
+@dataclass
+class Dashboard:
+    origin: str
+    url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _hostile_events(site_id: int, now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for i, payload in enumerate((SCRIPT, IMG) * 30):
+        rows.append(Event(
+            site_id=site_id, ts=now - timedelta(minutes=2 + i), name="pageview",
+            hostname=DOMAIN, pathname="/" + payload, uid=9_000_000 + i,
+            visitor_id=8_000_000 + i, session_id=7_000_000 + i,
+            referrer="https://evil.example/" + payload, referrer_source=payload,
+            channel=payload, country="DE", browser="Chrome", os="Linux", device="Desktop",
+            props={"plan": payload}).to_row())
+    return rows
+
+
+def _seed(url: str) -> None:
+    migrate(url)
+    engine = make_engine(url)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    run_demo(engine, DemoSpec(domain=DOMAIN, days=30, events=8000, seed=3), now=now,
+             rebuild=False)
+    with engine.begin() as conn:
+        site = get_site(conn, DOMAIN)
+        assert site is not None
+        write_events(conn, _hostile_events(site.id, now))
+        mark_dirty_range(conn, site.id, site.timezone, now - timedelta(hours=2), now, now)
+        auth.add_user(conn, EMAIL, PASSWORD, is_admin=True)
+    engine.dispose()
+
+
+def _wait_healthy(origin: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("streamlit exited early")
+        try:
+            with urllib.request.urlopen(origin + "/_stcore/health", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    folder = tmp_path_factory.mktemp("dashboard")
+    url = f"sqlite:///{folder / 'beacon.db'}"
+    _seed(url)
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "BEACON_ENV": "development"}
+    log = (folder / "streamlit.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard_app" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(origin, proc)
+        yield Dashboard(origin, url)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    p = context.new_page()
+    p.add_init_script("window.__xss = 0;")
+    p.dialogs = []
+    p.on("dialog", lambda d: (p.dialogs.append(d.message), d.dismiss()))
+    yield p
+    context.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _settle(page: Any) -> None:
+    """Wait until Streamlit has finished the run (no 'Running...' status)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(300)
+
+
+def _sign_in(page: Any, dashboard: Dashboard, query: str = "") -> None:
+    page.goto(f"{dashboard.origin}/{query}")
+    page.get_by_label("E-mail").fill(EMAIL)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Unique visitors").first.wait_for(timeout=60_000)
+    _settle(page)
+
+
+def _no_exception(page: Any) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def _click_first_row(page: Any, table_index: int) -> None:
+    """Click the selection cell of the first row of a data grid (drawn on a canvas)."""
+    grid = page.locator("[data-testid='stDataFrame']").nth(table_index)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+
+
+def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -> None:
+    print(f"\nscreenshots: {SHOTS}")
+    _sign_in(page, dashboard, f"?site={DOMAIN}")
+    _no_exception(page)
+    _shot(page, "01-overview")
+    # The Sources tab holds the second table on the page (after Top pages).
+    page.get_by_role("tab", name="Sources").click()
+    _click_first_row(page, 3)
+    page.wait_for_url("**f=source*", timeout=30_000)
+    _settle(page)
+    _no_exception(page)
+    page.locator("[data-testid='stMultiSelect']").wait_for(timeout=30_000)
+    assert "Source is" in page.locator("[data-testid='stMultiSelect']").inner_text()
+    _shot(page, "02-filtered-by-source")
+    page.locator("[data-testid='stSelectbox']",
+                 has=page.get_by_text("Period", exact=True)).click()
+    page.get_by_role("option", name="Last 7 days").click()
+    page.wait_for_url("**period=7d*", timeout=30_000)
+    _settle(page)
+    assert "f=source" in page.url  # the filter survives a period change
+    _shot(page, "03-last-7-days")
+    for index, title in enumerate(PAGES, start=4):
+        page.get_by_role("link", name=title).first.click()
+        _settle(page)
+        _no_exception(page)
+        _shot(page, f"{index:02d}-{title.split()[0].lower()}")
+    assert page.evaluate("window.__xss") == 0 and page.dialogs == []
+
+
+def test_hostile_strings_show_as_text(page: Any, dashboard: Dashboard) -> None:
+    from urllib.parse import quote
+
+    query = f"?site={DOMAIN}&period=today&f={quote('page|is|/' + IMG)}"
+    _sign_in(page, dashboard, query)
+    chip = page.locator("[data-testid='stMultiSelect']")
+    assert IMG in chip.inner_text()
+    page.get_by_role("tab", name="Channels").click()
+    _settle(page)
+    _shot(page, "20-hostile-overview")
+    assert IMG in " ".join(page.locator(".js-plotly-plot").all_inner_texts())
+    for title in ("Realtime", "Events & properties", "Export"):
+        page.get_by_role("link", name=title).first.click()
+        _settle(page)
+        _shot(page, f"21-hostile-{title.split()[0].lower()}")
+    page.wait_for_timeout(1000)
+    assert page.evaluate("window.__xss") == 0
+    assert page.dialogs == []
+    assert page.locator("img[src='x']").count() == 0
