@@ -20,6 +20,7 @@ import re
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,8 @@ class Spool:
         self.segments: list[Segment] = []     # own + claimed, oldest first
         self._pid = os.getpid()
         self.total_bytes = 0
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (sp := ref()) and sp._after_fork())
 
     # --- appending (request threads) ------------------------------------------------
     def append(self, line: bytes) -> None:
@@ -96,18 +99,31 @@ class Spool:
             self.total_bytes += len(line)
 
     def _writable_fd(self) -> int:
+        # No clock or getpid here: this runs once per request. Age is checked by the
+        # writer thread (rotate_if_old), forks by the at-fork hook below.
         cur = self._current
-        if (self._fd is None or cur is None or os.getpid() != self._pid
-                or cur.size >= SEGMENT_MAX_BYTES
-                or time.monotonic() - self._opened_at > SEGMENT_MAX_AGE):
+        if self._fd is None or cur is None or cur.size >= SEGMENT_MAX_BYTES:
             self._rotate()
         assert self._fd is not None
         return self._fd
 
+    def rotate_if_old(self) -> None:
+        with self._lock:
+            if self._current is not None and \
+                    time.monotonic() - self._opened_at > SEGMENT_MAX_AGE:
+                self._close_current()
+
+    def _after_fork(self) -> None:
+        """A forked child never shares its parent's segments."""
+        self._lock = threading.Lock()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd, self._current, self.segments, self.total_bytes = None, None, [], 0
+        self._pid, self.token = os.getpid(), secrets.token_hex(4)
+
     def _rotate(self) -> None:
         self._close_current()
-        if os.getpid() != self._pid:   # forked: never share the parent's segments
-            self._pid, self.token, self.segments = os.getpid(), secrets.token_hex(4), []
         self.dir.mkdir(parents=True, exist_ok=True)
         self._seq += 1
         path = self.dir / f"{self._pid}-{self.token}-{self._seq:08d}.seg"

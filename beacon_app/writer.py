@@ -150,6 +150,7 @@ class Writer:
                     self._cond.wait(self.flush_interval)
                 stopping = self._stop
             try:
+                self.spool.rotate_if_old()
                 self._adopt_orphans()
                 self._drain()
                 self.metrics.flush_drops(self.engine)

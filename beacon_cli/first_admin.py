@@ -10,6 +10,7 @@ from pathlib import Path
 
 from beacon_cli.common import settings_and_engine
 from shared.auth import add_user, list_users
+from shared.storage import write_transaction
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     settings, engine = settings_and_engine()
     secret_file = Path(settings.data_dir) / "first-admin-password.txt"
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         if list_users(conn):
             if secret_file.is_file():
                 print(f"dashboard login: {args.email} / password in {secret_file}")

@@ -14,6 +14,7 @@ from shared.sites import (
     require_site,
     update_site,
 )
+from shared.storage import write_transaction
 
 
 def _csv(value: str) -> list[str]:
@@ -78,7 +79,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 def run_add(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         site = add_site(conn, args.domain, timezone=args.timezone, **_options(args))
     print(f"added {site.domain} (id {site.id}, timezone {site.timezone})")
     return 0
@@ -106,7 +107,7 @@ def run_remove(args: argparse.Namespace) -> int:
         site = require_site(conn, args.domain)
     if not args.yes:
         raise ValueError(f"this deletes {site.domain} and all its data; repeat with --yes")
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         remove_site(conn, args.domain)
     print(f"removed {site.domain} and all its data")
     return 0
@@ -114,7 +115,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_update(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         site = update_site(conn, args.domain, timezone=args.timezone, **_options(args))
     print(f"updated {site.domain}")
     return 0
@@ -122,7 +123,7 @@ def run_update(args: argparse.Namespace) -> int:
 
 def run_token(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         token = new_ingest_token(conn, args.domain)
     print(token)
     return 0

@@ -13,6 +13,7 @@ from beacon_app import create_app, state_of
 from shared import schema
 from shared.salts import delete_old_salts
 from shared.settings import Settings
+from shared.storage import write_transaction
 from tests.beacon.helpers import CREATED, IPHONE_UA, browser_headers, make_app, stored_events
 from tests.conftest import FakeClock
 
@@ -60,7 +61,7 @@ def test_salts_rotate_daily_and_are_deleted_after_48_hours(settings: Settings) -
     for _ in range(4):
         _hit(app)
         clock.advance(days=1)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         before = sorted(r.day for r in conn.execute(sa.select(schema.salts.c.day)))
         delete_old_salts(conn, clock.now())          # 2026-03-14 09:00
         days = sorted(r.day for r in conn.execute(sa.select(schema.salts.c.day)))
