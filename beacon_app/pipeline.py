@@ -17,7 +17,7 @@ from beacon_app.enrichment.geo import GeoLookup
 from beacon_app.enrichment.language import primary_language
 from beacon_app.enrichment.referrer import classify_referrer
 from beacon_app.enrichment.spam import SpamList
-from beacon_app.enrichment.url import ParsedUrl, split_url
+from beacon_app.enrichment.url import ParsedUrl, normalise_host, split_url
 from beacon_app.enrichment.user_agent import parse_user_agent
 from beacon_app.enrichment.visitor import visitor_id
 from beacon_app.payload import hostname_of
@@ -77,6 +77,10 @@ def drop_do_not_track(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
 
 def drop_spam(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
     host = hostname_of(hit.referrer) if hit.referrer else ""
+    try:   # punycode, so an internationalised spam domain matches its list entry
+        host = normalise_host(host) if host else ""
+    except ValueError:
+        host = ""
     if host and ctx.enrichers.spam.is_spam(host):
         return Drop(DropReason.REFERRER_SPAM, ctx.site.id)
     return event
