@@ -19,7 +19,7 @@ METRIC_LABELS: dict[str, str] = {
 }
 # What a breakdown table shows per dimension kind: fewer columns read faster.
 BREAKDOWN_COLUMNS = ("visitors", "visits", "pageviews", "bounce_rate", "visit_duration")
-EVENT_COLUMNS = ("visitors", "events", "revenue")
+EVENT_COLUMNS = ("visitors", "pageviews", "events", "revenue")
 
 
 def _metric_row(metrics: Metrics, columns: tuple[str, ...]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def render() -> None:
     st.subheader("Events", anchor=False)
     st.caption("Pageviews and custom events; 'engagement' pings carry time on page.")
     panels.breakdown_table(query, ctx.frame, "event", "Event", "events",
-                           columns=EVENT_COLUMNS, order_by="events")
+                           columns=EVENT_COLUMNS)
     st.subheader("Properties", anchor=False)
     keys = data.prop_keys(data.url(), query)
     if not keys:
@@ -29,7 +29,7 @@ def render() -> None:
     key = st.selectbox("Property key", keys, key="prop_key")
     if key:
         panels.breakdown_table(query, ctx.frame, f"prop:{key}", "Value", f"prop_{key}",
-                               columns=EVENT_COLUMNS, order_by="events")
+                               columns=EVENT_COLUMNS)
 
 
 render()

@@ -29,7 +29,7 @@ def tracking_code(site: Site) -> None:
     st.code(render_snippet(options), language="html")
     st.write("Without JavaScript at all, a bare beacon counts the page it is on (from the "
              "Referer header) and answers 204 No Content:")
-    base = host or f"https://{site.domain}"
+    base = host or "https://YOUR-BEACON-HOST"
     st.code(f'<img src="{base}/?d={site.domain}" alt="" width="1" height="1" '
             'referrerpolicy="no-referrer-when-downgrade">\n'
             f'curl -H "Referer: https://{site.domain}/some/page" "{base}/?d={site.domain}"',

@@ -135,11 +135,16 @@ def _shot(page: Any, name: str) -> None:
 
 
 def _settle(page: Any) -> None:
-    """Wait until Streamlit has finished the run (no 'Running...' status)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(300)
+    """Wait until Streamlit has finished the run: the status widget ("Running…", "Stop")
+    is absent on several checks in a row (it appears only after a short delay)."""
+    quiet = 0
+    for _ in range(240):
+        page.wait_for_timeout(250)
+        busy = page.locator("[data-testid='stStatusWidget']").count() > 0
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 4:
+            return
+    raise AssertionError("the dashboard kept running for a minute")
 
 
 def _sign_in(page: Any, dashboard: Dashboard, query: str = "") -> None:

@@ -124,3 +124,21 @@ def test_oidc_user_on_allow_list(seeded: Seeded, monkeypatch: pytest.MonkeyPatch
     stranger.user = {"is_logged_in": True, "email": "x@evil.example"}
     no_exception(stranger.run())
     assert not stranger.metric and "allow-list" in _errors(stranger)[0]
+
+
+def test_owner_creates_a_funnel_and_sees_its_chart(seeded: Seeded) -> None:
+    at = no_exception(app_as("owner@example.com", site=DOMAIN).run())
+    at.switch_page("views/goals.py").run()
+    at.text_input(key="funnel_new_name").input("Pricing to signup")
+    at.text_area(key="funnel_new_steps").input("/\n/pricing\nSignup")
+    next(b for b in at.button if b.label == "Save funnel").click().run()
+    no_exception(at)
+    from shared.queries import StatsQuery, funnel_report, list_funnels
+    from tests.dashboard.conftest import utcnow
+
+    with seeded.engine.connect() as conn:
+        (funnel,) = list_funnels(conn, seeded.site.id)
+        q = StatsQuery(site_id=seeded.site.id, timezone="UTC", period="30d", now=utcnow())
+        expected = [s.visitors for s in funnel_report(conn, q, funnel).steps]
+    table = next(d.value for d in at.dataframe if "Drop-off" in d.value.columns)
+    assert table["Visitors"].tolist() == expected and expected[0] > 0
