@@ -62,3 +62,21 @@ def test_every_page_renders(seeded: Seeded, page: str) -> None:
     at.switch_page(page).run()
     no_exception(at)
     assert at.title or at.metric
+
+
+def test_fresh_install_admin_adds_a_site(engine, db_url: str, monkeypatch) -> None:
+    from shared import auth
+    from tests.dashboard.conftest import PASSWORD
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    with engine.begin() as conn:
+        auth.add_user(conn, "admin@example.com", PASSWORD, is_admin=True)
+    at = no_exception(app_as("admin@example.com").run())
+    assert at.title[0].value == "Sites & settings" and not at.metric
+    at.text_input[0].input("new.example")
+    next(b for b in at.button if b.label == "Add site").click().run()
+    no_exception(at)
+    at.run()  # the new site now has report pages: the overview shows its empty state
+    at.switch_page("views/overview.py").run()
+    assert any("No visits" in i.value for i in at.info)
+    assert any("new.example" in c.value for c in at.code)
