@@ -142,3 +142,15 @@ def test_owner_creates_a_funnel_and_sees_its_chart(seeded: Seeded) -> None:
         expected = [s.visitors for s in funnel_report(conn, q, funnel).steps]
     table = next(d.value for d in at.dataframe if "Drop-off" in d.value.columns)
     assert table["Visitors"].tolist() == expected and expected[0] > 0
+
+
+def test_sso_button_only_when_configured(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = no_exception(app_as(None).run())
+    assert "Sign in with single sign-on" not in [b.label for b in plain.button]
+    monkeypatch.setenv("BEACON_OIDC_ALLOWED_EMAILS", "@example.com")
+    at = app_as(None)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "x" * 32, "client_id": "id", "client_secret": "s",
+                          "server_metadata_url": "https://idp.invalid/.well-known/openid"}
+    no_exception(at.run())
+    assert "Sign in with single sign-on" in [b.label for b in at.button]
