@@ -7,6 +7,7 @@ breakdown. A time dimension and another one: a breakdown per day/week/month buck
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,16 +117,22 @@ def _dims(api: ApiQuery, time_label: str, value: str) -> list[str]:
 
 def _ordered(api: ApiQuery, rows: list[dict[str, Any]],
              default: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Sort by order_by (then the default), stable, None last; Python sorts in passes."""
+    """Sort by order_by (then the default): stable passes, last key first; null is lowest."""
     for name, direction in reversed([*api.order_by, *default]):
         if name in api.metrics:
-            i = api.metrics.index(name)
-            rows.sort(key=lambda r, i=i: (r["metrics"][i] is None, r["metrics"][i] or 0),
-                      reverse=direction == "desc")
+            rows.sort(key=_metric_key(api.metrics.index(name)), reverse=direction == "desc")
         elif name in api.dimensions:
-            i = api.dimensions.index(name)
-            rows.sort(key=lambda r, i=i: r["dimensions"][i], reverse=direction == "desc")
+            rows.sort(key=_dimension_key(api.dimensions.index(name)),
+                      reverse=direction == "desc")
     return rows
+
+
+def _metric_key(i: int) -> Callable[[dict[str, Any]], tuple[bool, float]]:
+    return lambda r: (r["metrics"][i] is not None, r["metrics"][i] or 0)
+
+
+def _dimension_key(i: int) -> Callable[[dict[str, Any]], str]:
+    return lambda r: str(r["dimensions"][i])
 
 
 def _page(api: ApiQuery, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
