@@ -135,39 +135,69 @@ def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> 
     """One row per visit with its attributes, bounce, duration and matched-event sums."""
     b = base.c
     part = [b.session_id, b.day]
-    first = {"partition_by": part, "order_by": [b.is_eng, b.ts, b.id]}
-    last = {"partition_by": part, "order_by": [b.is_eng, b.ts.desc(), b.id.desc()]}
     non_eng_ts = sa.case((b.is_eng == 0, b.ts))
-    ev_cols = [b.session_id, b.day, b.ts, b.is_eng, b.is_pv, b.is_custom, b.is_ic,
-               b.engagement_ms, b.scroll_depth, b.revenue_amount,
-               sa.case((event_condition(scope, base), 1), else_=0).label("m"),
-               sa.func.first_value(b.visitor_id).over(**first).label("v_visitor"),
-               sa.func.min(non_eng_ts).over(partition_by=part).label("v_first"),
-               sa.func.max(non_eng_ts).over(partition_by=part).label("v_last")]
-    for d in visit_dims:
-        window = last if d == "exit_page" else first
-        ev_cols.append(sa.func.first_value(b[VISIT_DIMENSIONS[d]]).over(**window)
-                       .label(f"v_{d}"))
-    e = sa.select(*ev_cols).subquery("ev").c
-    m = e.m == 1
+    ev = sa.select(
+        b.session_id, b.day, b.ts, b.is_eng, b.is_pv, b.is_custom, b.is_ic,
+        b.engagement_ms, b.scroll_depth, b.revenue_amount,
+        _order_key(b, dialect, first=True).label("k_first"),
+        _order_key(b, dialect, first=False).label("k_last"),
+        sa.case((event_condition(scope, base), 1), else_=0).label("m"),
+        sa.func.max(non_eng_ts).over(partition_by=part).label("v_last"),
+    ).subquery("ev")
+    e = ev.c
     sums = sa.select(
-        e.session_id, e.day, sa.func.max(e.v_visitor).label("visitor"),
-        *[sa.func.max(e[f"v_{d}"]).label(d) for d in visit_dims],
-        sa.func.min(e.v_first).label("first_ts"), sa.func.max(e.v_last).label("last_ts"),
+        e.session_id, e.day,
+        _arg_id(sa.func.min(_bytewise(e.k_first, dialect))).label("first_id"),
+        _arg_id(sa.func.max(_bytewise(e.k_last, dialect))).label("last_id"),
+        sa.func.min(sa.case((e.is_eng == 0, e.ts))).label("first_ts"),
+        sa.func.max(e.v_last).label("last_ts"),
         sa.func.sum(e.is_pv).label("pv_all"), sa.func.sum(e.is_ic).label("ic"),
         _sum_if(sa.and_(e.is_eng == 1, e.ts >= e.v_last),
                 sa.func.coalesce(e.engagement_ms, 0)).label("e_last"),
-        *_event_sums(e, m),
-    ).group_by(e.session_id, e.day).having(sa.func.min(e.v_first).is_not(None)).subquery("vs")
+        *_event_sums(e, e.m == 1),
+    ).group_by(e.session_id, e.day).having(sa.func.max(e.v_last).is_not(None)).subquery("vs")
     s = sums.c
-    visit_filters = [flt.condition(s[f.dimension], f) for f in flt.split(scope.filters)[0]]
+    # The visit's attributes: columns of its first (exit page: last) event, by primary key.
+    first, last = E.alias("first_event"), E.alias("last_event")
+    attrs = {d: (last if d == "exit_page" else first).c[VISIT_DIMENSIONS[d]]
+             for d in visit_dims}
+    joined = sums.join(first, first.c.id == s.first_id)
+    if "exit_page" in visit_dims:
+        joined = joined.join(last, last.c.id == s.last_id)
+    visit_filters = [flt.condition(attrs[f.dimension], f) for f in flt.split(scope.filters)[0]]
     return sa.select(
-        s.session_id, s.day, s.visitor, *[s[d] for d in visit_dims],
+        s.session_id, s.day, first.c.visitor_id.label("visitor"),
+        *[attrs[d].label(d) for d in visit_dims],
         sa.case((sa.and_(s.pv_all == 1, s.ic == 0), 1), else_=0).label("bounce"),
         (duration_ms(s.first_ts, s.last_ts, dialect) + s.e_last).label("duration_ms"),
         s.pageviews, s.events, s.engaged_ms, s.scroll_sum, s.scroll_count, s.revenue,
         s.matched,
-    ).where(flt.all_of(visit_filters))
+    ).select_from(joined).where(flt.all_of(visit_filters))
+
+
+_KEY_LEN = 47    # 1 flag + 26 timestamp + 20 id characters
+
+
+def _order_key(b: Any, dialect: str, *, first: bool) -> Any:
+    """Fixed-width text that sorts a visit's events: non-engagement events first (for
+    `first`) or last, then by time, then id. MIN/MAX of it names the visit's first/last
+    event in the same GROUP BY pass as the sums - no window sort for it."""
+    flag = sa.case((b.is_eng == (1 if first else 0), "1"), else_="0")
+    if dialect == "sqlite":   # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
+        ts, ident = sa.cast(b.ts, sa.String), sa.func.printf("%020d", b.id)
+    else:
+        ts = sa.func.to_char(b.ts, "YYYY-MM-DD HH24:MI:SS.US")
+        ident = sa.func.lpad(sa.cast(b.id, sa.String), 20, "0")
+    return flag + ts + ident
+
+
+def _bytewise(key: Any, dialect: str) -> Any:
+    return key.collate("C") if dialect == "postgresql" else key   # SQLite: BINARY already
+
+
+def _arg_id(key: Any) -> Any:
+    """The event id at the end of an `_order_key`."""
+    return sa.cast(sa.func.substr(key, _KEY_LEN - 19), sa.BigInteger)
 
 
 def _event_sums(e: Any, m: Any) -> list[Any]:

@@ -94,7 +94,10 @@ def _visit_table(dims: Sequence[str]) -> sa.Table:
              ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scroll_sum",
               "scroll_count")]
     cols += [sa.Column("revenue", sa.Float), sa.Column("matched", sa.BigInteger)]
-    return sa.Table("rollup_build_visits", sa.MetaData(), *cols, prefixes=["TEMPORARY"])
+    # Indexed for the join of each event dimension's (visit, value) groups to their visit.
+    return sa.Table("rollup_build_visits", sa.MetaData(), *cols,
+                    sa.Index("rollup_build_visits_session", "session_id", "day"),
+                    prefixes=["TEMPORARY"])
 
 
 def _insert_rows(conn: Connection, site_id: int, dimension: str, rows: sa.Select[Any]) -> None:
