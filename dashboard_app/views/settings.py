@@ -46,7 +46,10 @@ def render() -> None:
         if not ctx.access.is_admin:
             st.info("You have no role on any site yet. Ask an administrator.")
         return
-    site = ctx.site
+    site_tabs(ctx.site, ctx.can_edit)
+
+
+def site_tabs(site: Site, can_edit: bool) -> None:
     st.caption("Settings of the site picked in the sidebar")
     st.text(site.domain)
     code, config, sharing, keys = st.tabs(["Tracking code", "Site settings", "Share links",
@@ -54,18 +57,15 @@ def render() -> None:
     with code:
         tracking_code(site)
     with config:
-        if ctx.can_edit:
-            site_admin.settings_form(site)
-        else:
-            site_admin.settings_table(site)
+        (site_admin.settings_form if can_edit else site_admin.settings_table)(site)
     with sharing:
-        if ctx.can_edit:
+        if can_edit:
             base = (st.context.url or "").split("?")[0].rsplit("/", 1)[0] + "/"
             site_admin.share_links(site, base)
         else:
             st.caption("Only owners of the site manage share links.")
     with keys:
-        if ctx.can_edit:
+        if can_edit:
             site_admin.api_keys(site)
         else:
             st.caption("Only owners of the site manage API keys.")
