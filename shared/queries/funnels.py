@@ -112,9 +112,10 @@ def remove_funnel(conn: Connection, site_id: int, funnel_id: int) -> Funnel:
 def _step_ctes(base: Any, steps: tuple[FunnelStep, ...]) -> list[Any]:
     """One CTE per step: (session_id, day, pos) of the earliest event completing it."""
     b = base.c
-    order = {"partition_by": [b.session_id, b.day], "order_by": [b.ts, b.id]}
+    pos = sa.func.row_number().over(partition_by=[b.session_id, b.day],
+                                    order_by=[b.ts, b.id])
     flags = [sa.case((s.condition(b), 1), else_=0).label(f"s{i}") for i, s in enumerate(steps)]
-    ev = (sa.select(b.session_id, b.day, sa.func.row_number().over(**order).label("pos"),
+    ev = (sa.select(b.session_id, b.day, pos.label("pos"),
                     *flags).where(b.is_eng == 0).cte("funnel_events"))
     ctes: list[Any] = []
     for i in range(len(steps)):

@@ -184,7 +184,8 @@ def _order_key(b: Any, dialect: str, *, first: bool) -> Any:
     event in the same GROUP BY pass as the sums - no window sort for it."""
     flag = sa.case((b.is_eng == (1 if first else 0), "1"), else_="0")
     if dialect == "sqlite":   # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
-        ts, ident = sa.cast(b.ts, sa.String), sa.func.printf("%020d", b.id)
+        ts: Any = sa.cast(b.ts, sa.String)
+        ident: Any = sa.func.printf("%020d", b.id)
     else:
         ts = sa.func.to_char(b.ts, "YYYY-MM-DD HH24:MI:SS.US")
         ident = sa.func.lpad(sa.cast(b.id, sa.String), 20, "0")

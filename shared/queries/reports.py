@@ -113,7 +113,7 @@ def day_rows(conn: Connection, query: StatsQuery, key: str | None) -> tuple[Any,
         parts.append(raw.ingredient_rows(scope_of(query, first, last), dialect, key))
     source = "mixed" if parts and dirty and len(dirty) < r.days else (
         "raw" if dirty else "rollup")
-    union = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
     return union.subquery(), source
 
 

@@ -56,7 +56,7 @@ class Metrics:
     revenue: float = 0.0
 
     @classmethod
-    def from_sums(cls, sums: Mapping[str, Any]) -> Metrics:
+    def from_sums(cls, sums: Mapping[Any, Any]) -> Metrics:
         """Metrics from summed ingredients (missing ones count as zero)."""
         # PostgreSQL sums BIGINTs into NUMERIC: normalise to int/float before dividing.
         s: dict[str, Any] = {k: int(sums.get(k) or 0) for k in INGREDIENTS}

@@ -87,7 +87,8 @@ def _site_timezone(conn: Connection, site_id: int) -> ZoneInfo | None:
 
 def _visit_table(dims: Sequence[str]) -> sa.Table:
     """A scratch table for one day's visits, dropped at the end of the build."""
-    cols = [sa.Column("session_id", sa.BigInteger), sa.Column("day", sa.Date),
+    cols: list[sa.Column[Any]] = [
+        sa.Column("session_id", sa.BigInteger), sa.Column("day", sa.Date),
             sa.Column("visitor", sa.BigInteger)]
     cols += [sa.Column(d, sa.String(2000)) for d in dims]
     cols += [sa.Column(n, sa.BigInteger) for n in

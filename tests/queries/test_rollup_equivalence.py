@@ -81,7 +81,8 @@ def _queries(sites: list[int], first: int, days: int, flt: Filter | None) -> lis
     d0 = date(2026, 3, 6) + timedelta(days=first)
     filters = (flt,) if flt else ()
     return [StatsQuery(s, z, "custom", NOW, start=d0, end=d0 + timedelta(days=days - 1),
-                       interval="day", filters=filters) for s, z in zip(sites, ZONES)]
+                       interval="day", filters=filters)
+            for s, z in zip(sites, ZONES, strict=True)]
 
 
 @settings(max_examples=10, deadline=None,
@@ -93,7 +94,7 @@ def test_rollups_equal_raw(engine, sessions, first, days, flt):
         for table in (schema.events, schema.daily_rollups, schema.dirty_days, schema.sites):
             conn.execute(table.delete())
     sites = [make_site(engine, f"s{i}.example", z) for i, z in enumerate(ZONES)]
-    touched = store(engine, _rows(sites, sessions), dict(zip(sites, ZONES)), NOW)
+    touched = store(engine, _rows(sites, sessions), dict(zip(sites, ZONES, strict=True)), NOW)
     rebuild_dirty(engine, NOW)
     queries = _queries(sites, first, days, flt)
     with engine.connect() as conn:
