@@ -21,6 +21,10 @@ COMMAND_MODULES = (
     "beacon_cli.demo",
     "beacon_cli.keys",
     "beacon_cli.export",
+    "beacon_cli.goals",
+    "beacon_cli.rollup",
+    "beacon_cli.web",
+    "beacon_cli.ops",
 )
 
 

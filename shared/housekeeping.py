@@ -1,0 +1,54 @@
+"""The worker's housekeeping jobs besides rollups: salt rotation, visit expiry, retention.
+
+Each job is `(engine, now) -> int` (rows touched) and safe to run from several workers
+at once: salts are inserted race-free, deletes are idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from shared import schema
+from shared.retention import apply_retention
+from shared.salts import create_salts, delete_old_salts
+from shared.settings import load_settings
+from shared.storage import write_transaction
+
+
+def rotate_salts(engine: Engine, now: datetime) -> int:
+    """Make today's and tomorrow's salts (so midnight needs no write on the request path)
+    and delete every salt older than yesterday's: then nobody can link a visitor hash
+    back to an IP address and user agent."""
+    with write_transaction(engine) as conn:
+        create_salts(conn, now)
+        return delete_old_salts(conn, now)
+
+
+def expire_sessions(conn: Connection, now: datetime, timeout: timedelta) -> int:
+    """Forget visits idle for longer than twice the timeout: their rows only served to
+    continue a visit, and a visit that old can no longer continue."""
+    t = schema.visitor_sessions
+    result = conn.execute(sa.delete(t).where(t.c.last_seen < now - 2 * timeout))
+    return result.rowcount or 0
+
+
+def expire_visits(engine: Engine, now: datetime) -> int:
+    timeout = timedelta(minutes=load_settings().session_timeout_minutes)
+    with write_transaction(engine) as conn:
+        return expire_sessions(conn, now, timeout)
+
+
+def enforce_retention(engine: Engine, now: datetime) -> int:
+    purged = apply_retention(engine, now)
+    return purged.events + purged.rollups
+
+
+# Appended to shared.worker.JOBS.
+HOUSEKEEPING_JOBS = [
+    ("salts", rotate_salts),
+    ("sessions", expire_visits),
+    ("retention", enforce_retention),
+]
