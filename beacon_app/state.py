@@ -81,10 +81,20 @@ class SaltCache:
 
 
 class RateLimiter:
-    """Fixed one-minute windows per client IP, in this process's memory only."""
+    """Fixed one-minute windows per client IP, in this process's memory only.
 
-    def __init__(self, per_minute: int) -> None:
+    At most `max_tracked` addresses are counted per window, so a flood from many
+    (spoofed or real) addresses cannot grow memory without bound; addresses beyond that
+    share one counter, which is then limited like a single client.
+    """
+
+    OVERFLOW = "*overflow*"
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
+                 max_tracked: int = 100_000) -> None:
         self.per_minute = per_minute
+        self._clock = clock
+        self._max_tracked = max_tracked
         self._window = 0
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -92,10 +102,12 @@ class RateLimiter:
     def allow(self, ip: str) -> bool:
         if self.per_minute <= 0:
             return True
-        window = int(time.monotonic() // 60)
+        window = int(self._clock() // 60)
         with self._lock:
             if window != self._window:
                 self._window, self._counts = window, {}
+            if ip not in self._counts and len(self._counts) >= self._max_tracked:
+                ip = self.OVERFLOW
             count = self._counts.get(ip, 0) + 1
             self._counts[ip] = count
         return count <= self.per_minute

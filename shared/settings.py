@@ -130,6 +130,12 @@ class Settings:
         metadata=_help("How long the dashboard reuses a report's result before asking the "
                        "database again.", "BEACON_DASHBOARD_CACHE_SECONDS"),
     )
+    allowed_hosts: str = field(
+        default="",
+        metadata=_help("Comma list of Host header names the beacon answers (e.g. "
+                       "stats.example.com, *.example.com); empty = any. Others get 400.",
+                       "BEACON_ALLOWED_HOSTS"),
+    )
 
     # --- derived values -------------------------------------------------------------
     @property

@@ -1,0 +1,146 @@
+"""Security at the beacon: headers on every response, the Host allow-list, the per-IP rate
+limit (not bypassed by a spoofed X-Forwarded-For), and logs without IPs or user agents."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from beacon_app import state_of
+from beacon_app.security import host_allowed
+from beacon_app.state import RateLimiter
+from shared.settings import load_settings
+from tests.beacon.helpers import CHROME_UA, make_app, stored_events
+
+EVENT = json.dumps({"n": "pageview", "u": "https://example.com/a", "d": "example.com"})
+SECRET_IP = "203.0.113.77"
+SECRET_UA = "Mozilla/5.0 (X11; Linux x86_64) SecretAgent/9.9.9 Chrome/126.0 Safari/537.36"
+
+REQUESTS = [
+    ("POST", "/api/event", EVENT),
+    ("POST", "/api/event", "{not json"),
+    ("GET", "/p.gif?u=https://example.com/x&d=example.com", None),
+    ("GET", "/", None),
+    ("GET", "/script.js", None),
+    ("GET", "/js/script.outbound-links.js", None),
+    ("GET", "/healthz", None),
+    ("GET", "/metrics", None),
+    ("GET", "/nope", None),
+    ("POST", "/api/events", "[]"),
+    ("POST", "/api/v2/query", "{}"),
+    ("GET", "/api/v2/openapi.json", None),
+]
+
+
+def _client(tmp_path: Path, **overrides: object) -> FlaskClient:
+    settings = load_settings({}, data_dir=str(tmp_path / "data"),
+                             database_url=f"sqlite:///{tmp_path / 'b.db'}",
+                             flush_interval_ms=20, **overrides)
+    from shared.storage import migrate
+
+    migrate(settings.resolved_database_url)
+    return make_app(settings).test_client()
+
+
+@pytest.mark.parametrize(("method", "path", "body"), REQUESTS,
+                         ids=[f"{m} {p[:30]}" for m, p, _ in REQUESTS])
+def test_every_response_has_security_headers(tmp_path: Path, method: str, path: str,
+                                             body: str | None) -> None:
+    client = _client(tmp_path)
+    resp = client.open(path, method=method, data=body,
+                       headers={"User-Agent": CHROME_UA, "Referer": "https://example.com/r"})
+    assert resp.status_code < 500
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    if path.split("?")[0].endswith(".js"):
+        assert "Content-Security-Policy" not in resp.headers
+        assert resp.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    else:
+        assert resp.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    if path.split("?")[0] in ("/healthz", "/metrics", "/api/v2/openapi.json"):
+        assert resp.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize(("host", "allowed", "ok"), [
+    ("stats.example.com", "stats.example.com", True),
+    ("STATS.example.com:8000", "stats.example.com", True),
+    ("a.example.com", "*.example.com", True),
+    ("example.com", "*.example.com", False),
+    ("evil.com", "stats.example.com,*.example.com", False),
+    ("stats.example.com.evil.com", "stats.example.com", False),
+    ("[::1]:8000", "[::1]", True),
+], ids=lambda v: str(v))
+def test_host_patterns(host: str, allowed: str, ok: bool) -> None:
+    assert host_allowed(host, [h.strip().lower() for h in allowed.split(",")]) is ok
+
+
+def test_unknown_hosts_get_400_but_health_checks_pass(tmp_path: Path) -> None:
+    client = _client(tmp_path, allowed_hosts="stats.example.com")
+    headers = {"User-Agent": CHROME_UA, "Content-Type": "text/plain"}
+    bad = client.post("/api/event", data=EVENT, headers={**headers, "Host": "evil.test"})
+    assert bad.status_code == 400 and "unknown host" in bad.headers["X-Beacon-Error"]
+    assert client.get("/healthz", headers={"Host": "10.1.2.3"}).status_code == 200
+    good = client.post("/api/event", data=EVENT,
+                       headers={**headers, "Host": "stats.example.com"})
+    assert good.status_code == 202 and "X-Beacon-Drop" not in good.headers
+
+
+def test_rate_limit_per_ip_ignores_spoofed_forwarded_for(tmp_path: Path) -> None:
+    client = _client(tmp_path, rate_limit_per_minute=5)
+    answers = []
+    for i in range(8):
+        # A client rotating X-Forwarded-For must not get a fresh budget (no trusted proxy).
+        resp = client.post("/api/event", data=EVENT, headers={
+            "User-Agent": CHROME_UA, "X-Forwarded-For": f"198.51.100.{i}"},
+            environ_base={"REMOTE_ADDR": "192.0.2.1"})
+        answers.append((resp.status_code, resp.headers.get("X-Beacon-Drop")))
+    assert answers[:5] == [(202, None)] * 5
+    assert answers[5:] == [(202, "rate_limited")] * 3
+    other = client.post("/api/event", data=EVENT, headers={"User-Agent": CHROME_UA},
+                        environ_base={"REMOTE_ADDR": "192.0.2.2"})
+    assert other.headers.get("X-Beacon-Drop") is None
+    assert len(stored_events(client.application)) == 6
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'beacon_events_dropped_total{reason="rate_limited"} 3' in metrics
+
+
+def test_rate_limiter_windows_and_memory_bound() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0], max_tracked=3)
+    assert [limiter.allow("a") for _ in range(3)] == [True, True, False]
+    now[0] = 60.0                                       # next minute: a fresh budget
+    assert limiter.allow("a")
+    for ip in ("b", "c"):
+        assert limiter.allow(ip)
+    # Beyond 3 tracked addresses, newcomers share one counter instead of growing memory.
+    assert [limiter.allow(f"new{i}") for i in range(3)] == [True, True, False]
+    assert len(limiter._counts) == 4
+    assert RateLimiter(0).allow("x")
+
+
+def test_request_handling_and_errors_never_log_ips_or_user_agents(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    client = _client(tmp_path, log_level="DEBUG", trusted_proxies=1)
+    caplog.set_level(logging.DEBUG)
+    state = state_of(client.application)
+
+    def boom(*_args: object, **_kwargs: object) -> bool:
+        raise RuntimeError("simulated failure")
+
+    headers = {"User-Agent": SECRET_UA, "X-Forwarded-For": SECRET_IP,
+               "Referer": "https://example.com/r"}
+    for method, path, body in REQUESTS:
+        client.open(path, method=method, data=body, headers=headers)
+    state.writer.submit = boom                           # type: ignore[method-assign]
+    resp = client.post("/api/event", data=EVENT, headers=headers)
+    assert resp.status_code == 202 and resp.headers["X-Beacon-Drop"] == "internal_error"
+    assert any("unexpected error" in r.getMessage() for r in caplog.records)
+    text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    formatted = caplog.text
+    for secret in (SECRET_IP, SECRET_UA, "SecretAgent"):
+        assert secret not in text and secret not in formatted
