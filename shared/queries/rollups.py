@@ -114,6 +114,10 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
     start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
     scope = raw.Scope(site_id, start, end, tz, fixed_day=day)
     dialect = conn.dialect.name
+    if dialect == "sqlite":
+        # Sorts and the scratch table in memory: halves the build time of a busy day.
+        conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")
     dims = list(VISIT_DIMENSIONS)
     table = _visit_table(dims)
     # Created inside the transaction: a failed build rolls the scratch table back too.
