@@ -81,7 +81,7 @@ def database_url(backend: str, args: argparse.Namespace) -> str:
 
 def prepare(url: str, args: argparse.Namespace) -> dict[str, float]:
     """Generate what is missing and build rollups; returns the seconds each step took."""
-    from shared.demo import DemoSpec, run_demo
+    from shared.demo import DemoSpec, analyze, run_demo
     from shared.queries.rollups import rebuild_dirty
     from shared.storage import make_engine, migrate
 
@@ -92,6 +92,7 @@ def prepare(url: str, args: argparse.Namespace) -> dict[str, float]:
     report = run_demo(engine, spec, now=NOW, rebuild=False)
     started = time.perf_counter()
     rebuilt = rebuild_dirty(engine, NOW)
+    analyze(engine)
     out = {"generated": sum(report.events.values()), "generate_s": report.write_seconds,
            "rollup_days": rebuilt, "rollup_build_s": time.perf_counter() - started}
     engine.dispose()
