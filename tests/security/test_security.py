@@ -17,8 +17,8 @@ from shared.settings import load_settings
 from tests.beacon.helpers import CHROME_UA, make_app, stored_events
 
 EVENT = json.dumps({"n": "pageview", "u": "https://example.com/a", "d": "example.com"})
-SECRET_IP = "203.0.113.77"
-SECRET_UA = "Mozilla/5.0 (X11; Linux x86_64) SecretAgent/9.9.9 Chrome/126.0 Safari/537.36"
+VISITOR_IP = "203.0.113.77"
+VISITOR_UA = "Mozilla/5.0 (X11; Linux x86_64) RareAgent/9.9.9 Chrome/126.0 Safari/537.36"
 
 REQUESTS = [
     ("POST", "/api/event", EVENT),
@@ -132,7 +132,7 @@ def test_request_handling_and_errors_never_log_ips_or_user_agents(
     def boom(*_args: object, **_kwargs: object) -> bool:
         raise RuntimeError("simulated failure")
 
-    headers = {"User-Agent": SECRET_UA, "X-Forwarded-For": SECRET_IP,
+    headers = {"User-Agent": VISITOR_UA, "X-Forwarded-For": VISITOR_IP,
                "Referer": "https://example.com/r"}
     for method, path, body in REQUESTS:
         client.open(path, method=method, data=body, headers=headers)
@@ -142,5 +142,5 @@ def test_request_handling_and_errors_never_log_ips_or_user_agents(
     assert any("unexpected error" in r.getMessage() for r in caplog.records)
     text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     formatted = caplog.text
-    for secret in (SECRET_IP, SECRET_UA, "SecretAgent"):
-        assert secret not in text and secret not in formatted
+    for private in (VISITOR_IP, VISITOR_UA, "RareAgent"):
+        assert private not in text and private not in formatted
