@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,8 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--raw-panels", default=",".join(RAW_PANELS),
                    help="panels timed on the raw path too (it is slow: minutes per panel at "
                         "10M events); 'all' for every panel")
+    p.add_argument("--sets", default="default,filtered",
+                   help="which sets to time: default, filtered or both (default both)")
     p.add_argument("--child", help=argparse.SUPPRESS)      # url of a querying child
     p.add_argument("--mode", default="rollup", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -138,11 +140,24 @@ def _report_set(conn: Any, query: Any,
         else:
             answer = reports.breakdown(conn, query, name, limit=10)
         times[name] = time.perf_counter() - started
-        answers[name] = repr(replace(answer, source=""))
+        answers[name] = _canonical(asdict(replace(answer, source="")))
     return times, answers
 
 
-def child(url: str, mode: str, panels: list[str]) -> None:
+def _canonical(value: Any) -> str:
+    """Answers as text, floats to 9 digits: sums of money differ in the last bit by order."""
+    def walk(v: Any) -> Any:
+        if isinstance(v, float):
+            return float(f"{v:.9g}")
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [walk(x) for x in v]
+        return v
+    return json.dumps(walk(value), default=str, sort_keys=True)
+
+
+def child(url: str, mode: str, panels: list[str], sets: list[str]) -> None:
     """Run both sets once in this fresh process and print a JSON line."""
     from shared.dataframes import parse_filter
     from shared.queries import reports
@@ -159,6 +174,8 @@ def child(url: str, mode: str, panels: list[str]) -> None:
         site = require_site(conn, DOMAIN)
         base = StatsQuery(site.id, site.timezone, "30d", NOW, interval="day")
         for name, filters in (("default", ()), ("filtered", FILTERS)):
+            if name not in sets:
+                continue
             query = base.with_filters(*(parse_filter(f) for f in filters))
             set_started = time.perf_counter()
             times, answers = _report_set(conn, query, panels)
@@ -169,9 +186,9 @@ def child(url: str, mode: str, panels: list[str]) -> None:
     print(json.dumps(out))
 
 
-def run_child(url: str, mode: str, panels: list[str]) -> dict[str, Any]:
+def run_child(url: str, mode: str, panels: list[str], sets: list[str]) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", url, "--mode", mode,
-           "--raw-panels", ",".join(panels)]
+           "--raw-panels", ",".join(panels), "--sets", ",".join(sets)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -183,11 +200,11 @@ def _mark(ok: bool) -> str:
 
 
 def report(backend: str, prep: dict[str, float], fast: dict[str, Any], slow: dict[str, Any],
-           refresh: dict[str, Any], raw_panels: list[str]) -> None:
+           refresh: dict[str, Any], raw_panels: list[str], sets: list[str]) -> None:
     print(f"\n== {backend}: generated {prep['generated']:,} new events in "
           f"{prep['generate_s']:.0f} s; rollups of {prep['rollup_days']} day(s) built in "
           f"{prep['rollup_build_s']:.0f} s")
-    for name in ("default", "filtered"):
+    for name in sets:
         a, b = fast[name], slow[name]
         fast_part = sum(a["panels"][p] for p in raw_panels)
         ratio = b["seconds"] / fast_part if fast_part else float("inf")
@@ -206,12 +223,13 @@ def report(backend: str, prep: dict[str, float], fast: dict[str, Any], slow: dic
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
+    sets = [x for x in args.sets.split(",") if x in TARGETS]
     raw_panels = list(ALL_PANELS) if args.raw_panels == "all" else args.raw_panels.split(",")
     unknown = set(raw_panels) - set(ALL_PANELS)
     if unknown:
         raise SystemExit(f"unknown panels: {', '.join(sorted(unknown))}")
     if args.child:
-        child(args.child, args.mode, raw_panels)
+        child(args.child, args.mode, raw_panels, sets)
         return 0
     print(f"analysis bench: {args.events:,} events over {args.days} days + "
           f"{args.noise_sites} noise sites; reports for the last 30 days up to {NOW}")
@@ -220,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     for backend in args.backends.split(","):
         url = database_url(backend, args)
         prep = prepare(url, args)
-        fast, slow = run_child(url, "rollup", list(ALL_PANELS)), run_child(url, "raw", raw_panels)
-        report(backend, prep, fast, slow, refresh_one_day(url), raw_panels)
+        fast = run_child(url, "rollup", list(ALL_PANELS), sets)
+        slow = run_child(url, "raw", raw_panels, sets)
+        report(backend, prep, fast, slow, refresh_one_day(url), raw_panels, sets)
     return 0
 
 
