@@ -91,5 +91,8 @@ def run_web(args: argparse.Namespace) -> int:
         # not rewrite the client address, and its access log would record IPs.
         proxy_headers=False, access_log=False, server_header=False, log_config=None,
         timeout_graceful_shutdown=20, timeout_keep_alive=5,
+        # One process: Streamlit's sessions live in it. uvicorn would otherwise read the
+        # platform's WEB_CONCURRENCY (meant for the gunicorn `beacon` process type).
+        workers=1,
     )
     return 0
