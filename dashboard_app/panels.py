@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard_app import charts, data
 from dashboard_app.frame import Frame
 from dashboard_app.sidebar import add_filter
-from dashboard_app.tables import BREAKDOWN_COLUMNS, breakdown_frame, rounded
+from dashboard_app.tables import BREAKDOWN_COLUMNS, NONE_LABEL, breakdown_frame, rounded
 from dashboard_app.ui import download_button
 from shared.queries.query import Filter, StatsQuery
 
@@ -35,7 +35,10 @@ def _limit(key: str) -> int:
 
 def _clicked_row(event: Any, df: pd.DataFrame, column: str) -> str | None:
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
-    return str(df.iloc[rows[0]][column]) if rows and rows[0] < len(df) else None
+    if not rows or rows[0] >= len(df):
+        return None
+    value = str(df.iloc[rows[0]][column])
+    return "" if value == NONE_LABEL else value
 
 
 def table_config(df: pd.DataFrame, value_label: str, bar_metric: str) -> dict[str, Any]:

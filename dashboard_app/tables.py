@@ -26,10 +26,15 @@ def _metric_row(metrics: Metrics, columns: tuple[str, ...]) -> dict[str, Any]:
     return {METRIC_LABELS[m]: getattr(metrics, m) for m in columns}
 
 
+# Shown for the empty value (no referrer, no campaign, unknown country ...).
+NONE_LABEL = "(none)"
+
+
 def breakdown_frame(result: Breakdown, value_label: str,
                     columns: tuple[str, ...] = BREAKDOWN_COLUMNS) -> pd.DataFrame:
     """One row per value: the value (as text) then the chosen metrics."""
-    rows = [{value_label: r.value, **_metric_row(r.metrics, columns)} for r in result.rows]
+    rows = [{value_label: r.value if r.value != "" else NONE_LABEL,
+             **_metric_row(r.metrics, columns)} for r in result.rows]
     if not rows:
         return pd.DataFrame(columns=[value_label, *(METRIC_LABELS[m] for m in columns)])
     return pd.DataFrame(rows)
