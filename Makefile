@@ -28,6 +28,7 @@ run: venv
 test: dev-venv
 	scripts/test-services.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	scripts/audit.sh $(BIN)
 
 lint: dev-venv
 	$(BIN)/ruff check .
