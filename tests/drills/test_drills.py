@@ -1,0 +1,263 @@
+"""Reliability drills against the production server (gunicorn, as in the Procfile):
+a spool that cannot be used, several beacon processes plus the worker on one SQLite
+file, a soak run, and a fuzz run of >= 100,000 generated requests. Each is bounded in
+time, sends loopback traffic only, and prints what it measured."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from shared import schema
+from shared.sites import add_site
+from shared.storage import make_engine, migrate
+from tests.beacon.helpers import CHROME_UA
+from tests.beacon.server import ROOT, BeaconServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    data = tmp_path / "data"
+    url = f"sqlite:///{data / 'beacon.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        add_site(conn, "example.com")
+    engine.dispose()
+    yield {"BEACON_DATA_DIR": str(data), "DATABASE_URL": url, "BEACON_LOG_LEVEL": "INFO",
+           "BEACON_FLUSH_INTERVAL_MS": "100", "BEACON_ROLLUP_INTERVAL_SECONDS": "1"}
+
+
+@pytest.fixture
+def servers() -> Iterator[list[BeaconServer]]:
+    started: list[BeaconServer] = []
+    yield started
+    for s in started:
+        s.stop()
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _worker_pids(server: BeaconServer) -> list[int]:
+    assert server.proc is not None
+    out = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def _paths(url: str) -> list[str]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = [r[0] for r in conn.execute(sa.select(schema.events.c.pathname))]
+    engine.dispose()
+    return rows
+
+
+class Sender:
+    """Keep-alive connections on several threads, sending unique pageviews at a rate."""
+
+    def __init__(self, port: int, threads: int, per_second: float | None = None) -> None:
+        self.port, self.per_second = port, per_second
+        self.acked: set[str] = set()
+        self.statuses: Counter[int] = Counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, args=(i, threads), daemon=True)
+                         for i in range(threads)]
+
+    def _run(self, index: int, threads: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        n, started = 0, time.monotonic()
+        while not self._stop.is_set():
+            path = f"/t{index}/e{n}"
+            body = json.dumps({"n": "pageview", "u": f"https://example.com{path}",
+                               "d": "example.com"})
+            try:
+                conn.request("POST", "/api/event", body, {"User-Agent": CHROME_UA})
+                resp = conn.getresponse()
+                resp.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                continue
+            with self._lock:
+                self.statuses[resp.status] += 1
+                if resp.status == 202 and not resp.getheader("X-Beacon-Drop"):
+                    self.acked.add(path)
+            n += 1
+            if self.per_second:
+                ahead = n / (self.per_second / threads) - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+
+    def run(self, seconds: float) -> None:
+        for t in self._threads:
+            t.start()
+        time.sleep(seconds)
+        self._stop.set()
+        for t in self._threads:
+            t.join(15)
+
+
+def test_unusable_spool_keeps_answering_and_says_so(sqlite_env: dict[str, str],
+                                                    servers: list[BeaconServer]) -> None:
+    server = BeaconServer({**sqlite_env, "BEACON_SPOOL_MAX_BYTES": "1"}).start()
+    servers.append(server)
+    sender = Sender(server.port, threads=4)
+    sender.run(5)
+    print(f"\nspool full: {sum(sender.statuses.values())} requests, {sender.statuses}")
+    assert set(sender.statuses) == {202} and len(sender.acked) > 200
+    metrics = server.get("/metrics")[1].decode()
+    spool_errors = int(re.search(r"^beacon_spool_errors_total (\d+)", metrics, re.M)[1])
+    assert spool_errors > len(sender.acked) // 2     # other workers report each second
+    assert server.terminate() == 0                    # memory-held events are written too
+    assert sender.acked <= set(_paths(sqlite_env["DATABASE_URL"]))
+    log = server.log.read_text()
+    assert "spool unwritable" in log and "Traceback" not in log
+    assert log.count("spool unwritable") <= 4         # one line a minute per process
+
+
+def test_three_beacons_worker_and_reader_share_one_sqlite_file(
+        sqlite_env: dict[str, str], servers: list[BeaconServer], tmp_path: Path) -> None:
+    server = BeaconServer(sqlite_env, workers=3).start()
+    servers.append(server)
+    worker_log = tmp_path / "worker.log"
+    worker = subprocess.Popen([sys.executable, "-m", "beacon_cli.main", "worker"], cwd=ROOT,
+                              env={**server.env}, stdout=worker_log.open("wb"),
+                              stderr=subprocess.STDOUT)
+    reads = Counter[str]()
+    stop = threading.Event()
+
+    def dashboard_reader() -> None:      # what the dashboard process does: read reports
+        from shared.dataframes import stats_query
+        from shared.queries.reports import totals
+
+        engine = make_engine(sqlite_env["DATABASE_URL"])
+        while not stop.is_set():
+            with engine.connect() as conn:
+                totals(conn, stats_query(engine, "example.com", "today"))
+            reads["ok"] += 1
+        engine.dispose()
+
+    reader = threading.Thread(target=dashboard_reader, daemon=True)
+    reader.start()
+    started = time.monotonic()
+    sender = Sender(server.port, threads=6)
+    sender.run(20)
+    stop.set()
+    reader.join(15)
+    assert server.terminate() == 0
+    worker.terminate()
+    worker.wait(30)
+    paths = _paths(sqlite_env["DATABASE_URL"])
+    print(f"\nshared sqlite: {len(sender.acked)} events acked in 20 s by 3 workers, "
+          f"{len(paths)} stored, {reads['ok']} report reads, "
+          f"{time.monotonic() - started:.1f} s")
+    assert set(sender.statuses) == {202}
+    assert sender.acked <= set(paths) and len(paths) == len(set(paths))
+    logs = server.log.read_text() + worker_log.read_text()
+    assert "database is locked" not in logs and "Traceback" not in logs
+    assert reads["ok"] > 10
+
+
+def test_soak_memory_stays_flat(sqlite_env: dict[str, str],
+                                servers: list[BeaconServer]) -> None:
+    server = BeaconServer(sqlite_env, workers=2).start()
+    servers.append(server)
+    Sender(server.port, threads=4, per_second=400).run(10)      # warm up
+    before = {pid: _rss_kb(pid) for pid in _worker_pids(server)}
+    sender = Sender(server.port, threads=4, per_second=400)
+    sender.run(60)
+    after = {pid: _rss_kb(pid) for pid in _worker_pids(server)}
+    sent = sum(sender.statuses.values())
+    print(f"\nsoak: {sent} requests in 60 s ({sent / 60:.0f}/s), RSS kB before {before} "
+          f"after {after}")
+    assert set(sender.statuses) == {202} and sent > 60 * 300
+    for pid, rss in before.items():
+        assert after.get(pid, 0) - rss < 40_000, f"worker {pid} grew {after.get(pid)} - {rss}"
+    assert server.terminate() == 0
+    assert "Traceback" not in server.log.read_text()
+
+
+def _fuzz_request(rng: random.Random) -> tuple[str, str, bytes | None, dict[str, str]]:
+    junk = ["", "null", "[]", "{}", '{"n":1}', '{"n":"pageview"}', "\x00\xff", "{" * 50,
+            '{"n":"pageview","u":"javascript:alert(1)","d":"example.com"}',
+            '{"n":"x","u":"https://example.com/' + "a" * 3000 + '","d":"example.com"}',
+            '{"n":"pageview","u":"https://example.com/","d":"example.com","p":{"k":[1,2]}}',
+            '{"n":"pageview","u":"https://example.com/","d":"example.com","r":"\\ud800"}',
+            json.dumps({"n": "click", "u": "https://example.com/", "d": "example.com",
+                        "p": {str(i): "v" * 40 for i in range(40)}, "$": 99})]
+    path = rng.choice(["/api/event", "/api/events", "/p.gif", "/", "/script.js",
+                       "/js/script.x.y.js", "/healthz", "/api/v2/query", "/nope",
+                       "/api/event?x=%ff%fe", "/p.gif?u=%00&d=example.com",
+                       "/?u=https://example.com/q&r=" + "%41" * rng.randint(0, 500)])
+    method = rng.choice(["GET", "POST", "POST", "OPTIONS", "PUT", "HEAD"])
+    body = rng.choice(junk).encode("utf-8", "surrogatepass") if method in ("POST", "PUT") else None
+    headers = {"User-Agent": rng.choice([CHROME_UA, "", "curl/8", "x" * 600, "Mozilla/5.0 ☃"]),
+               "Referer": rng.choice(["", "https://example.com/r", "not a url", "https://é.example/"]),
+               "X-Forwarded-For": rng.choice(["", "1.2.3.4", "bad, 999.1.1.1", "::1"]),
+               "Content-Type": rng.choice(["text/plain", "application/json", "x/y"]),
+               "Authorization": rng.choice(["", "Bearer nope", "Basic x"])}
+    return method, path, body, {k: v for k, v in headers.items() if v}
+
+
+def test_fuzz_100k_requests_no_5xx(sqlite_env: dict[str, str],
+                                   servers: list[BeaconServer]) -> None:
+    server = BeaconServer({**sqlite_env, "BEACON_LOG_LEVEL": "WARNING"}, workers=2).start()
+    servers.append(server)
+    total, threads = 100_000, 8
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def run(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        local: Counter[int] = Counter()
+        for _ in range(total // threads):
+            method, path, body, headers = _fuzz_request(rng)
+            try:
+                conn.request(method, path, body, headers)
+                resp = conn.getresponse()
+                resp.read()
+                local[resp.status] += 1
+                if resp.getheader("Connection", "").lower() == "close":
+                    raise ConnectionResetError
+            except (OSError, http.client.HTTPException):
+                local[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        with lock:
+            statuses.update(local)
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(300)
+    seconds = time.monotonic() - started
+    print(f"\nfuzz: {sum(statuses.values())} requests in {seconds:.1f} s, statuses {statuses}")
+    assert sum(statuses.values()) >= total
+    assert not [s for s in statuses if s >= 500], statuses
+    assert statuses[0] < total * 0.001, "connections dropped"
+    assert server.terminate() == 0
+    log = server.log.read_text()
+    assert "Traceback" not in log
