@@ -1,5 +1,6 @@
 """`beacon demo <domain>`: fill a site with realistic generated traffic (for trying the
-dashboard, tests and benchmarks). Same seed, size and day: running it again adds nothing."""
+dashboard, tests and benchmarks). Days that already hold demo data of the seed are skipped,
+so running it again adds nothing on the same day and fills in only new days later."""
 
 from __future__ import annotations
 
@@ -40,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
     written = sum(report.events.values())
     print(f"{report.site.domain}: wrote {written:,} events in {report.write_seconds:.1f} s, "
           f"rollups rebuilt in {report.rollup_seconds:.1f} s"
-          + ("" if written else " (already generated with this seed and size)"))
+          + ("" if written else " (these days already hold demo data of this seed)"))
     engine.dispose()
     return 0

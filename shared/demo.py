@@ -6,9 +6,10 @@ a slow upward trend, a partial today), draws each day with `shared.demo_day`, wr
 in 50k-row batches (`shared.demo_rows`; one transaction per day), marks the touched days
 dirty and rebuilds their rollups.
 
-Deterministic for a seed: the same seed, size and `now` give the same rows, and event
-uids derive from (seed, domain, size, last day), so running the same demo twice on the
-same day adds nothing (and an interrupted run resumes where it stopped).
+Deterministic for a seed: the same seed, size and `now` give the same rows. Event uids
+derive from (seed, domain, local day), and a day that already holds demo events of the
+seed is skipped: running the demo again adds nothing on the same day, resumes an
+interrupted run, and on a later day only fills in the new days.
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ from shared.storage import write_transaction
 
 CHUNK_ROWS = 50_000
 GENERATOR_VERSION = 2   # part of the uid prefix: data from another version is not "done"
+# uid = prefix (seed, domain) | local day | index within the day. Ascending within a day
+# (the unique index appends), and the first uid of a day says whether it was generated.
+_PREFIX_BITS, _DAY_BITS, _INDEX_BITS = 22, 15, 26
+_EPOCH = date(2000, 1, 1)
+
+
+def day_uid(prefix: int, day: date) -> int:
+    """The uid of the first demo event of `day` (days from 2000 to 2089 fit)."""
+    offset = (day - _EPOCH).days % (1 << _DAY_BITS)
+    return (prefix << (_DAY_BITS + _INDEX_BITS)) | (offset << _INDEX_BITS)
 @dataclass(frozen=True)
 class DemoSpec:
     """What to generate. Noise sites each get `noise_share` of the main site's events."""
@@ -63,6 +74,8 @@ def check_spec(spec: DemoSpec) -> None:
         raise ValueError(f"--events must be between 0 and 200000000, got {spec.events}")
     if not 0 <= spec.noise_sites <= 50:
         raise ValueError(f"--noise-sites must be between 0 and 50, got {spec.noise_sites}")
+    if spec.events > spec.days * 30_000_000:
+        raise ValueError("--events allows at most 30000000 events a day on average")
     if spec.seed < 0:
         raise ValueError("--seed must not be negative")
 
@@ -141,11 +154,9 @@ class _SitePlan:
         self.days = [today.date() - timedelta(days=days - 1 - i) for i in range(days)]
         self.quotas = day_quotas(np.random.default_rng([self.seed, index, 0]), total,
                                  self.days, fraction_of_day(self.today_seconds))
-        run = (f"{GENERATOR_VERSION}:{self.seed}:{site.domain}:{total}:{days}:{self.days[-1]}:"
-               f"{self.today_seconds}")
+        run = f"{GENERATOR_VERSION}:{self.seed}:{site.domain}"
         digest = hashlib.blake2b(run.encode(), digest_size=8).digest()
-        # 28-bit run prefix + 34-bit counter: uids ascend, so the unique index only appends.
-        self.next_uid = (int.from_bytes(digest, "big") >> 36) << 34
+        self.prefix = int.from_bytes(digest, "big") >> (64 - _PREFIX_BITS)
         self.page_p = cat.zipf_weights(len(PAGES))
         self.written = 0
 
@@ -156,8 +167,8 @@ class _SitePlan:
             return set()
         last = day_index == len(self.days) - 1
         limit = self.today_seconds if last else float(DAY_SECONDS)
-        first_uid, self.next_uid = self.next_uid, self.next_uid + quota
-        if uid_stored(conn, first_uid):        # written by an earlier run with this spec
+        first_uid = day_uid(self.prefix, day)
+        if uid_stored(conn, first_uid):        # this day holds demo data of this seed
             return set()
         rng = np.random.default_rng([self.seed, self.index, day.toordinal()])
         cols = day_columns(rng, quota, limit, self.page_p)

@@ -66,6 +66,14 @@ def test_deterministic_and_idempotent(engine: Engine) -> None:
     assert _fingerprint(engine) != first
 
 
+def test_a_later_run_fills_in_only_the_new_days(engine: Engine) -> None:
+    _demo(engine)
+    spec = DemoSpec(domain="demo.test", days=14, events=4000, seed=7, timezone="Europe/Berlin")
+    later = run_demo(engine, spec, now=NOW + timedelta(days=2), rebuild=False).events
+    assert 0 < later["demo.test"] < 1000          # two new days, not another 4000 events
+    assert _count(engine, E.c.ts > NOW + timedelta(hours=1)) == later["demo.test"]
+
+
 def _visits(engine: Engine) -> dict[int, list[sa.Row]]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(E).order_by(E.c.ts, E.c.uid)).all()
