@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *,
         metrics, timezone_of=lambda site_id: (s.timezone if (s := sites.by_id(site_id)) else "UTC"),
         batch_size=settings.batch_size, flush_interval=settings.flush_interval_ms / 1000,
         session_timeout=timedelta(minutes=settings.session_timeout_minutes),
-        clock=clock or utc_now,
+        clock=clock or utc_now, memory_max=settings.spool_memory_events,
     )
     salts = SaltCache(engine)
     salts.prepare((clock or utc_now)())

@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -98,31 +99,34 @@ class Metrics:
             tmp.write_text(json.dumps(self.snapshot()))
             os.replace(tmp, self.dir / f"metrics-{os.getpid()}.json")
 
-    def combined(self) -> dict[str, Counter[str] | float]:
+    def combined(self) -> Totals:
         """Every process's counters summed (this process's live values included)."""
         self._save_snapshot(force=True)
-        total: dict[str, Counter[str] | float] = {
-            "counters": Counter(), "drops": Counter(), "flush_buckets": Counter(),
-            "flush_sum": 0.0, "flush_count": 0.0}
+        total = Totals()
         for path in self.dir.glob("metrics-*.json"):
             try:
                 snap = json.loads(path.read_text())
             except (OSError, ValueError):
                 continue
-            for key in ("counters", "drops", "flush_buckets"):
-                total[key].update(snap.get(key, {}))  # type: ignore[union-attr]
-            total["flush_sum"] += snap.get("flush_sum", 0.0)  # type: ignore[operator]
-            total["flush_count"] += snap.get("flush_count", 0)  # type: ignore[operator]
+            total.counters.update(snap.get("counters", {}))
+            total.drops.update(snap.get("drops", {}))
+            total.flush_buckets.update(snap.get("flush_buckets", {}))
+            total.flush_sum += float(snap.get("flush_sum", 0.0))
+            total.flush_count += int(snap.get("flush_count", 0))
         return total
 
 
-def render_prometheus(total: dict[str, Counter[str] | float], spool_bytes: int,
-                      backlog: int) -> str:
-    counters = total["counters"]
-    drops = total["drops"]
-    buckets = total["flush_buckets"]
-    assert isinstance(counters, Counter) and isinstance(drops, Counter)
-    assert isinstance(buckets, Counter)
+@dataclass
+class Totals:
+    counters: Counter[str] = field(default_factory=Counter)
+    drops: Counter[str] = field(default_factory=Counter)
+    flush_buckets: Counter[str] = field(default_factory=Counter)
+    flush_sum: float = 0.0
+    flush_count: int = 0
+
+
+def render_prometheus(total: Totals, spool_bytes: int, backlog: int) -> str:
+    counters, drops, buckets = total.counters, total.drops, total.flush_buckets
     out = [
         "# HELP beacon_events_accepted_total Events answered 2xx and spooled.",
         "# TYPE beacon_events_accepted_total counter",
@@ -148,7 +152,7 @@ def render_prometheus(total: dict[str, Counter[str] | float], spool_bytes: int,
             "# TYPE beacon_flush_seconds histogram"]
     for bound in BUCKETS:
         out.append(f'beacon_flush_seconds_bucket{{le="{bound}"}} {buckets[str(bound)]}')
-    out += [f'beacon_flush_seconds_bucket{{le="+Inf"}} {int(total["flush_count"])}',  # type: ignore[call-overload]
-            f"beacon_flush_seconds_sum {total['flush_sum']}",
-            f"beacon_flush_seconds_count {int(total['flush_count'])}"]  # type: ignore[call-overload]
+    out += [f'beacon_flush_seconds_bucket{{le="+Inf"}} {total.flush_count}',
+            f"beacon_flush_seconds_sum {total.flush_sum}",
+            f"beacon_flush_seconds_count {total.flush_count}"]
     return "\n".join(out) + "\n"

@@ -148,7 +148,7 @@ def parse_revenue(raw: Any, errors: list[dict[str, str]]) -> tuple[float | None,
         return None, None
     amount, currency = raw.get("amount"), raw.get("currency")
     try:
-        value = float(amount) if not isinstance(amount, bool) else math.nan
+        value = math.nan if isinstance(amount, bool) or amount is None else float(amount)
     except (TypeError, ValueError):
         value = math.nan
     if not math.isfinite(value) or abs(value) > 1e12:

@@ -82,8 +82,3 @@ def _store(conn: Connection, changed: dict[tuple[int, int], tuple[int, datetime]
     )
     conn.execute(stmt, rows)
 
-
-def expire_sessions(conn: Connection, now: datetime, timeout: timedelta) -> int:
-    """Forget visits idle for longer than twice the timeout (worker housekeeping)."""
-    result = conn.execute(sa.delete(_T).where(_T.c.last_seen < now - 2 * timeout))
-    return result.rowcount or 0

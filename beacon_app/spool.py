@@ -76,7 +76,7 @@ class Spool:
         self._pid = os.getpid()
         self.total_bytes = 0
         ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (sp := ref()) and sp._after_fork())
+        os.register_at_fork(after_in_child=lambda: _after_fork_hook(ref))
 
     # --- appending (request threads) ------------------------------------------------
     def append(self, line: bytes) -> None:
@@ -154,7 +154,8 @@ class Spool:
         with open(seg.path, "rb") as fh:
             fh.seek(seg.offset)
             data = fh.read(min(size - seg.offset, max_records * 4096 + 65536))
-        lines, consumed = [], 0
+        lines: list[bytes] = []
+        consumed = 0
         for line in data.splitlines(keepends=True):
             if not line.endswith(b"\n") or len(lines) >= max_records:
                 break
@@ -209,6 +210,12 @@ class Spool:
 
     def close(self) -> None:
         self.seal_current()
+
+
+def _after_fork_hook(ref: weakref.ReferenceType[Spool]) -> None:
+    spool = ref()
+    if spool is not None:
+        spool._after_fork()
 
 
 def _owner(name: str) -> int | None:

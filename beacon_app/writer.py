@@ -30,7 +30,6 @@ from shared.records import DropReason, Event
 from shared.storage import write_events, write_transaction
 
 log = logging.getLogger(__name__)
-MEMORY_FALLBACK_MAX = 100_000
 
 
 def encode(event: Event) -> bytes:
@@ -49,13 +48,15 @@ class Writer:
     def __init__(self, engine: Engine, spool: Spool, metrics: Metrics, *,
                  timezone_of: Callable[[int], str], batch_size: int = 1000,
                  flush_interval: float = 0.25, session_timeout: timedelta = timedelta(minutes=30),
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 memory_max: int = 100_000) -> None:
         self.engine, self.spool, self.metrics = engine, spool, metrics
         self.timezone_of = timezone_of
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.session_timeout = session_timeout
         self.clock = clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
         self._memory: list[bytes] = []            # used only while the spool is unwritable
+        self.memory_max = memory_max
         self._cond = threading.Condition()
         self._pending = 0                         # submitted, not yet written
         self._stop = False
@@ -89,7 +90,7 @@ class Writer:
             self._spool_error_logged = now
         self.metrics.inc("spool_errors")
         with self._cond:
-            if len(self._memory) >= MEMORY_FALLBACK_MAX:
+            if len(self._memory) >= self.memory_max:
                 return False
             self._memory.append(line)
         return True
@@ -204,6 +205,7 @@ class Writer:
             self._write(lines)
             with self._cond:
                 del self._memory[: len(lines)]
+                self._pending = max(0, self._pending - len(lines))
                 self._cond.notify_all()
 
     def _write(self, lines: list[bytes]) -> None:

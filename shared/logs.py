@@ -33,6 +33,9 @@ def configure_logging(level: str = "INFO") -> None:
     global _configured
     root = logging.getLogger()
     root.setLevel(level.upper())
+    # These servers log client addresses at INFO (connections, websockets): never ours.
+    for name in ("uvicorn.error", "uvicorn.access", "gunicorn.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     if _configured:
         return
     handler = logging.StreamHandler(sys.stderr)

@@ -136,6 +136,12 @@ class Settings:
                        "stats.example.com, *.example.com); empty = any. Others get 400.",
                        "BEACON_ALLOWED_HOSTS"),
     )
+    spool_memory_events: int = field(
+        default=100_000,
+        metadata=_help("Events a beacon process holds in memory while its spool cannot be "
+                       "written; beyond that they are dropped as spool_full.",
+                       "BEACON_SPOOL_MEMORY_EVENTS"),
+    )
 
     # --- derived values -------------------------------------------------------------
     @property

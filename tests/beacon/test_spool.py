@@ -1,0 +1,56 @@
+"""The spool on its own: orphans are adopted once, unreadable lines are skipped, and an
+unwritable spool degrades to memory, then to counted `spool_full` drops - while the
+beacon keeps answering."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from shared.settings import Settings
+from beacon_app.spool import Spool
+from tests.beacon.helpers import browser_headers, drop_counts, make_app, stored_events
+
+EVENT = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
+
+
+def test_dead_process_segments_are_claimed_exactly_once(tmp_path: Path) -> None:
+    dead_pid = 2 ** 22 + 12345           # above pid_max defaults: never alive
+    orphan = tmp_path / f"{dead_pid}-abcd1234-00000001.seg"
+    orphan.write_bytes(b'{"x": 1}\n{"x": 2}\n')
+    live = tmp_path / f"{os.getpid()}-0000ffff-00000001.seg"
+    live.write_bytes(b"{}\n")
+    first, second = Spool(str(tmp_path)), Spool(str(tmp_path))
+    assert first.claim_orphans() == 1
+    assert second.claim_orphans() == 0       # the rename gave it to exactly one
+    assert not orphan.exists() and live.exists()
+    [seg] = first.pending()
+    lines, offset = first.read_batch(seg, 10)
+    assert lines == [b'{"x": 1}\n', b'{"x": 2}\n'] and offset == seg.size
+    first.committed(seg, offset)
+    assert not seg.path.exists()
+
+
+def test_partial_last_line_is_not_read(tmp_path: Path) -> None:
+    spool = Spool(str(tmp_path))
+    spool.append(b'{"a": 1}\n')
+    seg = spool.pending()[0]
+    with open(seg.path, "ab") as fh:
+        fh.write(b'{"torn"')                   # a write cut short (power loss)
+    seg.size += 7
+    lines, _ = spool.read_batch(seg, 10)
+    assert lines == [b'{"a": 1}\n']
+
+
+def test_unwritable_spool_keeps_answering_then_counts_drops(settings: Settings) -> None:
+    app = make_app(dataclasses.replace(settings, spool_max_bytes=1, spool_memory_events=5))
+    client = app.test_client()
+    answers = [client.post("/api/event", json=EVENT, headers=browser_headers())
+               for _ in range(8)]
+    assert [a.status_code for a in answers] == [202] * 8
+    assert [a.headers.get("X-Beacon-Drop") for a in answers] == [None] * 5 + ["spool_full"] * 3
+    assert len(stored_events(app)) == 5          # the memory fallback was written
+    assert drop_counts(app) == {"spool_full": 3}
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "beacon_spool_errors_total 8" in text
