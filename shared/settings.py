@@ -108,7 +108,10 @@ class Settings:
         metadata=_help("How often the worker refreshes rollups for touched days.",
                        "BEACON_ROLLUP_INTERVAL_SECONDS"),
     )
-    log_level: str = field(default="INFO", metadata=_help("Log level: DEBUG, INFO, WARNING or ERROR.", "BEACON_LOG_LEVEL"))
+    log_level: str = field(
+        default="INFO",
+        metadata=_help("Log level: DEBUG, INFO, WARNING or ERROR.", "BEACON_LOG_LEVEL"),
+    )
     login_max_failures: int = field(
         default=5,
         metadata=_help("Wrong dashboard passwords in a row that lock an account.",

@@ -3,6 +3,7 @@ TCP proxy that can cut the beacon off from PostgreSQL - the drills' test tools."
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -123,10 +124,8 @@ class TcpProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         if self._server is not None:

@@ -8,8 +8,8 @@ import dataclasses
 import os
 from pathlib import Path
 
-from shared.settings import Settings
 from beacon_app.spool import Spool
+from shared.settings import Settings
 from tests.beacon.helpers import browser_headers, drop_counts, make_app, stored_events
 
 EVENT = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
