@@ -19,7 +19,6 @@ from shared import schema
 from shared.storage import insert_ignoring_duplicates
 
 
-
 def read_salts(conn: Connection, today: date) -> tuple[bytes, bytes | None] | None:
     """(today's salt, yesterday's salt or None), or None when today's is missing."""
     rows = conn.execute(sa.select(schema.salts.c.day, schema.salts.c.salt)

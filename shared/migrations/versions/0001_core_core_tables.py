@@ -1,7 +1,7 @@
 """core tables
 
 Revision ID: 0001_core
-Revises: 
+Revises:
 Create Date: 2026-11-29
 """
 
@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = '0001_core'
 down_revision: str | Sequence[str] | None = None
@@ -47,7 +46,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('site_id', 'day', 'reason', name=op.f('pk_drop_counts'))
     )
     op.create_table('events',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True,
+              nullable=False),
     sa.Column('uid', sa.BigInteger(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('ts', sa.DateTime(), nullable=False),
