@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from beacon_app.enrichment.bots import BotDetector
-from beacon_app.enrichment.campaign import campaign
+from beacon_app.enrichment.campaign import Campaign, campaign
 from beacon_app.enrichment.geo import GeoLookup
 from beacon_app.enrichment.language import primary_language
 from beacon_app.enrichment.referrer import classify_referrer
@@ -27,6 +28,16 @@ from shared.settings import Settings
 from shared.sites import Site, SiteDirectory
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+# Pages, campaigns and referrers repeat far more than they vary: parse each once.
+# (The cached values are frozen or only read, never changed by a step.)
+_split_url = lru_cache(maxsize=32_768)(split_url)
+_classify_referrer = lru_cache(maxsize=32_768)(classify_referrer)
+
+
+@lru_cache(maxsize=8_192)
+def _campaign(items: tuple[tuple[str, str], ...]) -> Campaign:
+    return campaign(dict(items))
 
 
 @dataclass(frozen=True)
@@ -87,12 +98,12 @@ def drop_spam(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
 
 
 def add_campaign_and_referrer(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
-    camp = campaign(ctx.query)
+    camp = _campaign(tuple(ctx.query.items()))
     event.utm_source, event.utm_medium = camp.utm_source, camp.utm_medium
     event.utm_campaign, event.utm_term = camp.utm_campaign, camp.utm_term
     event.utm_content, event.click_id = camp.utm_content, camp.click_id
     hosts = (ctx.site.domain, *ctx.site.extra_hostnames)
-    info = classify_referrer(hit.referrer, event.hostname, hosts, camp)
+    info = _classify_referrer(hit.referrer, event.hostname, hosts, camp)
     event.referrer, event.referrer_source, event.channel = info.referrer, info.source, info.channel
     return event
 
@@ -156,7 +167,7 @@ def enrich(hit: RawHit, sites: SiteDirectory, settings: Settings, enrichers: Enr
            salts: tuple[bytes, bytes | None]) -> list[Event | Drop]:
     """Run the pipeline for every site the hit names; one result per site."""
     try:
-        parsed = split_url(hit.url, hit.hash_mode)
+        parsed = _split_url(hit.url, hit.hash_mode)
     except ValueError:
         return [Drop(DropReason.NOT_HTTP_URL)]
     results: list[Event | Drop] = []
