@@ -70,16 +70,18 @@ class Writer:
         """Make the event durable (spool) and queue it; False if it had to be dropped."""
         self._ensure_thread()
         line = encode(event)
+        with self._cond:   # counted before it is visible to the writer, never after
+            self._pending += 1
+            if self._pending >= self.batch_size:
+                self._cond.notify_all()
         try:
             self.spool.append(line)
         except SpoolUnavailable as exc:
             if not self._to_memory(line, exc):
+                with self._cond:
+                    self._pending -= 1
                 self.metrics.drop(event.site_id, DropReason.SPOOL_FULL, self.clock().date())
                 return False
-        with self._cond:
-            self._pending += 1
-            if self._pending >= self.batch_size:
-                self._cond.notify_all()
         self.metrics.inc("accepted")
         return True
 
