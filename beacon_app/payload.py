@@ -7,12 +7,14 @@ Field names follow Plausible's Events API so its tracker can point at us.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pycountry
 
@@ -280,8 +282,6 @@ def parse_event(data: Any, client: ClientInfo, now: datetime, *,
 
 def _trusted_client(data: Mapping[str, Any], client: ClientInfo,
                     errors: list[dict[str, str]]) -> ClientInfo:
-    import ipaddress
-
     ip, ua = data.get("ip"), data.get("user_agent")
     if ip is not None:
         try:
@@ -312,8 +312,6 @@ def parse_query_hit(args: Mapping[str, str], referer_header: str, client: Client
 
 
 def hostname_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:

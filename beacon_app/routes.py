@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -31,6 +32,7 @@ from beacon_app.payload import (
 )
 from beacon_app.pipeline import enrich
 from beacon_app.state import BeaconState
+from shared import schema
 from shared.records import Drop, DropReason, RawHit
 from shared.sites import hash_token
 
@@ -171,8 +173,6 @@ def _batch_site_id(state: BeaconState) -> int | None:
         return None
     digest = hash_token(auth[7:].strip())
     with state.engine.connect() as conn:
-        from shared import schema
-
         rows = conn.execute(sa.select(schema.sites.c.id, schema.sites.c.api_token_hash)
                             .where(schema.sites.c.api_token_hash.is_not(None))).all()
     for site_id, stored in rows:
@@ -223,8 +223,6 @@ def api_events() -> Response:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -6,6 +6,7 @@ import hashlib
 import ipaddress
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -208,8 +209,6 @@ class SiteDirectory:
         self._loaded_at = monotonic_now
 
     def _fresh(self) -> None:
-        import time
-
         now = time.monotonic()
         if now - self._loaded_at > self._ttl:
             self._refresh(now)
