@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from shared import schema
+from shared.login_tokens import revoke_user_tokens
 from shared.sites import Site, list_sites, require_site
 
 ROLES = ("owner", "viewer")
@@ -117,17 +118,21 @@ def list_users(conn: Connection) -> list[User]:
 
 
 def remove_user(conn: Connection, email: str) -> User:
+    """Delete a user, their roles and their remembered logins."""
     user = require_user(conn, email)
     conn.execute(sa.delete(schema.site_roles).where(schema.site_roles.c.user_id == user.id))
+    revoke_user_tokens(conn, user.id)
     conn.execute(sa.delete(schema.users).where(schema.users.c.id == user.id))
     return user
 
 
 def set_password(conn: Connection, email: str, password: str) -> User:
-    """Replace the password and lift any lock-out."""
+    """Replace the password, lift any lock-out and end every remembered login of the user:
+    whoever knew the old password may have a browser that is still signed in."""
     user = require_user(conn, email)
     conn.execute(sa.update(schema.users).where(schema.users.c.id == user.id).values(
         password_hash=hash_password(password), failed_logins=0, locked_until=None))
+    revoke_user_tokens(conn, user.id)
     return require_user(conn, email)
 
 

@@ -1,4 +1,5 @@
-"""The worker's housekeeping jobs besides rollups: salt rotation, visit expiry, retention.
+"""The worker's housekeeping jobs besides rollups: salt rotation, visit expiry, retention,
+expired dashboard logins.
 
 Each job is `(engine, now) -> int` (rows touched) and safe to run from several workers
 at once: salts are inserted race-free, deletes are idempotent.
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared import schema
+from shared.login_tokens import delete_expired_tokens
 from shared.retention import apply_retention
 from shared.salts import create_salts, delete_old_salts
 from shared.settings import load_settings
@@ -46,9 +48,17 @@ def enforce_retention(engine: Engine, now: datetime) -> int:
     return purged.events + purged.rollups
 
 
+def expire_login_tokens(engine: Engine, now: datetime) -> int:
+    """Delete remembered dashboard logins past their expiry: they no longer sign anyone
+    in, and keeping them would only keep a record of who used the dashboard when."""
+    with write_transaction(engine) as conn:
+        return delete_expired_tokens(conn, now)
+
+
 # Appended to shared.worker.JOBS.
 HOUSEKEEPING_JOBS = [
     ("salts", rotate_salts),
     ("sessions", expire_visits),
     ("retention", enforce_retention),
+    ("login_tokens", expire_login_tokens),
 ]

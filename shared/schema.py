@@ -193,6 +193,18 @@ share_links = sa.Table(
     sa.Column("revoked_at", sa.DateTime, nullable=True),
 )
 
+# Remembered dashboard logins: the browser keeps the token in a cookie, the database only
+# its SHA-256, so a copy of the database cannot sign anyone in (shared/login_tokens.py).
+login_tokens = sa.Table(
+    "login_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("last_used", sa.DateTime, nullable=False),
+)
+
 # Tables holding per-site data: deleting a site deletes its rows in each.
 SITE_DATA_TABLES = (
     events, visitor_sessions, drop_counts, dirty_days, daily_rollups, goals, funnels, api_keys,

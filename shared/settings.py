@@ -145,6 +145,12 @@ class Settings:
                        "written; beyond that they are dropped as spool_full.",
                        "BEACON_SPOOL_MEMORY_EVENTS"),
     )
+    login_remember_days: int = field(
+        default=30,
+        metadata=_help("Days a dashboard password sign-in is remembered by the browser (a "
+                       "cookie holding a random token); 0 = ask again on every reload.",
+                       "BEACON_LOGIN_REMEMBER_DAYS"),
+    )
 
     # --- derived values -------------------------------------------------------------
     @property

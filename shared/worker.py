@@ -25,7 +25,7 @@ Job = tuple[str, Callable[[Engine, datetime], Any]]
 # Append new periodic jobs here (name, function(engine, now)).
 JOBS: list[Job] = [
     ("rollups", rebuild_dirty),
-    *HOUSEKEEPING_JOBS,     # salts, sessions, retention
+    *HOUSEKEEPING_JOBS,     # salts, sessions, retention, login tokens
 ]
 
 
