@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
@@ -39,14 +40,16 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
     return pages
 
 
-def _account_box(access: Access) -> None:
+def _account_box(access: Access, engine: Engine) -> None:
     if access.is_share:
         st.sidebar.caption("Shared dashboard (read-only)")
         return
     st.sidebar.caption("Signed in as")
     st.sidebar.text(access.email or "")
     if st.sidebar.button("Sign out", key="sign_out"):
-        auth.sign_out()
+        auth.sign_out(engine)
+    with st.sidebar:
+        auth.remembered_login_cookie()
 
 
 def _frame_controls(sites: list[Site], reports: bool) -> None:
@@ -78,7 +81,7 @@ def main() -> None:
     sites = data.sites_for(access)
     st.session_state["access"] = access
     st.session_state["sites"] = sites
-    _account_box(access)
+    _account_box(access, engine)
     nav = st.navigation(_pages(access, bool(sites)))
     if sites:
         _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy"))

@@ -4,6 +4,11 @@ The account rules live in `shared.auth` and `shared.share_links`; this module on
 them and keeps the answer in session state. Roles are re-read on every run, so a role
 taken away or a share link revoked stops working at the next click, not at next login.
 The dashboard is never open: without a user or a live share link only the login shows.
+
+A password sign-in is remembered (`shared.login_tokens`, cookie in `login_cookie`): a new
+session (a reload, a new tab) with a live token signs in without the form. The token
+is checked again on every run, so signing out elsewhere, a new password or a removed
+user ends the session at the next click.
 """
 
 from __future__ import annotations
@@ -14,13 +19,18 @@ from datetime import timedelta
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from shared import auth
+from dashboard_app import login_cookie
+from shared import auth, login_tokens
 from shared.settings import Settings
 from shared.share_links import check_share_password, resolve_share_link
 from shared.storage import write_transaction
 
 USER_KEY = "auth_user_email"
 SHARE_KEY = "auth_share_ok"   # id of the share link whose password this session gave
+TOKEN_KEY = "auth_login_token"  # noqa: S105 - a session-state key; holds the user's token
+SET_COOKIE_KEY = "auth_set_cookie"   # (token, max_age) the browser is to keep
+CLEAR_COOKIE_KEY = "auth_clear_cookie"  # the browser is to forget its cookie
+COOKIE_TRIED_KEY = "auth_cookie_tried"  # this session's cookie was looked at already
 
 
 @dataclass(frozen=True)
@@ -104,17 +114,51 @@ def _oidc_access(engine: Engine, settings: Settings, email: str) -> Access | Non
     return _user_access(engine, email)
 
 
+def _forget_user() -> None:
+    """Drop the session's user; a remembered login is to be cleared from the browser."""
+    st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(SET_COOKIE_KEY, None)
+    if st.session_state.pop(TOKEN_KEY, None):
+        st.session_state[CLEAR_COOKIE_KEY] = True
+
+
+def _token_still_live(engine: Engine) -> bool:
+    token = st.session_state.get(TOKEN_KEY)
+    if not token:
+        return True  # a session that was never remembered has nothing to re-check
+    with engine.connect() as conn:
+        return login_tokens.token_is_live(conn, token)
+
+
+def _restore_from_cookie(engine: Engine) -> str | None:
+    """Sign in from the browser's cookie, once per session; the e-mail or None."""
+    if st.session_state.get(COOKIE_TRIED_KEY):
+        return None
+    st.session_state[COOKIE_TRIED_KEY] = True
+    token = login_cookie.cookie_token()
+    if token is None:
+        return None
+    with write_transaction(engine) as conn:
+        email = login_tokens.user_for_token(conn, token)
+    if email is None:  # expired, signed out elsewhere, user gone or locked
+        st.session_state[CLEAR_COOKIE_KEY] = True
+        return None
+    st.session_state[USER_KEY] = email
+    st.session_state[TOKEN_KEY] = token
+    return email
+
+
 def current_access(engine: Engine, settings: Settings) -> Access | None:
     """The access of this session, or None after drawing the way in (login, password)."""
     token = st.query_params.get("share")
     if token:
         return _share_access(engine, token)
-    email = st.session_state.get(USER_KEY)
+    email = st.session_state.get(USER_KEY) or _restore_from_cookie(engine)
     if email:
-        access = _user_access(engine, email)
+        access = _user_access(engine, email) if _token_still_live(engine) else None
         if access is not None:
             return access
-        del st.session_state[USER_KEY]  # the account was removed meanwhile
+        _forget_user()  # the account was removed or its login ended meanwhile
     oidc_email = _oidc_email()
     if oidc_email and settings.oidc_allowed_emails:
         return _oidc_access(engine, settings, oidc_email)
@@ -135,6 +179,10 @@ def login_form(engine: Engine, settings: Settings) -> None:
         st.divider()
         if st.button("Sign in with single sign-on"):
             st.login()
+    if st.session_state.get(CLEAR_COOKIE_KEY):
+        # Drawn on every run of the form until the next sign-in, so the script is not
+        # lost to a quick rerun; the token is already deleted, the cookie is tidiness.
+        login_cookie.clear_cookie()
 
 
 def _try_password(engine: Engine, settings: Settings, email: str, password: str) -> None:
@@ -143,6 +191,8 @@ def _try_password(engine: Engine, settings: Settings, email: str, password: str)
                             lockout=timedelta(minutes=settings.login_lockout_minutes))
     if result.outcome is auth.LoginOutcome.OK and result.user:
         st.session_state[USER_KEY] = result.user.email
+        st.session_state.pop(CLEAR_COOKIE_KEY, None)
+        _remember(engine, settings, result.user)
         st.rerun()
     elif result.outcome is auth.LoginOutcome.LOCKED and result.locked_until:
         st.error(f"Too many failed sign-ins. This account is locked until "
@@ -151,9 +201,34 @@ def _try_password(engine: Engine, settings: Settings, email: str, password: str)
         st.error("Wrong e-mail or password.")
 
 
-def sign_out() -> None:
-    """Forget the session's user; an OIDC user is also signed out of the provider cookie."""
-    st.session_state.pop(USER_KEY, None)
+def _remember(engine: Engine, settings: Settings, user: auth.User) -> None:
+    """Give the browser a token so a reload does not ask for the password again."""
+    days = settings.login_remember_days
+    if days <= 0:
+        return
+    with write_transaction(engine) as conn:
+        token = login_tokens.create_login_token(conn, user.id, timedelta(days=days))
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[SET_COOKIE_KEY] = (token, days * 86_400)
+
+
+def remembered_login_cookie() -> None:
+    """Draw the cookie-setting script after a password sign-in (every run of the session:
+    the script is unchanged between runs, so the browser does not reload it)."""
+    pending = st.session_state.get(SET_COOKIE_KEY)
+    if pending:
+        login_cookie.set_cookie(*pending)
+
+
+def sign_out(engine: Engine) -> None:
+    """Forget the session's user and delete its remembered login; an OIDC user is also
+    signed out of the provider cookie."""
+    token = st.session_state.get(TOKEN_KEY) or login_cookie.cookie_token()
+    if token:
+        with write_transaction(engine) as conn:
+            login_tokens.revoke_login_token(conn, token)
+    _forget_user()
+    st.session_state[CLEAR_COOKIE_KEY] = True  # also a cookie this session did not use
     st.session_state.pop(SHARE_KEY, None)
     if _oidc_email():
         st.logout()
