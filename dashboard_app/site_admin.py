@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_app import data
+from dashboard_app.ui import data_table
 from shared.api_keys import create_key, list_keys, revoke_key
 from shared.share_links import create_share_link, list_share_links, revoke_share_link
 from shared.sites import Site, SiteError, add_site, update_site
@@ -47,8 +48,8 @@ def settings_table(site: Site) -> None:
             ("Count localhost", "on" if site.allow_localhost else "off"),
             ("Keep raw events (months, 0 = forever)", str(site.retention_months)),
             ("Keep daily aggregates (months)", str(site.rollup_retention_months))]
-    st.dataframe(pd.DataFrame(rows, columns=["Setting", "Value"]), hide_index=True,
-                 width="stretch")
+    data_table(pd.DataFrame(rows, columns=["Setting", "Value"]), f"{site.domain}-settings",
+               f"settings_{site.id}", width="stretch")
 
 
 def settings_form(site: Site) -> None:
@@ -94,9 +95,9 @@ def share_links(site: Site, public_base: str) -> None:
         links = list_share_links(conn, site.id)
     live = [link for link in links if link.revoked_at is None]
     if live:
-        st.dataframe(pd.DataFrame([{"id": x.id, "created (UTC)": x.created_at,
-                                    "password": x.has_password} for x in live]),
-                     hide_index=True)
+        data_table(pd.DataFrame([{"id": x.id, "created (UTC)": x.created_at,
+                                  "password": x.has_password} for x in live]),
+                   f"{site.domain}-share-links", f"share_links_{site.id}")
     with st.form(f"share_{site.id}", clear_on_submit=True):
         password = st.text_input("Optional password (10+ characters)", type="password")
         if st.form_submit_button("Create a share link"):
@@ -121,9 +122,9 @@ def api_keys(site: Site) -> None:
     with data.current_engine().connect() as conn:
         keys = [k for k in list_keys(conn, site.id) if k.active]
     if keys:
-        st.dataframe(pd.DataFrame([{"id": k.id, "name": k.name, "prefix": k.prefix,
-                                    "created (UTC)": k.created_at} for k in keys]),
-                     hide_index=True)
+        data_table(pd.DataFrame([{"id": k.id, "name": k.name, "prefix": k.prefix,
+                                  "created (UTC)": k.created_at} for k in keys]),
+                   f"{site.domain}-api-keys", f"api_keys_{site.id}")
     with st.form(f"key_{site.id}", clear_on_submit=True):
         name = st.text_input("Name of the new key", placeholder="reporting script")
         if st.form_submit_button("Create an API key"):

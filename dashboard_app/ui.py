@@ -1,7 +1,10 @@
 """Building blocks the views share: page context, safe tables, empty states, number format.
 
 Tables are the one place visitor data is shown in bulk: `st.dataframe` renders cells as
-text, and only columns of validated http(s) URLs become links (LinkColumn).
+text, and only columns of validated http(s) URLs become links (LinkColumn). The table
+toolbar's own CSV download is switched off (`client.disableDataExport` in
+dashboard_app/.streamlit/config.toml) because it exports cells raw; `data_table` puts our
+formula-safe "Download CSV" under every table instead.
 """
 
 from __future__ import annotations
@@ -61,11 +64,21 @@ def with_safe_links(df: pd.DataFrame, column: str, link_column: str) -> pd.DataF
 
 
 def download_button(df: pd.DataFrame, name: str, key: str) -> None:
+    """Our CSV download of `df`: cells a spreadsheet would run as formulas are neutralised."""
     from dashboard_app.downloads import to_csv_bytes
 
     st.download_button("Download CSV", to_csv_bytes(df), file_name=f"{name}.csv",
                        mime="text/csv", key=key, icon=":material/download:",
                        on_click="ignore")
+
+
+def data_table(df: pd.DataFrame, name: str, key: str, **options: Any) -> Any:
+    """`st.dataframe(df, **options)` with our CSV download under it; returns what
+    st.dataframe returns (the selection event when `on_select` is given)."""
+    options.setdefault("hide_index", True)
+    event = st.dataframe(df, **options)
+    download_button(df, name, key=f"dl_{key}")
+    return event
 
 
 def fmt_int(value: float | None) -> str:

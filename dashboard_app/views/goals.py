@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_app import charts, data, goal_forms
-from dashboard_app.ui import download_button, no_site_state, page_context
+from dashboard_app.ui import data_table, no_site_state, page_context
 from shared.queries.funnels import Funnel
 from shared.queries.query import StatsQuery
 
@@ -21,8 +21,7 @@ def goals_table(query: StatsQuery) -> pd.DataFrame:
     if df.empty:
         st.caption("No goals yet.")
         return df
-    st.dataframe(df, hide_index=True, width="stretch")
-    download_button(df, "goals", key="dl_goals")
+    data_table(df, "goals", "goals", width="stretch")
     return df
 
 
@@ -35,8 +34,7 @@ def funnel_panel(query: StatsQuery, funnel: Funnel) -> None:
     df = pd.DataFrame([{"Step": s.step.value, "Kind": s.step.kind, "Visitors": s.visitors,
                         "Drop-off": s.dropoff, "Of first step (%)": round(s.conversion_rate, 1),
                         "Of previous step (%)": round(s.step_rate, 1)} for s in report.steps])
-    st.dataframe(df, hide_index=True, width="stretch")
-    download_button(df, f"funnel-{funnel.id}", key=f"dl_funnel_{funnel.id}")
+    data_table(df, f"funnel-{funnel.id}", f"funnel_{funnel.id}", width="stretch")
 
 
 def render() -> None:

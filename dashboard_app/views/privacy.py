@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_app import data
-from dashboard_app.ui import page_context
+from dashboard_app.ui import data_table, page_context
 from shared.privacy_record import as_text, build_record
 
 
@@ -24,11 +24,11 @@ def render() -> None:
     st.download_button("Download the record (text)", as_text(sections, now),
                        file_name="record-of-processing.txt", mime="text/plain",
                        icon=":material/print:")
-    for section in sections:
+    for number, section in enumerate(sections, start=1):
         st.subheader(section.title, anchor=False)
         df = pd.DataFrame(section.rows, columns=["Item", "Details"])
-        st.dataframe(df, hide_index=True, width="stretch",
-                     column_config={"Details": st.column_config.TextColumn(width="large")})
+        data_table(df, f"record-of-processing-{number}", f"privacy_{number}", width="stretch",
+                   column_config={"Details": st.column_config.TextColumn(width="large")})
 
 
 render()

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard_app import charts, data
 from dashboard_app.tables import METRIC_LABELS
-from dashboard_app.ui import no_site_state, page_context
+from dashboard_app.ui import data_table, no_site_state, page_context
 from shared.sites import Site
 
 REFRESH_SECONDS = 10
@@ -38,11 +38,12 @@ def live(site: Site) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Top pages", anchor=False)
-        st.dataframe(_rows_frame(report.top_pages, "Page"), hide_index=True, width="stretch")
+        data_table(_rows_frame(report.top_pages, "Page"), "realtime-pages", "rt_pages",
+                   width="stretch")
     with right:
         st.subheader("Top sources", anchor=False)
-        st.dataframe(_rows_frame(report.top_sources, "Source"), hide_index=True,
-                     width="stretch")
+        data_table(_rows_frame(report.top_sources, "Source"), "realtime-sources",
+                   "rt_sources", width="stretch")
     st.caption(f"Updates every {REFRESH_SECONDS} seconds. Filters and period do not apply "
                "here: this is everything on the site right now.")
 
