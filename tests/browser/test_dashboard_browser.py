@@ -2,8 +2,9 @@
 
 Signs in, opens the Overview, filters by clicking a source, changes the period, opens
 every page, and checks that visitor-supplied `<script>` / `<img onerror>` payloads in
-URLs, referrers and props show as text and never run. Screenshots go to
-test-artifacts/screenshots/ (the path is printed).
+URLs, referrers and props show as text and never run. A password sign-in survives a
+reload (the remembered-login cookie) and signing out ends it; table toolbars offer no
+raw CSV download. Screenshots go to test-artifacts/screenshots/ (the path is printed).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import Any
 
 import pytest
 
-from shared import auth
+from shared import auth, schema
 from shared.demo import DemoSpec, run_demo
 from shared.queries.rollups import mark_dirty_range
 from shared.records import Event
-from shared.sites import get_site
+from shared.sites import get_site, hash_token
 from shared.storage import make_engine, migrate, write_events
 
 pytestmark = pytest.mark.browser
@@ -216,3 +217,73 @@ def test_hostile_strings_show_as_text(page: Any, dashboard: Dashboard) -> None:
     assert page.evaluate("window.__xss") == 0
     assert page.dialogs == []
     assert page.locator("img[src='x']").count() == 0
+
+
+def _login_form_shown(page: Any) -> bool:
+    return page.get_by_role("button", name="Sign in").count() > 0
+
+
+def _login_cookie(page: Any) -> dict[str, Any] | None:
+    return next((c for c in page.context.cookies() if c["name"] == "beacon_login"), None)
+
+
+def _wait_cookie(page: Any, present: bool) -> dict[str, Any] | None:
+    """The cookie is set by a script in a small iframe once the run has drawn it."""
+    for _ in range(80):
+        cookie = _login_cookie(page)
+        if (cookie is not None and cookie["value"] != "") == present:
+            return cookie
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the login cookie was {'never set' if present else 'not cleared'}")
+
+
+def test_password_login_survives_a_reload_until_sign_out(page: Any,
+                                                         dashboard: Dashboard) -> None:
+    _sign_in(page, dashboard, f"?site={DOMAIN}")
+    cookie = _wait_cookie(page, present=True)
+    assert cookie is not None
+    _shot(page, "29-signed-in-remembered")
+    token = cookie["value"]
+    assert token.startswith("bl_") and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert cookie["expires"] > time.time() + 29 * 86_400  # BEACON_LOGIN_REMEMBER_DAYS=30
+    engine = make_engine(dashboard.url)
+    with engine.connect() as conn:
+        stored = conn.execute(schema.login_tokens.select()).mappings().all()
+    assert hash_token(token) in {r["token_hash"] for r in stored}
+    assert token not in {r["token_hash"] for r in stored}
+
+    page.reload()  # a new Streamlit session: only the cookie can sign it in
+    page.get_by_text("Unique visitors").first.wait_for(timeout=60_000)
+    _settle(page)
+    _no_exception(page)
+    assert not _login_form_shown(page)
+    assert page.locator("[data-testid='stSidebar']").get_by_text(EMAIL).count() == 1
+    _shot(page, "30-after-reload")
+
+    page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+    _wait_cookie(page, present=False)
+    with engine.connect() as conn:
+        left = conn.execute(schema.login_tokens.select()).mappings().all()
+    engine.dispose()
+    assert hash_token(token) not in {r["token_hash"] for r in left}
+    page.reload()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+    _settle(page)
+    assert _login_form_shown(page) and page.get_by_text("Unique visitors").count() == 0
+    _shot(page, "31-signed-out-after-reload")
+
+
+def test_table_toolbar_has_no_raw_csv_download(page: Any, dashboard: Dashboard) -> None:
+    _sign_in(page, dashboard, f"?site={DOMAIN}")
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    grid.hover()
+    # The toolbar is up (its search button shows) but has no CSV download ...
+    toolbar = page.locator("[data-testid='stElementToolbar']").filter(
+        has=page.locator("button[aria-label^='Search']")).first
+    toolbar.wait_for(state="visible", timeout=10_000)
+    _shot(page, "32-table-toolbar")
+    assert page.locator("button[aria-label^='Download as CSV']").count() == 0
+    # ... while our own, formula-safe download is right under the table.
+    assert page.get_by_role("button", name="Download CSV").count() >= 1
