@@ -160,13 +160,14 @@ def _canonical(value: Any) -> str:
 def child(url: str, mode: str, panels: list[str], sets: list[str]) -> None:
     """Run both sets once in this fresh process and print a JSON line."""
     from shared.dataframes import parse_filter
-    from shared.queries import reports
+    from shared.queries import reports, rollups
     from shared.queries.query import StatsQuery
     from shared.sites import require_site
     from shared.storage import make_engine
 
     if mode == "raw":   # the baseline: every report takes the raw-events path
         reports.rollup_dimension = lambda query, key=None: None
+        rollups.visit_rows_answer = lambda filters, key: False
     started = time.perf_counter()
     engine = make_engine(url)
     out: dict[str, Any] = {}

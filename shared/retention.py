@@ -76,7 +76,12 @@ def purge_events_before(engine: Engine, site: Site, before: date) -> Purged:
         upto = local_midnight_utc(step, tz)
         with write_transaction(engine) as conn:
             n = conn.execute(sa.delete(e).where(e.c.site_id == site.id, e.c.ts < upto)).rowcount
-            m = conn.execute(sa.delete(d).where(d.c.site_id == site.id, d.c.day < step)).rowcount
+            m = conn.execute(sa.delete(d).where(d.c.site_id == site.id,
+                                                d.c.day < step)).rowcount or 0
+            # The stored visits are per-visit detail like the events: they go with them.
+            for t in (schema.rollup_visits, schema.rollup_visit_events):
+                m += conn.execute(sa.delete(t).where(t.c.site_id == site.id,
+                                                     t.c.day < step)).rowcount or 0
         total += Purged(events=n or 0, other=m or 0)
         start = step
     return total

@@ -131,6 +131,52 @@ daily_rollups = sa.Table(
     sa.Index(None, "site_id", "dimension", "day"),
 )
 
+# The visit dimensions of shared/queries/dimensions.py (a test keeps the two equal).
+VISIT_DIMENSION_COLUMNS = (
+    "entry_page", "exit_page", "source", "channel", "referrer", "utm_source", "utm_medium",
+    "utm_campaign", "utm_term", "utm_content", "country", "region", "city", "browser",
+    "browser_version", "os", "os_version", "device", "language",
+)
+
+# The visits behind the rollups, kept per (site, local day, session): what a query with
+# several filtered visit dimensions reads instead of the raw events. Columns are named
+# after the visit dimensions (shared/queries/dimensions.py); built with daily_rollups.
+rollup_visits = sa.Table(
+    "rollup_visits", metadata,
+    sa.Column("site_id", sa.Integer, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("session_id", sa.BigInteger, primary_key=True),
+    sa.Column("visitor", sa.BigInteger, nullable=False),
+    *[sa.Column(name, sa.String(2000)) for name in VISIT_DIMENSION_COLUMNS],
+    sa.Column("bounce", sa.Integer, nullable=False),
+    sa.Column("duration_ms", sa.BigInteger, nullable=False),
+    sa.Column("pageviews", sa.Integer, nullable=False),
+    sa.Column("events", sa.Integer, nullable=False),
+    sa.Column("engaged_ms", sa.BigInteger, nullable=False),
+    sa.Column("scroll_sum", sa.BigInteger, nullable=False),
+    sa.Column("scroll_count", sa.Integer, nullable=False),
+    sa.Column("revenue", sa.Float, nullable=False),
+)
+
+# Per visit and value of an event dimension (page, hostname, event): the sums of the
+# visit's events with that value - what a filtered page breakdown needs from the events.
+rollup_visit_events = sa.Table(
+    "rollup_visit_events", metadata,
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("dimension", sa.String(40), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("session_id", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.String(2000), nullable=False),
+    sa.Column("pageviews", sa.Integer, nullable=False),
+    sa.Column("events", sa.Integer, nullable=False),
+    sa.Column("engaged_ms", sa.BigInteger, nullable=False),
+    sa.Column("scroll_sum", sa.BigInteger, nullable=False),
+    sa.Column("scroll_count", sa.Integer, nullable=False),
+    sa.Column("revenue", sa.Float, nullable=False),
+    sa.Column("matched", sa.Integer, nullable=False),
+    sa.Index(None, "site_id", "dimension", "day", "session_id"),
+)
+
 goals = sa.Table(
     "goals", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -207,6 +253,6 @@ login_tokens = sa.Table(
 
 # Tables holding per-site data: deleting a site deletes its rows in each.
 SITE_DATA_TABLES = (
-    events, visitor_sessions, drop_counts, dirty_days, daily_rollups, goals, funnels, api_keys,
-    site_roles, share_links,
+    events, visitor_sessions, drop_counts, dirty_days, daily_rollups, rollup_visits,
+    rollup_visit_events, goals, funnels, api_keys, site_roles, share_links,
 )

@@ -239,22 +239,35 @@ def rows_by_visit(vis: Any, key: str | None) -> Select[Any]:
 
 _EVENT_INGREDIENTS = ("pageviews", "events", "engaged_ms", "scroll_sum", "scroll_count",
                       "revenue")
+EVENT_SUM_COLUMNS = (*_EVENT_INGREDIENTS, "matched")   # the columns of `_event_sums`
+
+
+def event_groups(scope: Scope, base: Any) -> Select[Any]:
+    """(session_id, day, value, event sums, matched) per visit and event value
+    `base.ekey`, over the events that satisfy the event filters."""
+    b = base.c
+    return (sa.select(b.session_id, b.day, b.ekey.label("value"), *_event_sums(b, sa.true()))
+            .where(event_condition(scope, base), b.ekey.is_not(None))
+            .group_by(b.session_id, b.day, b.ekey))
+
+
+def rows_by_event_groups(ek: Any, vis: Any) -> Select[Any]:
+    """Ingredients per (day, event value) from `event_groups` rows and their visits: a
+    visit counts for each value among its matching non-engagement events; event sums go
+    to their own value."""
+    k = ek.c
+    v = vis.c
+    # Only (visit, value) groups with a matching non-engagement event count, event sums
+    # included: an engagement event alone does not put a visit on a page (as with filters).
+    return (sa.select(k.day, k.value, *_ingredient_sums(v),
+                      *[sa.func.sum(k[c]).label(c) for c in _EVENT_INGREDIENTS])
+            .select_from(vis.join(ek, sa.and_(v.session_id == k.session_id, v.day == k.day)))
+            .where(v.matched > 0, k.matched > 0).group_by(k.day, k.value))
 
 
 def rows_by_event(scope: Scope, base: Any, vis: Any) -> Select[Any]:
-    """Ingredients per (day, event value `base.ekey`): a visit counts for each value
-    among its matching non-engagement events; event sums go to their own value."""
-    b = base.c
-    ek = (sa.select(b.session_id, b.day, b.ekey.label("value"), *_event_sums(b, sa.true()))
-          .where(event_condition(scope, base), b.ekey.is_not(None))
-          .group_by(b.session_id, b.day, b.ekey).subquery("ek"))
-    k = ek.c
-    v = vis.c
-    hit = k.matched > 0
-    return (sa.select(k.day, k.value, *_ingredient_sums(v, hit),
-                      *[sa.func.sum(k[c]).label(c) for c in _EVENT_INGREDIENTS])
-            .select_from(vis.join(ek, sa.and_(v.session_id == k.session_id, v.day == k.day)))
-            .where(v.matched > 0).group_by(k.day, k.value))
+    """Ingredients per (day, event value `base.ekey`), computed from the raw events."""
+    return rows_by_event_groups(event_groups(scope, base).subquery("ek"), vis)
 
 
 def ingredient_rows(scope: Scope, dialect: str, key: str | None = None) -> Select[Any]:

@@ -8,7 +8,10 @@ for the clean days UNION ALL raw rows for the dirty ones, summed by one outer qu
 Rollups answer (see `rollup_dimension`): periods of whole local days (all periods are),
 day/week/month intervals, breakdowns by a rollup dimension whose filters are all on that
 same dimension, and totals/timeseries with no filter or one `is` filter of one value.
-Anything else - several filtered dimensions, props, minute/hour buckets - reads raw.
+Queries whose filters are all on visit dimensions (several of them, any operator) read
+the stored visits (`rollup_visits`, `rollup_visit_events`) of clean days instead.
+Anything else - event-dimension or property filters next to others, props, minute/hour
+buckets - reads raw.
 """
 
 from __future__ import annotations
@@ -98,17 +101,24 @@ def _value_condition(query: StatsQuery, dimension: str) -> Any:
 
 
 def day_rows(conn: Connection, query: StatsQuery, key: str | None) -> tuple[Any, str]:
-    """A subquery of (day, value, ingredients) rows for the query, and its source."""
+    """A subquery of (day, value, ingredients) rows for the query, and its source.
+
+    Clean days come from the daily rollups when one dimension answers, else from the
+    stored visits when every filter is on a visit dimension; dirty days, and queries
+    neither can answer, from the raw events."""
     r = query.date_range
     dialect = conn.dialect.name
     dim = rollup_dimension(query, key)
-    if dim is None:
+    by_visits = dim is None and rollups.visit_rows_answer(query.filters, key)
+    if dim is None and not by_visits:
         return raw.ingredient_rows(scope_of(query, r.first, r.last), dialect, key).subquery(), "raw"
     dirty = rollups.dirty_days_between(conn, query.site_id, r.first, r.last)
     parts: list[Any] = []
     if len(dirty) < r.days:
         parts.append(rollups.read_rows(query.site_id, dim, r.first, r.last, dirty,
-                                       _value_condition(query, dim)))
+                                       _value_condition(query, dim)) if dim is not None else
+                     rollups.visit_rows(query.site_id, key, r.first, r.last, dirty,
+                                        query.filters))
     for first, last in _runs(dirty):
         parts.append(raw.ingredient_rows(scope_of(query, first, last), dialect, key))
     source = "mixed" if parts and dirty and len(dirty) < r.days else (

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from shared import schema
+from shared.queries import filters as flt
 from shared.queries import raw
 from shared.queries.dimensions import EVENT_DIMENSIONS, VISIT_DIMENSIONS
 from shared.queries.query import local_day, local_midnight_utc
@@ -78,27 +79,60 @@ def read_rows(site_id: int, dimension: str, first: date, last: date,
     return sa.select(*[R.c[c] for c in ROW_COLUMNS]).where(*conds)
 
 
+# --- visit rows: what queries with several filtered visit dimensions read --------------
+V = schema.rollup_visits
+VE = schema.rollup_visit_events
+_VISIT_SUMS = ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scroll_sum",
+               "scroll_count", "revenue")
+
+
+def visit_rows_answer(filters: Sequence[Any], key: str | None) -> bool:
+    """Can the stored visits answer this (day-level) query? Every filter must be on a
+    visit dimension; the grouping must be none, a visit or an event dimension."""
+    if any(f.dimension not in VISIT_DIMENSIONS for f in filters):
+        return False
+    return key is None or key in VISIT_DIMENSIONS or key in EVENT_DIMENSIONS
+
+
+def stored_visits(site_id: int, first: date, last: date, skip_days: Sequence[date],
+                  filters: Sequence[Any] = ()) -> sa.Subquery:
+    """The stored visits of [first, last] minus `skip_days` that pass the visit filters,
+    shaped like `raw.visits` (every stored visit has matching events: matched = 1)."""
+    conds = [V.c.site_id == site_id, V.c.day >= first, V.c.day <= last]
+    if skip_days:
+        conds.append(V.c.day.not_in(list(skip_days)))
+    conds += [flt.condition(V.c[f.dimension], f) for f in filters]
+    cols = [V.c.session_id, V.c.day, V.c.visitor, *[V.c[d] for d in VISIT_DIMENSIONS],
+            *[V.c[c] for c in _VISIT_SUMS], sa.literal(1, sa.Integer).label("matched")]
+    return sa.select(*cols).where(*conds).subquery("visits")
+
+
+def stored_event_groups(site_id: int, dimension: str, first: date, last: date,
+                        skip_days: Sequence[date]) -> sa.Subquery:
+    """The stored `raw.event_groups` rows of one event dimension."""
+    conds = [VE.c.site_id == site_id, VE.c.dimension == dimension, VE.c.day >= first,
+             VE.c.day <= last]
+    if skip_days:
+        conds.append(VE.c.day.not_in(list(skip_days)))
+    cols = [VE.c[c] for c in ("session_id", "day", "value", *raw.EVENT_SUM_COLUMNS)]
+    return sa.select(*cols).where(*conds).subquery("ek")
+
+
+def visit_rows(site_id: int, key: str | None, first: date, last: date,
+               skip_days: Sequence[date], filters: Sequence[Any]) -> sa.Select[Any]:
+    """Ingredient rows (ROW_COLUMNS) from the stored visits, grouped by `key`."""
+    vis = stored_visits(site_id, first, last, skip_days, filters)
+    if key is not None and key in EVENT_DIMENSIONS:
+        ek = stored_event_groups(site_id, key, first, last, skip_days)
+        return raw.rows_by_event_groups(ek, vis)
+    return raw.rows_by_visit(vis, key)
+
+
 # --- the build ------------------------------------------------------------------------
 def _site_timezone(conn: Connection, site_id: int) -> ZoneInfo | None:
     tz = conn.execute(sa.select(schema.sites.c.timezone)
                       .where(schema.sites.c.id == site_id)).scalar()
     return ZoneInfo(tz) if tz else None
-
-
-def _visit_table(dims: Sequence[str]) -> sa.Table:
-    """A scratch table for one day's visits, dropped at the end of the build."""
-    cols: list[sa.Column[Any]] = [
-        sa.Column("session_id", sa.BigInteger), sa.Column("day", sa.Date),
-            sa.Column("visitor", sa.BigInteger)]
-    cols += [sa.Column(d, sa.String(2000)) for d in dims]
-    cols += [sa.Column(n, sa.BigInteger) for n in
-             ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scroll_sum",
-              "scroll_count")]
-    cols += [sa.Column("revenue", sa.Float), sa.Column("matched", sa.BigInteger)]
-    # Indexed for the join of each event dimension's (visit, value) groups to their visit.
-    return sa.Table("rollup_build_visits", sa.MetaData(), *cols,
-                    sa.Index("rollup_build_visits_session", "session_id", "day"),
-                    prefixes=["TEMPORARY"])
 
 
 def _insert_rows(conn: Connection, site_id: int, dimension: str, rows: sa.Select[Any]) -> None:
@@ -109,29 +143,35 @@ def _insert_rows(conn: Connection, site_id: int, dimension: str, rows: sa.Select
 
 
 def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
-    """Replace the rollup rows of one (site, local day) inside the caller's transaction."""
-    conn.execute(R.delete().where(R.c.site_id == site_id, R.c.day == day))
+    """Replace the rollup rows of one (site, local day) inside the caller's transaction:
+    first the day's visits and (visit, event value) groups, then every dimension's
+    daily rows summed from those stored rows."""
+    for table in (R, V, VE):
+        conn.execute(table.delete().where(table.c.site_id == site_id, table.c.day == day))
     start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
     scope = raw.Scope(site_id, start, end, tz, fixed_day=day)
     dialect = conn.dialect.name
-    if dialect == "sqlite":
-        # Sorts and the scratch table in memory: halves the build time of a busy day.
-        conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+    if dialect == "sqlite":   # (temp_store=MEMORY is set per connection by make_engine)
         conn.exec_driver_sql("PRAGMA cache_size=-65536")
     dims = list(VISIT_DIMENSIONS)
-    table = _visit_table(dims)
-    # Created inside the transaction: a failed build rolls the scratch table back too.
-    table.create(conn)
     base = raw.base_events(scope, dialect, visit_dims=dims)
-    visits = raw.visits(scope, base, dialect, dims)
-    conn.execute(table.insert().from_select([c.name for c in table.c], visits))
-    _insert_rows(conn, site_id, TOTAL, raw.rows_by_visit(table, None))
-    for dim in dims:
-        _insert_rows(conn, site_id, dim, raw.rows_by_visit(table, dim))
+    visits = raw.visits(scope, base, dialect, dims).subquery("built")
+    names = ["session_id", "day", "visitor", *dims, *_VISIT_SUMS]
+    conn.execute(V.insert().from_select(
+        ["site_id", *names],
+        sa.select(sa.literal(site_id, sa.Integer), *[visits.c[n] for n in names])))
     for dim in EVENT_DIMENSIONS:
         ebase = raw.base_events(scope, dialect, event_key=dim)
-        _insert_rows(conn, site_id, dim, raw.rows_by_event(scope, ebase, table))
-    table.drop(conn)
+        groups = raw.event_groups(scope, ebase).subquery("groups")
+        cols = ["session_id", "day", "value", *raw.EVENT_SUM_COLUMNS]
+        conn.execute(VE.insert().from_select(
+            ["site_id", "dimension", *cols],
+            sa.select(sa.literal(site_id, sa.Integer), sa.literal(dim, sa.String),
+                      *[groups.c[c] for c in cols])
+            .where(groups.c.matched > 0)))   # other groups never count (rows_by_event_groups)
+    _insert_rows(conn, site_id, TOTAL, visit_rows(site_id, None, day, day, (), ()))
+    for key in (*dims, *EVENT_DIMENSIONS):
+        _insert_rows(conn, site_id, key, visit_rows(site_id, key, day, day, (), ()))
 
 
 def rebuild_day(engine: Engine, site_id: int, day: date) -> bool:

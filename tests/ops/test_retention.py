@@ -90,6 +90,10 @@ def test_worker_enforces_each_sites_retention(engine: Engine) -> None:
     run_once(engine, NOW + timedelta(minutes=1))
     assert _rollup_days(engine, site.id) == kept_days[1:]
     assert _count(engine, r, r.c.site_id == site.id, r.c.day == date(2026, 4, 20)) > 1
+    # The stored visits are per-visit detail: they go with the raw events.
+    for t in (schema.rollup_visits, schema.rollup_visit_events):
+        assert _count(engine, t, t.c.site_id == site.id, t.c.day < date(2026, 5, 15)) == 0
+        assert _count(engine, t, t.c.site_id == site.id, t.c.day == date(2026, 6, 14)) > 0
     # A site with retention 0 keeps everything.
     assert _count(engine, e, e.c.site_id == other.id) == before_other
 
@@ -135,8 +139,8 @@ def test_deleting_a_site_deletes_all_its_data(engine: Engine) -> None:
         grant_role(conn, "owner@example.com", "gone.example", "owner")
         grant_role(conn, "owner@example.com", "demo-noise-1.example", "owner")
     per_site = [t for t in schema.metadata.sorted_tables if "site_id" in t.c]
-    for table in ("events", "daily_rollups", "goals", "funnels", "api_keys", "share_links",
-                  "site_roles"):
+    for table in ("events", "daily_rollups", "rollup_visits", "rollup_visit_events", "goals",
+                  "funnels", "api_keys", "share_links", "site_roles"):
         assert _count(engine, schema.metadata.tables[table],
                       schema.metadata.tables[table].c.site_id == gone.id) > 0, table
     with engine.begin() as conn:
