@@ -11,7 +11,6 @@ replayed by the next writer, and unique event uids make replays idempotent.
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import threading
 import time
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -27,21 +27,23 @@ from beacon_app.sessions import assign_sessions
 from beacon_app.spool import Spool, SpoolUnavailable
 from shared.queries.rollups import mark_dirty_days
 from shared.records import DropReason, Event
-from shared.storage import write_events, write_transaction
+from shared.storage import append_event_tuples, write_transaction
 
 log = logging.getLogger(__name__)
 
 
+# A spool record is one JSON object per line with the Event's fields (ts as naive ISO
+# text). msgspec writes and reads it straight from/to the dataclass: ~1 µs each way.
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(Event)
+
+
 def encode(event: Event) -> bytes:
-    row = dict(event.__dict__)
-    row["ts"] = event.ts.isoformat()
-    return json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    return _ENCODER.encode(event) + b"\n"
 
 
 def decode(line: bytes) -> Event:
-    row = json.loads(line)
-    row["ts"] = datetime.fromisoformat(row["ts"])
-    return Event(**row)
+    return _DECODER.decode(line)
 
 
 class Writer:
@@ -215,7 +217,7 @@ class Writer:
         for line in lines:
             try:
                 events.append(decode(line))
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, msgspec.MsgspecError):
                 log.error("spool: skipped an unreadable record")
                 self.metrics.inc("spool_corrupt")
         if not events:
@@ -226,7 +228,8 @@ class Writer:
                 # One writer transaction at a time across processes: session ids agree.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(72616)"))
             assign_sessions(conn, events, self.session_timeout)
-            write_events(conn, [e.to_row() for e in events])
+            dialect = conn.dialect.name
+            append_event_tuples(conn, [e.to_tuple(dialect) for e in events])
             mark_dirty_days(conn, self._local_days(events), self.clock())
         self.metrics.observe_flush(time.perf_counter() - started, len(events))
 

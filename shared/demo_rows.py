@@ -23,12 +23,10 @@ from sqlalchemy.engine import Connection
 from shared import demo_catalog as cat
 from shared import schema
 from shared.demo_day import KIND_ENGAGEMENT, DayColumns
+from shared.records import EVENT_COLUMNS
+from shared.storage import append_event_tuples
 
-COLUMNS = ("uid", "site_id", "ts", "name", "visitor_id", "session_id", "hostname", "pathname",
-           "referrer", "referrer_source", "channel", "utm_source", "utm_medium",
-           "utm_campaign", "utm_term", "utm_content", "click_id", "country", "region", "city",
-           "browser", "browser_version", "os", "os_version", "device", "language", "props",
-           "revenue_amount", "revenue_currency", "engagement_ms", "scroll_depth", "interactive")
+COLUMNS = EVENT_COLUMNS
 KIND_NAMES = np.array(["pageview", "engagement", "Signup", "Download", "Purchase",
                        "Outbound Link: Click"], dtype=object)
 PAGES = np.array(cat.page_paths(), dtype=object)
@@ -105,9 +103,7 @@ def write_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
                 copy.write_row(row)
         cursor.close()
         return
-    marks = ", ".join("?" * len(COLUMNS))
-    conn.exec_driver_sql(f"INSERT INTO events ({names}) VALUES ({marks}) "  # noqa: S608
-                         "ON CONFLICT (uid) DO NOTHING", list(rows))
+    append_event_tuples(conn, rows)
 
 
 def uid_stored(conn: Connection, uid: int) -> bool:

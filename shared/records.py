@@ -6,6 +6,7 @@ steps turn it into an `Event` (one row of the events table) or a `Drop`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -98,6 +99,29 @@ class Event:
         row = dict(self.__dict__)
         row.pop("visitor_id_prev")
         return row
+
+    def to_tuple(self, dialect: str) -> tuple[Any, ...]:
+        """The values of `EVENT_COLUMNS` as the driver takes them (the text SQLAlchemy
+        would write for a DATETIME on SQLite; JSON text for props)."""
+        ts: Any = (self.ts.isoformat(sep=" ", timespec="microseconds")
+                   if dialect == "sqlite" else self.ts)
+        return (self.uid, self.site_id, ts, self.name, self.visitor_id, self.session_id,
+                self.hostname, self.pathname, self.referrer, self.referrer_source,
+                self.channel, self.utm_source, self.utm_medium, self.utm_campaign,
+                self.utm_term, self.utm_content, self.click_id, self.country, self.region,
+                self.city, self.browser, self.browser_version, self.os, self.os_version,
+                self.device, self.language, json.dumps(self.props), self.revenue_amount,
+                self.revenue_currency, self.engagement_ms, self.scroll_depth,
+                self.interactive)
+
+
+# The events columns an INSERT fills, in `Event.to_tuple` order (the id is the database's).
+EVENT_COLUMNS = ("uid", "site_id", "ts", "name", "visitor_id", "session_id", "hostname",
+                 "pathname", "referrer", "referrer_source", "channel", "utm_source",
+                 "utm_medium", "utm_campaign", "utm_term", "utm_content", "click_id",
+                 "country", "region", "city", "browser", "browser_version", "os",
+                 "os_version", "device", "language", "props", "revenue_amount",
+                 "revenue_currency", "engagement_ms", "scroll_depth", "interactive")
 
 
 @dataclass(frozen=True)

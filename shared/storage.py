@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from shared import schema
+from shared.records import EVENT_COLUMNS
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -118,6 +119,19 @@ def upsert_add(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, An
 def write_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Append event rows; a row whose uid is already stored is skipped (idempotent)."""
     insert_ignoring_duplicates(conn, schema.events, list(rows), ["uid"])
+
+
+def append_event_tuples(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """`write_events` for the hot path: tuples in `EVENT_COLUMNS` order (`Event.to_tuple`)
+    go straight to the driver's executemany - SQLAlchemy's per-row parameter processing
+    would cost more than the insert itself. Rows whose uid is stored are skipped."""
+    if not rows:
+        return
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - fixed names
+        f"VALUES ({', '.join([mark] * len(EVENT_COLUMNS))}) ON CONFLICT (uid) DO NOTHING",
+        list(rows))
 
 
 def migrate(engine_or_url: Engine | str, revision: str = "heads") -> None:
