@@ -1,8 +1,12 @@
 """The local write-ahead spool: every accepted event is appended here before the 202.
 
-An append is one `os.write` of one line to an O_APPEND file. Once it returns, the
-bytes belong to the kernel, so a kill -9 of the beacon loses nothing; with
-BEACON_SPOOL_FSYNC each append is also fsynced, which survives power loss. The
+An append copies one line into the open segment, a file reserved at its full size and
+mapped into memory (MAP_SHARED). Once the copy is done the bytes are in the kernel's
+page cache, so a kill -9 of the beacon loses nothing - and, unlike a write(), the copy
+is no system call, so the request thread never gives up the GIL for it. With
+BEACON_SPOOL_FSYNC each append is also flushed to disk (msync), which survives power
+loss. A sealed segment is cut to the bytes written; a crashed process's open segment
+is read up to its last complete line. The
 writer reads segments back and deletes a segment once every line is in the
 database, so the spool is also the queue that rides out a database outage.
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import mmap
 import os
 import re
 import secrets
@@ -70,6 +75,8 @@ class Spool:
         self._lock = threading.Lock()
         self._seq = 0
         self._fd: int | None = None
+        self._map: mmap.mmap | None = None        # the open segment, mapped
+        self._capacity = 0
         self._current: Segment | None = None
         self._opened_at = 0.0
         self.segments: list[Segment] = []     # own + claimed, oldest first
@@ -81,31 +88,26 @@ class Spool:
     # --- appending (request threads) ------------------------------------------------
     def append(self, line: bytes) -> None:
         """Append one newline-terminated record; raises SpoolUnavailable on I/O errors."""
+        size = len(line)
         with self._lock:
-            if self.total_bytes + len(line) > self.max_bytes:
+            if self.total_bytes + size > self.max_bytes:
                 raise SpoolUnavailable("spool is full (BEACON_SPOOL_MAX_BYTES)")
             try:
-                fd = self._writable_fd()
-                written = os.write(fd, line)
-                if written != len(line):
-                    raise OSError(f"short write ({written} of {len(line)} bytes)")
+                cur = self._current
+                if self._map is None or cur is None or cur.size + size > self._capacity:
+                    self._rotate(size)
+                    cur = self._current
+                assert self._map is not None and cur is not None
+                # A copy into the shared mapping: no system call, so the request thread
+                # keeps the GIL. The page cache holds the bytes from here on.
+                self._map[cur.size:cur.size + size] = line
                 if self.fsync:
-                    os.fsync(fd)
-            except OSError as exc:
+                    self._map.flush()
+            except (OSError, ValueError) as exc:
                 self._close_current()
                 raise SpoolUnavailable(str(exc)) from exc
-            assert self._current is not None
-            self._current.size += len(line)
-            self.total_bytes += len(line)
-
-    def _writable_fd(self) -> int:
-        # No clock or getpid here: this runs once per request. Age is checked by the
-        # writer thread (rotate_if_old), forks by the at-fork hook below.
-        cur = self._current
-        if self._fd is None or cur is None or cur.size >= SEGMENT_MAX_BYTES:
-            self._rotate()
-        assert self._fd is not None
-        return self._fd
+            cur.size += size
+            self.total_bytes += size
 
     def rotate_if_old(self) -> None:
         with self._lock:
@@ -116,29 +118,51 @@ class Spool:
     def _after_fork(self) -> None:
         """A forked child never shares its parent's segments."""
         self._lock = threading.Lock()
+        if self._map is not None:      # unmaps in the child only; the parent keeps writing
+            with contextlib.suppress(OSError, ValueError):
+                self._map.close()
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
-        self._fd, self._current, self.segments, self.total_bytes = None, None, [], 0
+        self._fd, self._map, self._current = None, None, None
+        self.segments, self.total_bytes = [], 0
         self._pid, self.token = os.getpid(), secrets.token_hex(4)
 
-    def _rotate(self) -> None:
+    def _rotate(self, need: int) -> None:
         self._close_current()
         self.dir.mkdir(parents=True, exist_ok=True)
         self._seq += 1
         path = self.dir / f"{self._pid}-{self.token}-{self._seq:08d}.seg"
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        capacity = max(SEGMENT_MAX_BYTES, need)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            # Blocks reserved now: a full disk fails here, cleanly, instead of as a
+            # SIGBUS on a later write into the mapping.
+            os.posix_fallocate(fd, 0, capacity)
+            self._map = mmap.mmap(fd, capacity, mmap.MAP_SHARED, mmap.PROT_WRITE)
+        except OSError:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
+        self._fd, self._capacity = fd, capacity
         self._current = Segment(path=path, sealed=False)
         self.segments.append(self._current)
         self._opened_at = time.monotonic()
 
     def _close_current(self) -> None:
+        """Seal the open segment: unmap it and cut the file to the bytes written."""
+        if self._map is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._map.close()
         if self._fd is not None:
             with contextlib.suppress(OSError):
+                if self._current is not None:
+                    os.ftruncate(self._fd, self._current.size)
                 os.close(self._fd)
         if self._current is not None:
             self._current.sealed = True
-        self._fd, self._current = None, None
+        self._fd, self._map, self._current = None, None, None
 
     # --- reading back (writer thread) ----------------------------------------------
     def pending(self) -> list[Segment]:
@@ -197,7 +221,7 @@ class Spool:
                 os.rename(path, target)   # atomic: exactly one claimant wins
             except OSError:
                 continue
-            size = target.stat().st_size
+            size = _written_size(target)
             with self._lock:
                 # After earlier claims, before our own segments: oldest data first.
                 at = sum(1 for s in self.segments if s.path.name.startswith("claimed-"))
@@ -216,6 +240,15 @@ def _after_fork_hook(ref: weakref.ReferenceType[Spool]) -> None:
     spool = ref()
     if spool is not None:
         spool._after_fork()
+
+
+def _written_size(path: Path) -> int:
+    """The bytes of a segment that hold records. A process killed while its segment was
+    open leaves the file at its reserved size, zero-filled after the last record (and
+    maybe a torn one, never acknowledged): count up to the last newline."""
+    data = path.read_bytes()
+    end = data.rfind(b"\n", 0, len(data.rstrip(b"\0")))
+    return end + 1
 
 
 def _owner(name: str) -> int | None:

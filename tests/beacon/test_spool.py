@@ -32,11 +32,37 @@ def test_dead_process_segments_are_claimed_exactly_once(tmp_path: Path) -> None:
     assert not seg.path.exists()
 
 
+def test_open_segment_of_a_killed_process_is_read_up_to_its_last_line(tmp_path: Path) -> None:
+    # What kill -9 leaves: the segment at its reserved size, zero-filled after the
+    # last record, maybe with a torn (never acknowledged) record before the zeros.
+    dead_pid = 2 ** 22 + 12346
+    orphan = tmp_path / f"{dead_pid}-abcd1234-00000001.seg"
+    orphan.write_bytes(b'{"x": 1}\n{"x": 2}\n{"tor' + b"\0" * 65536)
+    spool = Spool(str(tmp_path))
+    assert spool.claim_orphans() == 1
+    [seg] = spool.pending()
+    assert seg.size == 18
+    lines, offset = spool.read_batch(seg, 10)
+    assert lines == [b'{"x": 1}\n', b'{"x": 2}\n']
+    spool.committed(seg, offset)
+    assert not seg.path.exists()
+
+
+def test_sealed_segment_is_cut_to_its_records(tmp_path: Path) -> None:
+    spool = Spool(str(tmp_path))
+    spool.append(b'{"a": 1}\n')
+    [seg] = spool.pending()
+    assert seg.path.stat().st_size >= 4 * 1024 * 1024      # reserved while open
+    spool.seal_current()
+    assert seg.path.read_bytes() == b'{"a": 1}\n'
+
+
 def test_partial_last_line_is_not_read(tmp_path: Path) -> None:
     spool = Spool(str(tmp_path))
     spool.append(b'{"a": 1}\n')
     seg = spool.pending()[0]
-    with open(seg.path, "ab") as fh:
+    with open(seg.path, "r+b") as fh:
+        fh.seek(seg.size)
         fh.write(b'{"torn"')                   # a write cut short (power loss)
     seg.size += 7
     lines, _ = spool.read_batch(seg, 10)
