@@ -15,6 +15,7 @@ query that rollups cannot answer, so the two paths share one definition of a vis
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,6 +41,7 @@ from shared.queries.query import Filter
 E = schema.events
 Condition = Callable[[Any], ColumnElement[bool]]   # base columns -> condition
 
+_CTE_NUMBERS = itertools.count(1)
 _ALWAYS = ("id", "ts", "name", "session_id", "visitor_id", "pathname", "hostname",
            "engagement_ms", "scroll_depth", "revenue_amount")
 
@@ -94,7 +96,7 @@ def base_events(scope: Scope, dialect: str, *, visit_dims: Sequence[str] = (),
         cols.append(_event_key_expr(event_key, props, scope, dialect).label("ekey"))
     return (sa.select(*cols)
             .where(E.c.site_id == scope.site_id, E.c.ts >= scope.start, E.c.ts < scope.end)
-            .cte("base"))
+            .cte(f"base_{next(_CTE_NUMBERS)}"))   # unique: a UNION may hold several
 
 
 def _event_key_expr(key: str, props: list[str], scope: Scope, dialect: str) -> Any:

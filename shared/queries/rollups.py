@@ -95,23 +95,31 @@ def visit_rows_answer(filters: Sequence[Any], key: str | None) -> bool:
 
 
 def stored_visits(site_id: int, first: date, last: date, skip_days: Sequence[date],
-                  filters: Sequence[Any] = ()) -> sa.Subquery:
+                  filters: Sequence[Any] = (), *, opaque_day: bool = False) -> sa.Subquery:
     """The stored visits of [first, last] minus `skip_days` that pass the visit filters,
-    shaped like `raw.visits` (every stored visit has matching events: matched = 1)."""
+    shaped like `raw.visits` (every stored visit has matching events: matched = 1).
+
+    `opaque_day` exposes `day` as an expression: SQLite then does not copy the day range
+    onto a table joined on it and looks that table up by (day, session) instead."""
     conds = [V.c.site_id == site_id, V.c.day >= first, V.c.day <= last]
     if skip_days:
         conds.append(V.c.day.not_in(list(skip_days)))
     conds += [flt.condition(V.c[f.dimension], f) for f in filters]
-    cols = [V.c.session_id, V.c.day, V.c.visitor, *[V.c[d] for d in VISIT_DIMENSIONS],
-            *[V.c[c] for c in _VISIT_SUMS], sa.literal(1, sa.Integer).label("matched")]
+    day: Any = sa.func.coalesce(V.c.day, V.c.day) if opaque_day else V.c.day
+    cols = [V.c.session_id, day.label("day"), V.c.visitor,
+            *[V.c[d] for d in VISIT_DIMENSIONS], *[V.c[c] for c in _VISIT_SUMS],
+            sa.literal(1, sa.Integer).label("matched")]
     return sa.select(*cols).where(*conds).subquery("visits")
 
 
-def stored_event_groups(site_id: int, dimension: str, first: date, last: date,
-                        skip_days: Sequence[date]) -> sa.Subquery:
-    """The stored `raw.event_groups` rows of one event dimension."""
-    conds = [VE.c.site_id == site_id, VE.c.dimension == dimension, VE.c.day >= first,
-             VE.c.day <= last]
+def stored_event_groups(site_id: int, dimension: str, first: date | None = None,
+                        last: date | None = None,
+                        skip_days: Sequence[date] = ()) -> sa.Subquery:
+    """The stored `raw.event_groups` rows of one event dimension (all days, when the
+    join to the visits is what picks them)."""
+    conds = [VE.c.site_id == site_id, VE.c.dimension == dimension]
+    if first is not None and last is not None:
+        conds += [VE.c.day >= first, VE.c.day <= last]
     if skip_days:
         conds.append(VE.c.day.not_in(list(skip_days)))
     cols = [VE.c[c] for c in ("session_id", "day", "value", *raw.EVENT_SUM_COLUMNS)]
@@ -121,11 +129,16 @@ def stored_event_groups(site_id: int, dimension: str, first: date, last: date,
 def visit_rows(site_id: int, key: str | None, first: date, last: date,
                skip_days: Sequence[date], filters: Sequence[Any]) -> sa.Select[Any]:
     """Ingredient rows (ROW_COLUMNS) from the stored visits, grouped by `key`."""
-    vis = stored_visits(site_id, first, last, skip_days, filters)
     if key is not None and key in EVENT_DIMENSIONS:
+        if filters:
+            # Walk the few visits the filters keep and look up each one's groups by
+            # (dimension, day, session) - not every group of the period, each looked up.
+            vis = stored_visits(site_id, first, last, skip_days, filters, opaque_day=True)
+            return raw.rows_by_event_groups(stored_event_groups(site_id, key), vis)
+        vis = stored_visits(site_id, first, last, skip_days)
         ek = stored_event_groups(site_id, key, first, last, skip_days)
         return raw.rows_by_event_groups(ek, vis)
-    return raw.rows_by_visit(vis, key)
+    return raw.rows_by_visit(stored_visits(site_id, first, last, skip_days, filters), key)
 
 
 # --- the build ------------------------------------------------------------------------
@@ -146,8 +159,12 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
     """Replace the rollup rows of one (site, local day) inside the caller's transaction:
     first the day's visits and (visit, event value) groups, then every dimension's
     daily rows summed from those stored rows."""
-    for table in (R, V, VE):
+    for table in (R, V):
         conn.execute(table.delete().where(table.c.site_id == site_id, table.c.day == day))
+    # With the dimension named, the delete walks the (site, dimension, day) index.
+    conn.execute(VE.delete().where(VE.c.site_id == site_id,
+                                   VE.c.dimension.in_(list(EVENT_DIMENSIONS)),
+                                   VE.c.day == day))
     start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
     scope = raw.Scope(site_id, start, end, tz, fixed_day=day)
     dialect = conn.dialect.name
