@@ -159,8 +159,13 @@ def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> 
         *_event_sums(e, e.m == 1),
     ).group_by(e.session_id, e.day).having(sa.func.max(e.v_last).is_not(None)).subquery("vs")
     s = sums.c
-    # The visit's attributes: columns of its first (exit page: last) event, by primary key.
-    first, last = E.alias("first_event"), E.alias("last_event")
+    # The visit's attributes: columns of its first (exit page: last) event. SQLite looks
+    # them up in events by primary key; PostgreSQL joins the period's own rows (`base`,
+    # materialised): it would otherwise merge-join the whole events index.
+    if dialect == "postgresql":   # (aliases of a CTE are CTEs: named after this one)
+        first, last = base.alias(f"{base.name}_first"), base.alias(f"{base.name}_last")
+    else:
+        first, last = E.alias("first_event"), E.alias("last_event")
     attrs = {d: (last if d == "exit_page" else first).c[VISIT_DIMENSIONS[d]]
              for d in visit_dims}
     joined = sums.join(first, first.c.id == s.first_id)

@@ -186,6 +186,11 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
             sa.select(sa.literal(site_id, sa.Integer), sa.literal(dim, sa.String),
                       *[groups.c[c] for c in cols])
             .where(groups.c.matched > 0)))   # other groups never count (rows_by_event_groups)
+    if dialect == "postgresql":
+        # The sums read whole days of the rows just written, which the planner's
+        # statistics may not know yet (a new site, the first build after an upgrade):
+        # a nested loop guessed from "1 row" would compare every visit with every group.
+        conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
     _insert_rows(conn, site_id, TOTAL, visit_rows(site_id, None, day, day, (), ()))
     for key in (*dims, *EVENT_DIMENSIONS):
         _insert_rows(conn, site_id, key, visit_rows(site_id, key, day, day, (), ()))
