@@ -25,3 +25,10 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "missing ${need[*]}: the browser tests will be skipped (run as root to install)" >&2
   fi
 fi
+
+# The tracker's pinned build tool, so the test that rebuilds the tracker and compares it
+# with the committed build runs too (it is skipped without it).
+if command -v npm >/dev/null && [ ! -d tracker/node_modules/terser ]; then
+  (cd tracker && npm ci --no-audit --no-fund --loglevel=error) \
+    || echo "npm ci in tracker/ failed: the tracker rebuild test will be skipped" >&2
+fi
