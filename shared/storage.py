@@ -8,6 +8,7 @@ the spool after a crash never duplicates an event.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,6 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Sorts and scratch tables (the rollup build) in memory. Set at connect time:
-        # SQLite refuses to change it inside a transaction once a temp table existed.
-        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -66,18 +64,32 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def write_transaction(engine: Engine) -> Any:
-    """`engine.begin()` that takes SQLite's write lock at BEGIN."""
+def write_transaction(engine: Engine, *, memory_sorts: bool = False) -> Any:
+    """`engine.begin()` that takes SQLite's write lock at BEGIN.
+
+    `memory_sorts` keeps SQLite's sorter and temporary tables in memory for this
+    transaction only (the rollup build of one day: about twice as fast). Queries keep
+    the default, so a large raw query spills to disk instead of growing the process."""
     conn = engine.connect()
     conn.info["write"] = True
-    return _WriteTx(conn)
+    return _WriteTx(conn, memory_sorts and conn.dialect.name == "sqlite")
 
 
 class _WriteTx:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, memory_sorts: bool = False) -> None:
         self.conn = conn
+        self.memory_sorts = memory_sorts
+
+    def _temp_store(self, mode: str) -> None:
+        # On the driver connection, outside any transaction: SQLite refuses to change it
+        # inside one once a temporary table exists.
+        dbapi = self.conn.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.execute(f"PRAGMA temp_store={mode}")
 
     def __enter__(self) -> Connection:
+        if self.memory_sorts:
+            self._temp_store("MEMORY")
         self._tx = self.conn.begin()
         return self.conn
 
@@ -89,6 +101,9 @@ class _WriteTx:
                 self._tx.rollback()
         finally:
             self.conn.info.pop("write", None)
+            if self.memory_sorts:
+                with contextlib.suppress(Exception):
+                    self._temp_store("DEFAULT")
             self.conn.close()
 
 

@@ -168,7 +168,7 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
     start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
     scope = raw.Scope(site_id, start, end, tz, fixed_day=day)
     dialect = conn.dialect.name
-    if dialect == "sqlite":   # (temp_store=MEMORY is set per connection by make_engine)
+    if dialect == "sqlite":   # (rebuilds run with write_transaction(memory_sorts=True))
         conn.exec_driver_sql("PRAGMA cache_size=-65536")
     dims = list(VISIT_DIMENSIONS)
     base = raw.base_events(scope, dialect, visit_dims=dims)
@@ -198,7 +198,7 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
 
 def rebuild_day(engine: Engine, site_id: int, day: date) -> bool:
     """Rebuild one day now, in its own transaction; False when the site is gone."""
-    with write_transaction(engine) as conn:
+    with write_transaction(engine, memory_sorts=True) as conn:
         tz = _site_timezone(conn, site_id)
         if tz is None:
             conn.execute(D.delete().where(D.c.site_id == site_id))
@@ -209,7 +209,7 @@ def rebuild_day(engine: Engine, site_id: int, day: date) -> bool:
 
 
 def _rebuild_marked(engine: Engine, site_id: int, day: date) -> None:
-    with write_transaction(engine) as conn:
+    with write_transaction(engine, memory_sorts=True) as conn:
         # Lock the mark: a writer marking this day again waits for our commit, so its
         # events are either seen here or leave the row marked for the next round.
         marked = conn.execute(sa.select(D.c.marked_at).where(

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.BigInteger(), nullable=False),
         *_event_sums(),
         sa.PrimaryKeyConstraint("site_id", "day", "session_id", name=op.f("pk_rollup_visits")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "rollup_visit_events",
