@@ -1,10 +1,16 @@
-"""Rollups: build, mark and read the daily pre-aggregated ingredient rows.
+"""Rollups: build, mark and read the pre-aggregated rows.
 
-`daily_rollups` holds, per (site, local day, dimension, value), exactly the rows that
-`raw.ingredient_rows` computes for that day: the build *is* the raw query, stored.
-A day's rows are rebuilt whole (delete + INSERT ... SELECT ... GROUP BY, in one
-transaction), so a rebuild is idempotent. Visits are cut at local midnight, so a day's
-rows depend only on that day's events and marking the days of written events is enough.
+Per (site, local day) the build stores three things, all in one transaction:
+
+* `rollup_visits`: the day's visits exactly as `raw.visits` computes them;
+* `rollup_visit_events`: per visit and value of an event dimension, the sums of
+  `raw.event_groups` (groups with a matching non-engagement event only);
+* `daily_rollups`: per dimension and value, the sums of those stored rows - computed by
+  `visit_rows`, the same function that answers filtered queries from them.
+
+A day's rows are rebuilt whole (delete + INSERT ... SELECT), so a rebuild is idempotent.
+Visits are cut at local midnight, so a day's rows depend only on that day's events and
+marking the days of written events is enough.
 
 The writer calls `mark_dirty_days` in the transaction that inserts the events; the
 worker calls `rebuild_dirty`, which locks each dirty row, rebuilds the day and deletes
