@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared import schema
+from shared.queries.query import local_day
+from shared.queries.rollups import mark_dirty_range
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
                         r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -132,13 +134,33 @@ def add_site(conn: Connection, domain: str, *, timezone: str = "UTC",
 
 
 def update_site(conn: Connection, domain: str, **options: Any) -> Site:
+    """Change a site's settings. A new timezone moves every local day, so each day that
+    has raw events is marked for a rollup rebuild in the new zone (the worker does it;
+    until then those days are answered from raw events)."""
     site = require_site(conn, domain)
     values = _option_values(options)
     if "timezone" in options and options["timezone"] is not None:
         values["timezone"] = check_timezone(options["timezone"])
     if values:
         conn.execute(sa.update(schema.sites).where(schema.sites.c.id == site.id).values(**values))
+    if values.get("timezone", site.timezone) != site.timezone:
+        _redo_local_days(conn, site.id, site.timezone, values["timezone"])
     return require_site(conn, site.id)
+
+
+def _redo_local_days(conn: Connection, site_id: int, old: str, new: str) -> None:
+    """Drop the rollup rows of the days the raw events cover (in either zone) and mark
+    those days, counted in the new zone, for a rebuild. Older rollup rows - kept after
+    their raw events expired - cannot be rebuilt and stay as they are."""
+    e = schema.events
+    first, last = conn.execute(sa.select(sa.func.min(e.c.ts), sa.func.max(e.c.ts))
+                               .where(e.c.site_id == site_id)).one()
+    if first is None:
+        return
+    since = min(local_day(first, ZoneInfo(old)), local_day(first, ZoneInfo(new)))
+    for table in (schema.daily_rollups, schema.rollup_visits, schema.rollup_visit_events):
+        conn.execute(sa.delete(table).where(table.c.site_id == site_id, table.c.day >= since))
+    mark_dirty_range(conn, site_id, new, first, last, datetime.now(UTC).replace(tzinfo=None))
 
 
 _OPTIONS = ("ignored_ips", "extra_hostnames", "honor_dnt", "collect_language",

@@ -127,3 +127,30 @@ def test_stored_visits_have_a_column_per_visit_dimension():
 
     assert tuple(VISIT_DIMENSIONS) == schema.VISIT_DIMENSION_COLUMNS
     assert all(c in schema.rollup_visits.c for c in VISIT_DIMENSIONS)
+
+
+def test_a_new_timezone_marks_every_day_and_the_rebuild_moves_the_rows(engine):
+    from datetime import UTC
+
+    from shared.sites import update_site
+
+    site = make_site(engine, "tz.example", "UTC")
+    # Visits at 20:00 UTC: the same calendar day in UTC, the next day in Kolkata.
+    rows = [event(site, datetime(2026, 3, d, 20, 0), "pageview", session=d, visitor=d)
+            for d in (6, 7, 8)]
+    store(engine, rows, {site: "UTC"}, NOW)
+    rebuild_dirty(engine, NOW)
+    d = schema.dirty_days
+    with engine.begin() as conn:
+        update_site(conn, "tz.example", timezone="Asia/Kolkata")
+        update_site(conn, "tz.example", honor_dnt=True)     # no new timezone: no marks
+        marked = sorted(r.day for r in conn.execute(sa.select(d.c.day)
+                                                    .where(d.c.site_id == site)))
+    assert marked == [date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)]
+    rebuild_dirty(engine, datetime.now(UTC).replace(tzinfo=None))
+    query = StatsQuery(site, "Asia/Kolkata", "custom", NOW, start=date(2026, 3, 6),
+                       end=date(2026, 3, 9), interval="day")
+    with engine.connect() as conn:
+        series = timeseries(conn, query)
+    assert series.source == "rollup"
+    assert [p.metrics.visits for p in series.points] == [0, 1, 1, 1]
