@@ -131,6 +131,18 @@ daily_rollups = sa.Table(
     sa.Index(None, "site_id", "dimension", "day"),
 )
 
+def _event_sum_columns() -> list[sa.Column[object]]:
+    """The sums of a set of events that the stored visits and their groups both keep."""
+    return [
+        sa.Column("pageviews", sa.Integer, nullable=False),
+        sa.Column("events", sa.Integer, nullable=False),
+        sa.Column("engaged_ms", sa.BigInteger, nullable=False),
+        sa.Column("scroll_sum", sa.BigInteger, nullable=False),
+        sa.Column("scroll_count", sa.Integer, nullable=False),
+        sa.Column("revenue", sa.Float, nullable=False),
+    ]
+
+
 # The visit dimensions of shared/queries/dimensions.py (a test keeps the two equal).
 VISIT_DIMENSION_COLUMNS = (
     "entry_page", "exit_page", "source", "channel", "referrer", "utm_source", "utm_medium",
@@ -150,12 +162,7 @@ rollup_visits = sa.Table(
     *[sa.Column(name, sa.String(2000)) for name in VISIT_DIMENSION_COLUMNS],
     sa.Column("bounce", sa.Integer, nullable=False),
     sa.Column("duration_ms", sa.BigInteger, nullable=False),
-    sa.Column("pageviews", sa.Integer, nullable=False),
-    sa.Column("events", sa.Integer, nullable=False),
-    sa.Column("engaged_ms", sa.BigInteger, nullable=False),
-    sa.Column("scroll_sum", sa.BigInteger, nullable=False),
-    sa.Column("scroll_count", sa.Integer, nullable=False),
-    sa.Column("revenue", sa.Float, nullable=False),
+    *_event_sum_columns(),
     # Rows clustered by (site, day, session) on SQLite: a day's or a period's visits are
     # read in order instead of one row lookup per index entry.
     sqlite_with_rowid=False,
@@ -170,12 +177,7 @@ rollup_visit_events = sa.Table(
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("session_id", sa.BigInteger, nullable=False),
     sa.Column("value", sa.String(2000), nullable=False),
-    sa.Column("pageviews", sa.Integer, nullable=False),
-    sa.Column("events", sa.Integer, nullable=False),
-    sa.Column("engaged_ms", sa.BigInteger, nullable=False),
-    sa.Column("scroll_sum", sa.BigInteger, nullable=False),
-    sa.Column("scroll_count", sa.Integer, nullable=False),
-    sa.Column("revenue", sa.Float, nullable=False),
+    *_event_sum_columns(),
     sa.Column("matched", sa.Integer, nullable=False),
     sa.Index(None, "site_id", "dimension", "day", "session_id"),
 )
