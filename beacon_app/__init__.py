@@ -15,6 +15,7 @@ from flask import Flask
 
 from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
+from beacon_app.security import ResponseHeaders
 from beacon_app.spool import Spool
 from beacon_app.state import BeaconState, RateLimiter, SaltCache, utc_now
 from beacon_app.writer import Writer
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *,
     writer.start()
     for module, attr in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr))
+    app.wsgi_app = ResponseHeaders(app.wsgi_app)  # type: ignore[method-assign]
     logging.getLogger(__name__).debug("beacon app created")
     return app
 

@@ -31,6 +31,7 @@ from beacon_app.payload import (
     parse_query_hit,
 )
 from beacon_app.pipeline import enrich
+from beacon_app.security import EVENT_PATHS
 from beacon_app.state import BeaconState
 from shared import schema
 from shared.records import Drop, DropReason, RawHit
@@ -45,7 +46,10 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRA
 NO_STORE = "no-store, no-cache, must-revalidate, max-age=0"
 MAX_BATCH = 500
 MAX_BATCH_BYTES = 5 * 1024 * 1024
-EVENT_PATHS = ("/api/event", "/api/events", "/p.gif")
+
+
+# Headers that announce a prefetch or link preview (as WSGI environ keys).
+_PURPOSE_KEYS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
 
 
 def _state() -> BeaconState:
@@ -53,18 +57,17 @@ def _state() -> BeaconState:
     return state
 
 
-def _client() -> ClientInfo:
-    state = _state()
-    headers = request.headers
-    purpose = " ".join(headers.get(h, "") for h in ("Sec-Purpose", "Purpose", "X-Purpose",
-                                                     "X-Moz")).lower()
+def _client(state: BeaconState) -> ClientInfo:
+    # Straight from the WSGI environ: werkzeug's header view re-derives the key per get.
+    env = request.environ
+    purpose = " ".join(env.get(key, "") for key in _PURPOSE_KEYS).lower()
     return ClientInfo(
-        ip=client_ip(request.remote_addr or "", headers.get("X-Forwarded-For"),
+        ip=client_ip(request.remote_addr or "", env.get("HTTP_X_FORWARDED_FOR"),
                      state.settings.trusted_proxies),
-        user_agent=clean_text(headers.get("User-Agent", ""), MAX_UA),
-        accept_language=clean_text(headers.get("Accept-Language", ""), MAX_HEADER),
-        dnt=headers.get("DNT", "").strip() == "1",
-        gpc=headers.get("Sec-GPC", "").strip() == "1",
+        user_agent=clean_text(env.get("HTTP_USER_AGENT", ""), MAX_UA),
+        accept_language=clean_text(env.get("HTTP_ACCEPT_LANGUAGE", ""), MAX_HEADER),
+        dnt=env.get("HTTP_DNT", "").strip() == "1",
+        gpc=env.get("HTTP_SEC_GPC", "").strip() == "1",
         prefetch="prefetch" in purpose or "preview" in purpose,
     )
 
@@ -89,9 +92,8 @@ def never_5xx(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def _ingest(hit: RawHit) -> list[str]:
+def _ingest(state: BeaconState, hit: RawHit) -> list[str]:
     """Run the pipeline and submit; returns the drop reasons (empty = all stored)."""
-    state = _state()
     now = hit.received_at
     if not state.limiter.allow(hit.ip):
         state.metrics.drop(0, DropReason.RATE_LIMITED, now.date())
@@ -129,21 +131,22 @@ def api_event() -> Response:
     state = _state()
     try:
         data = decode_json_body(request.get_data(cache=False), state.settings.max_body_bytes)
-        hit = parse_event(data, _client(), state.clock())
+        hit = parse_event(data, _client(state), state.clock())
     except PayloadError as exc:
         return _bad_request(exc)
-    return _accepted(_ingest(hit))
+    return _accepted(_ingest(state, hit))
 
 
 @bp.get("/p.gif")
 @never_5xx
 def pixel() -> Response:
+    state = _state()
     try:
-        hit = parse_query_hit(request.args, request.headers.get("Referer", ""), _client(),
-                              _state().clock())
+        hit = parse_query_hit(request.args, request.headers.get("Referer", ""), _client(state),
+                              state.clock())
     except PayloadError as exc:
         return _bad_request(exc)
-    resp = _accepted(_ingest(hit), PIXEL, "image/gif", status=200)
+    resp = _accepted(_ingest(state, hit), PIXEL, "image/gif", status=200)
     resp.headers["Cache-Control"] = NO_STORE
     return resp
 
@@ -157,11 +160,12 @@ def bare_beacon() -> Response:
         resp = Response("", status=400)
         resp.headers["X-Beacon-Error"] = "no Referer header: nothing to count"
         return resp
+    state = _state()
     try:
-        hit = parse_query_hit(request.args, referer, _client(), _state().clock())
+        hit = parse_query_hit(request.args, referer, _client(state), state.clock())
     except PayloadError as exc:
         return _bad_request(exc)
-    resp = _accepted(_ingest(hit), b"", status=204)
+    resp = _accepted(_ingest(state, hit), b"", status=204)
     resp.headers["Cache-Control"] = NO_STORE
     return resp
 
@@ -202,7 +206,7 @@ def api_events() -> Response:
         return _bad_request(PayloadError([{"field": "events", "message": reason}]))
     site = state.sites.by_id(site_id)
     errors, drops, accepted = [], [], 0
-    client, now = _client(), state.clock()
+    client, now = _client(state), state.clock()
     for index, item in enumerate(items):
         try:
             hit = parse_event(item, client, now, trusted=True)
@@ -212,7 +216,7 @@ def api_events() -> Response:
         except PayloadError as exc:
             errors.append({"index": index, "errors": exc.errors})
             continue
-        reasons = _ingest(hit)
+        reasons = _ingest(state, hit)
         if reasons:
             drops.append({"index": index, "reasons": reasons})
         else:
@@ -224,25 +228,6 @@ def api_events() -> Response:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-CORS_HEADERS = (
-    ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-    ("Access-Control-Allow-Headers", "Content-Type, Authorization"),
-    ("Access-Control-Max-Age", "86400"),
-    ("Access-Control-Expose-Headers", "X-Beacon-Drop, X-Beacon-Error"),
-)
-
-
-@bp.after_request
-def cors(resp: Response) -> Response:
-    """Event endpoints are called cross-origin by tracked pages; nothing else is."""
-    if request.path in EVENT_PATHS:
-        # One extend, not five assignments: each assignment rescans the header list, and
-        # this runs on every hit. No view sets these headers itself.
-        resp.headers.extend(CORS_HEADERS)
-    return resp
 
 
 @bp.app_errorhandler(HTTPException)

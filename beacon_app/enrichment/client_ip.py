@@ -8,11 +8,13 @@ further left was written by the client and can be forged, so it is never used.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 # A header longer than this is not from a sane proxy chain; parsing it would only cost CPU.
 _MAX_HEADER = 4096
 
 
+@lru_cache(maxsize=8192)   # a visitor's hits come from one address: parse it once
 def _valid(raw: str) -> str:
     """`raw` as a canonical IP address string, or "" when it is not one.
 

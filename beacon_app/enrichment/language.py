@@ -7,6 +7,7 @@ about a person than a language report needs.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # A primary subtag per BCP 47: 2-3 letters (ISO 639), or 4-8 letters for registered ones.
 _PRIMARY = re.compile(r"^[a-z]{2,8}$")
@@ -26,6 +27,7 @@ def _weight(params: list[str]) -> float:
     return 1.0
 
 
+@lru_cache(maxsize=2048)   # a site sees few distinct headers; parse each once
 def primary_language(accept_language: str) -> str:
     """Primary subtag of the highest-weighted language tag, or "" when there is none.
 
