@@ -5,8 +5,9 @@ Per (site, local day) the build stores three things, all in one transaction:
 * `rollup_visits`: the day's visits exactly as `raw.visits` computes them;
 * `rollup_visit_events`: per visit and value of an event dimension, the sums of
   `raw.event_groups` (groups with a matching non-engagement event only);
-* `daily_rollups`: per dimension and value, the sums of those stored rows - computed by
-  `visit_rows`, the same function that answers filtered queries from them.
+* `daily_rollups`: per dimension and value, the sums of those stored rows - for event
+  dimensions by `visit_rows`, the same function that answers filtered queries from them;
+  for the totals and visit dimensions in memory from one read (`visit_sums`).
 
 A day's rows are rebuilt whole (delete + INSERT ... SELECT), so a rebuild is idempotent.
 Visits are cut at local midnight, so a day's rows depend only on that day's events and
@@ -34,6 +35,7 @@ from shared.queries import filters as flt
 from shared.queries import raw
 from shared.queries.dimensions import EVENT_DIMENSIONS, VISIT_DIMENSIONS
 from shared.queries.query import local_day, local_midnight_utc
+from shared.queries.visit_sums import visit_dimension_rows
 from shared.storage import write_transaction
 
 log = logging.getLogger(__name__)
@@ -197,8 +199,10 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
         # statistics may not know yet (a new site, the first build after an upgrade):
         # a nested loop guessed from "1 row" would compare every visit with every group.
         conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
-    _insert_rows(conn, site_id, TOTAL, visit_rows(site_id, None, day, day, (), ()))
-    for key in (*dims, *EVENT_DIMENSIONS):
+    summed = visit_dimension_rows(conn, site_id, day, TOTAL)
+    if summed:
+        conn.execute(R.insert(), summed)
+    for key in EVENT_DIMENSIONS:
         _insert_rows(conn, site_id, key, visit_rows(site_id, key, day, day, (), ()))
 
 
