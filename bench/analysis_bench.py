@@ -30,9 +30,10 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -102,26 +103,56 @@ def prepare(url: str, args: argparse.Namespace) -> dict[str, float]:
     return out
 
 
-def refresh_one_day(url: str) -> dict[str, Any]:
-    """Mark the busiest recent day dirty and time its rebuild."""
+TYPICAL_DAY_EVENTS = 110_000    # the target's "one day": the 10M site's average day
+
+
+def _day_events(conn: Any, site_id: int, day: date, tz: str) -> int:
+    from shared.queries.query import local_midnight_utc
+
+    zone = ZoneInfo(tz)
+    start, end = local_midnight_utc(day, zone), local_midnight_utc(day + timedelta(days=1), zone)
+    count = conn.scalar(sa.text("SELECT count(*) FROM events WHERE site_id = :s AND "
+                                "ts >= :a AND ts < :b"), {"s": site_id, "a": start, "b": end})
+    return int(count or 0)
+
+
+def refresh_days(url: str) -> list[dict[str, Any]]:
+    """Time the rebuild of two recent days: the one whose size is closest to the
+    target's ~110k events, and the busiest one."""
     from shared.queries.rollups import mark_dirty_days, rebuild_dirty
     from shared.sites import require_site
     from shared.storage import make_engine
 
     engine = make_engine(url)
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         site = require_site(conn, DOMAIN)
-        day = (NOW - timedelta(days=6)).date()          # a Wednesday: a full, busy day
-        start = datetime.combine(day, datetime.min.time()) - timedelta(hours=1)
-        events = conn.scalar(sa.text("SELECT count(*) FROM events WHERE site_id = :s AND "
-                                     "ts >= :a AND ts < :b"),
-                             {"s": site.id, "a": start, "b": start + timedelta(days=1)})
-        mark_dirty_days(conn, [(site.id, day)], NOW)
-    started = time.perf_counter()
-    rebuild_dirty(engine, NOW)
-    seconds = time.perf_counter() - started
+        days = [(NOW - timedelta(days=i)).date() for i in range(1, 15)]   # full days
+        sizes = {d: _day_events(conn, site.id, d, site.timezone) for d in days}
+    typical = min(days, key=lambda d: abs(sizes[d] - TYPICAL_DAY_EVENTS))
+    busiest = max(days, key=lambda d: sizes[d])
+    out = []
+    for label, day in (("typical", typical), ("busiest", busiest)):
+        with engine.begin() as conn:
+            mark_dirty_days(conn, [(site.id, day)], NOW)
+        started = time.perf_counter()
+        rebuild_dirty(engine, NOW)
+        out.append({"label": label, "day": day.isoformat(), "events": sizes[day],
+                    "seconds": time.perf_counter() - started})
     engine.dispose()
-    return {"day": day.isoformat(), "events": int(events or 0), "seconds": seconds}
+    return out
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory. Linux keeps ru_maxrss across exec, so a
+    child started by a big parent would report the parent's size; VmHWM is per process
+    image."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- the querying child --------------------------------------------------------------------
@@ -184,7 +215,7 @@ def child(url: str, mode: str, panels: list[str], sets: list[str]) -> None:
             out[name] = {"seconds": time.perf_counter() - set_started, "panels": times,
                          "answers": answers}
     out["process_s"] = time.perf_counter() - started
-    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["max_rss_mb"] = peak_rss_mb()
     print(json.dumps(out))
 
 
@@ -202,7 +233,7 @@ def _mark(ok: bool) -> str:
 
 
 def report(backend: str, prep: dict[str, float], fast: dict[str, Any], slow: dict[str, Any],
-           refresh: dict[str, Any], raw_panels: list[str], sets: list[str]) -> None:
+           refresh: list[dict[str, Any]], raw_panels: list[str], sets: list[str]) -> None:
     print(f"\n== {backend}: generated {prep['generated']:,} new events in "
           f"{prep['generate_s']:.0f} s; rollups of {prep['rollup_days']} day(s) built in "
           f"{prep['rollup_build_s']:.0f} s")
@@ -219,8 +250,9 @@ def report(backend: str, prep: dict[str, float], fast: dict[str, Any], slow: dic
         print("          slowest panels: " + ", ".join(f"{k} {v:.3f} s" for k, v in slowest))
     print(f"peak memory: rollup process {fast['max_rss_mb']:.0f} MB, raw process "
           f"{slow['max_rss_mb']:.0f} MB ({_mark(fast['max_rss_mb'] <= 300)} <= 300 MB)")
-    print(f"one-day refresh: {refresh['events']:,} events of {refresh['day']} in "
-          f"{refresh['seconds']:.2f} s ({_mark(refresh['seconds'] <= 2.0)} <= 2 s)")
+    for r in refresh:
+        print(f"one-day refresh ({r['label']} day): {r['events']:,} events of {r['day']} in "
+              f"{r['seconds']:.2f} s ({_mark(r['seconds'] <= 2.0)} <= 2 s for ~110k)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         prep = prepare(url, args)
         fast = run_child(url, "rollup", list(ALL_PANELS), sets)
         slow = run_child(url, "raw", raw_panels, sets)
-        report(backend, prep, fast, slow, refresh_one_day(url), raw_panels, sets)
+        report(backend, prep, fast, slow, refresh_days(url), raw_panels, sets)
     return 0
 
 
