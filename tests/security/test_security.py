@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from beacon_app import state_of
-from beacon_app.security import host_allowed
+from beacon_app.security import ResponseHeaders, host_allowed
 from beacon_app.state import RateLimiter
 from shared.settings import load_settings
 from tests.beacon.helpers import CHROME_UA, make_app, stored_events
@@ -64,6 +64,37 @@ def test_every_response_has_security_headers(tmp_path: Path, method: str, path: 
         assert resp.headers["Content-Security-Policy"].startswith("default-src 'none'")
     if path.split("?")[0] in ("/healthz", "/metrics", "/api/v2/openapi.json"):
         assert resp.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
+def _headers_from(path: str, own: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen: list[list[tuple[str, str]]] = []
+
+    def app(environ: dict, start_response):  # noqa: ANN001, ANN202 - a bare WSGI app
+        start_response("200 OK", list(own))
+        return [b""]
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):  # noqa: ANN001, ANN202
+        seen.append(headers)
+
+    ResponseHeaders(app)({"PATH_INFO": path}, start_response)
+    return seen[0]
+
+
+def test_header_middleware_keeps_what_the_view_set_and_adds_cors_only_to_event_paths() -> None:
+    own = [("content-security-policy", "default-src 'self'"), ("Content-Type", "text/plain")]
+    headers = _headers_from("/api/event", own)
+    names = [name.lower() for name, _ in headers]
+    assert names.count("content-security-policy") == 1          # the view's, not replaced
+    assert dict(headers)["content-security-policy"] == "default-src 'self'"
+    assert dict(headers)["Access-Control-Allow-Origin"] == "*"
+    assert dict(headers)["Cross-Origin-Resource-Policy"] == "cross-origin"
+    other = dict(_headers_from("/healthz", []))
+    assert "Access-Control-Allow-Origin" not in other
+    assert other["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert other["X-Content-Type-Options"] == "nosniff"
+    script = dict(_headers_from("/js/script.hash.js", []))
+    assert "Content-Security-Policy" not in script
+    assert script["Cross-Origin-Resource-Policy"] == "cross-origin"
 
 
 @pytest.mark.parametrize(("host", "allowed", "ok"), [
