@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared import schema
 from shared.queries import filters as flt
 from shared.queries import raw
-from shared.queries.dimensions import EVENT_DIMENSIONS, VISIT_DIMENSIONS
+from shared.queries.dimensions import EVENT_DIMENSIONS, ROLLUP_DIMENSIONS, VISIT_DIMENSIONS
 from shared.queries.query import local_day, local_midnight_utc
 from shared.queries.visit_sums import visit_dimension_rows
 from shared.storage import write_transaction
@@ -167,9 +167,12 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
     """Replace the rollup rows of one (site, local day) inside the caller's transaction:
     first the day's visits and (visit, event value) groups, then every dimension's
     daily rows summed from those stored rows."""
-    for table in (R, V):
-        conn.execute(table.delete().where(table.c.site_id == site_id, table.c.day == day))
-    # With the dimension named, the delete walks the (site, dimension, day) index.
+    conn.execute(V.delete().where(V.c.site_id == site_id, V.c.day == day))
+    # With the dimensions named, the deletes seek the (site, dimension, day) indexes
+    # instead of walking every day of the site.
+    conn.execute(R.delete().where(R.c.site_id == site_id,
+                                  R.c.dimension.in_([TOTAL, *ROLLUP_DIMENSIONS]),
+                                  R.c.day == day))
     conn.execute(VE.delete().where(VE.c.site_id == site_id,
                                    VE.c.dimension.in_(list(EVENT_DIMENSIONS)),
                                    VE.c.day == day))
