@@ -11,14 +11,16 @@ holds both, and the raw path, to the same answers.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shared import schema
 from shared.queries.dimensions import VISIT_DIMENSIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 V = schema.rollup_visits
 # (daily_rollups column, rollup_visits column) of the additive sums.
@@ -49,6 +51,10 @@ def visit_dimension_rows(conn: Connection, site_id: int, day: date,
                          total_dimension: str) -> list[dict[str, Any]]:
     """daily_rollups rows of the day's totals (dimension `total_dimension`, value "")
     and of every visit dimension, from the day's stored visits."""
+    # Imported here: the beacon imports the rollup module (to mark dirty days) and its
+    # processes should not carry pandas.
+    import pandas as pd
+
     dims = list(VISIT_DIMENSIONS)
     columns = ["visitor", *dims, *[source for _, source in SUMS]]
     result = conn.execute(sa.select(*[V.c[c] for c in columns])

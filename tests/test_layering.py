@@ -1,0 +1,30 @@
+"""Package boundaries that keep processes lean: `shared` loads neither Flask nor
+Streamlit, and the beacon (many processes, one per core) does not load pandas - only
+the rollup build and the data-out paths use it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def _loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
+    probe = (f"{code}\nimport sys\n"
+             f"print(','.join(m for m in {modules!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    return [m for m in out.stdout.strip().split(",") if m]
+
+
+@pytest.mark.parametrize("module", ["shared.queries.rollups", "shared.queries.reports",
+                                    "shared.dataframes", "shared.storage", "shared.worker"])
+def test_shared_loads_neither_flask_nor_streamlit(module: str) -> None:
+    assert _loaded_after(f"import {module}", ("flask", "streamlit")) == []
+
+
+def test_the_beacon_app_does_not_load_pandas() -> None:
+    code = ("import beacon_app, beacon_app.routes, beacon_app.writer, beacon_app.stats_api\n"
+            "from shared.queries import rollups")
+    assert _loaded_after(code, ("pandas", "streamlit")) == []
