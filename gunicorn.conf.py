@@ -8,6 +8,7 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# gthread, sharing bursts of new keep-alive connections between the workers
 worker_class = "beacon_app.gunicorn_worker.FairThreadWorker"
 threads = int(os.environ.get("BEACON_THREADS", "8"))
 graceful_timeout = 25
