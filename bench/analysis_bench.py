@@ -12,8 +12,8 @@ shared buffers stay warm, so this is "cold app, warm disk"):
 * each set again on the raw path (rollups switched off: the query layer's plain SQL over
   raw events), checking that both paths return the same numbers.
 
-Also prints the peak memory (ru_maxrss) of each querying process and the time to
-refresh the rollups of one day. Usage:
+Also prints the peak memory (VmHWM) of each querying process and the time to refresh
+the rollups of one day (the one nearest ~110k events, and the busiest). Usage:
 
     python bench/analysis_bench.py                       # 10M events, both databases
     python bench/analysis_bench.py --events 1000000 --backends sqlite
