@@ -110,6 +110,20 @@ dirty_days = sa.Table(
     sa.Column("marked_at", sa.DateTime, nullable=False),
 )
 
+
+def _event_sum_columns() -> list[sa.Column[object]]:
+    """The sums of a set of events: kept per day and value, per stored visit and per
+    (visit, value) group alike."""
+    return [
+        sa.Column("pageviews", sa.Integer, nullable=False),
+        sa.Column("events", sa.Integer, nullable=False),
+        sa.Column("engaged_ms", sa.BigInteger, nullable=False),
+        sa.Column("scroll_sum", sa.BigInteger, nullable=False),
+        sa.Column("scroll_count", sa.Integer, nullable=False),
+        sa.Column("revenue", sa.Float, nullable=False),
+    ]
+
+
 # Additive ingredients of every report per (site, local day, dimension, value); the
 # dimension "" holds the day's totals. Rebuilt whole for a day (shared/queries/rollups.py).
 daily_rollups = sa.Table(
@@ -120,27 +134,11 @@ daily_rollups = sa.Table(
     sa.Column("value", sa.String(2000), nullable=False),
     sa.Column("visitors", sa.Integer, nullable=False),         # distinct visitors that day
     sa.Column("visits", sa.Integer, nullable=False),
-    sa.Column("pageviews", sa.Integer, nullable=False),
     sa.Column("bounces", sa.Integer, nullable=False),
     sa.Column("duration_ms", sa.BigInteger, nullable=False),
-    sa.Column("events", sa.Integer, nullable=False),
-    sa.Column("engaged_ms", sa.BigInteger, nullable=False),
-    sa.Column("scroll_sum", sa.BigInteger, nullable=False),
-    sa.Column("scroll_count", sa.Integer, nullable=False),
-    sa.Column("revenue", sa.Float, nullable=False),
+    *_event_sum_columns(),
     sa.Index(None, "site_id", "dimension", "day"),
 )
-
-def _event_sum_columns() -> list[sa.Column[object]]:
-    """The sums of a set of events that the stored visits and their groups both keep."""
-    return [
-        sa.Column("pageviews", sa.Integer, nullable=False),
-        sa.Column("events", sa.Integer, nullable=False),
-        sa.Column("engaged_ms", sa.BigInteger, nullable=False),
-        sa.Column("scroll_sum", sa.BigInteger, nullable=False),
-        sa.Column("scroll_count", sa.Integer, nullable=False),
-        sa.Column("revenue", sa.Float, nullable=False),
-    ]
 
 
 # The visit dimensions of shared/queries/dimensions.py (a test keeps the two equal).

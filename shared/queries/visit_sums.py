@@ -17,32 +17,32 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shared import schema
+from shared.queries import raw
 from shared.queries.dimensions import VISIT_DIMENSIONS
 
 if TYPE_CHECKING:
     import pandas as pd
 
 V = schema.rollup_visits
-# (daily_rollups column, rollup_visits column) of the additive sums.
-SUMS = (("bounces", "bounce"), ("duration_ms", "duration_ms"), ("pageviews", "pageviews"),
-        ("events", "events"), ("engaged_ms", "engaged_ms"), ("scroll_sum", "scroll_sum"),
-        ("scroll_count", "scroll_count"), ("revenue", "revenue"))
+# (daily_rollups column, rollup_visits column) of the additive sums: the visit's own two,
+# then the event sums both tables share (`matched` is not summed).
+SUMS = (("bounces", "bounce"), ("duration_ms", "duration_ms"),
+        *[(name, name) for name in raw.EVENT_SUM_COLUMNS if name != "matched"])
 INTEGER_SUMS = tuple(out for out, _ in SUMS if out != "revenue")
 
 
-def _rows(frame: pd.DataFrame, day: date, dimension: str) -> list[dict[str, Any]]:
+def _rows(frame: pd.DataFrame, site_id: int, day: date,
+          dimension: str) -> list[dict[str, Any]]:
     """DataFrame rows (value, visitors, visits, sums) -> daily_rollups rows, with plain
     Python values (drivers do not bind numpy scalars)."""
     out: list[dict[str, Any]] = []
     columns = ["value", "visitors", "visits", *[name for name, _ in SUMS]]
     for record in frame[columns].itertuples(index=False, name=None):
         row = dict(zip(columns, record, strict=True))
-        value = row["value"]
-        row["value"] = None if value is None or value != value else value   # NaN: missing
         for name in ("visitors", "visits", *INTEGER_SUMS):
             row[name] = int(row[name])
         row["revenue"] = float(row["revenue"])
-        row.update(site_id=None, dimension=dimension, day=day)
+        row.update(site_id=site_id, dimension=dimension, day=day)
         out.append(row)
     return out
 
@@ -70,13 +70,11 @@ def visit_dimension_rows(conn: Connection, site_id: int, day: date,
     total = pd.DataFrame([{
         "value": "", "visitors": visits["visitor"].nunique(), "visits": len(visits),
         **{name: visits[name].sum() for name in sum_names}}])
-    rows = _rows(total, day, total_dimension)
+    rows = _rows(total, site_id, day, total_dimension)
     for dim in dims:
         grouped = visits.groupby(dim, dropna=False, sort=False)
         frame = grouped[sum_names].sum()
         frame["visitors"] = grouped["visitor"].nunique()
         frame["visits"] = grouped.size()
-        rows += _rows(frame.rename_axis("value").reset_index(), day, dim)
-    for row in rows:
-        row["site_id"] = site_id
+        rows += _rows(frame.rename_axis("value").reset_index(), site_id, day, dim)
     return rows
