@@ -81,7 +81,9 @@ def base_events(scope: Scope, dialect: str, *, visit_dims: Sequence[str] = (),
     `event_key` is an event dimension, `prop:<key>`, or "bucket:<minute|hour|day>".
     """
     props = _props_of(scope, event_key)
-    names = list(_ALWAYS) + sorted({VISIT_DIMENSIONS[d] for d in visit_dims} - set(_ALWAYS))
+    names = list(_ALWAYS)
+    if dialect == "postgresql":   # (SQLite reads a visit's attributes from `events`)
+        names += sorted({VISIT_DIMENSIONS[d] for d in visit_dims} - set(_ALWAYS))
     cols: list[Any] = [E.c[n] for n in names]
     day = (sa.literal(scope.fixed_day, sa.Date) if scope.fixed_day else
            local_day(E.c.ts, scope.tz, scope.start, scope.end, dialect))
@@ -133,32 +135,65 @@ def duration_ms(first: Any, last: Any, dialect: str) -> Any:
     return sa.cast(sa.func.round(diff), sa.BigInteger)
 
 
-def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> Select[Any]:
-    """One row per visit with its attributes, bounce, duration and matched-event sums."""
+def _per_visit(src: Any, matched: Any, dialect: str) -> list[Any]:
+    """The GROUP BY columns of a visit: the ids of its first and last events (by
+    `_order_key`), its first non-engagement time, and its sums."""
+    return [
+        _arg_id(sa.func.min(_bytewise(_order_key(src, dialect, first=True), dialect)))
+        .label("first_id"),
+        _arg_id(sa.func.max(_bytewise(_order_key(src, dialect, first=False), dialect)))
+        .label("last_id"),
+        sa.func.min(sa.case((src.is_eng == 0, src.ts))).label("first_ts"),
+        sa.func.sum(src.is_pv).label("pv_all"), sa.func.sum(src.is_ic).label("ic"),
+        *_event_sums(src, matched),
+    ]
+
+
+def _visit_sums(scope: Scope, base: Any, dialect: str) -> tuple[Any, Any, Any]:
+    """(FROM clause, its columns, the engagement time after the last page) per visit.
+
+    One GROUP BY pass gives each visit's sums and its last non-engagement time; the
+    engagement events at or after that time (the time on the exit page) need it beside
+    each event. PostgreSQL: a window in the same pass. SQLite: its window sorted the
+    period's events once more (~20 % of the pass), so a second pass over the
+    engagement events alone joins the materialised sums instead."""
     b = base.c
-    part = [b.session_id, b.day]
     non_eng_ts = sa.case((b.is_eng == 0, b.ts))
+    if dialect == "sqlite":
+        sums = (sa.select(b.session_id, b.day,
+                          *_per_visit(b, event_condition(scope, base), dialect),
+                          sa.func.max(non_eng_ts).label("last_ts"))
+                .group_by(b.session_id, b.day).having(sa.func.max(non_eng_ts).is_not(None))
+                .cte(f"{base.name}_visits").prefix_with("MATERIALIZED"))   # read twice
+        s = sums.c
+        tail = (sa.select(b.session_id, b.day,
+                          sa.func.sum(sa.func.coalesce(b.engagement_ms, 0)).label("e_last"))
+                .select_from(base.join(sums, sa.and_(s.session_id == b.session_id,
+                                                     s.day == b.day)))
+                .where(b.is_eng == 1, b.ts >= s.last_ts)
+                .group_by(b.session_id, b.day).subquery("tail"))
+        joined = sums.outerjoin(tail, sa.and_(tail.c.session_id == s.session_id,
+                                              tail.c.day == s.day))
+        return joined, s, sa.func.coalesce(tail.c.e_last, 0)
     ev = sa.select(
-        b.session_id, b.day, b.ts, b.is_eng, b.is_pv, b.is_custom, b.is_ic,
+        b.id, b.session_id, b.day, b.ts, b.is_eng, b.is_pv, b.is_custom, b.is_ic,
         b.engagement_ms, b.scroll_depth, b.revenue_amount,
-        _order_key(b, dialect, first=True).label("k_first"),
-        _order_key(b, dialect, first=False).label("k_last"),
         sa.case((event_condition(scope, base), 1), else_=0).label("m"),
-        sa.func.max(non_eng_ts).over(partition_by=part).label("v_last"),
+        sa.func.max(non_eng_ts).over(partition_by=[b.session_id, b.day]).label("v_last"),
     ).subquery("ev")
     e = ev.c
-    sums = sa.select(
-        e.session_id, e.day,
-        _arg_id(sa.func.min(_bytewise(e.k_first, dialect))).label("first_id"),
-        _arg_id(sa.func.max(_bytewise(e.k_last, dialect))).label("last_id"),
-        sa.func.min(sa.case((e.is_eng == 0, e.ts))).label("first_ts"),
-        sa.func.max(e.v_last).label("last_ts"),
-        sa.func.sum(e.is_pv).label("pv_all"), sa.func.sum(e.is_ic).label("ic"),
-        _sum_if(sa.and_(e.is_eng == 1, e.ts >= e.v_last),
-                sa.func.coalesce(e.engagement_ms, 0)).label("e_last"),
-        *_event_sums(e, e.m == 1),
-    ).group_by(e.session_id, e.day).having(sa.func.max(e.v_last).is_not(None)).subquery("vs")
-    s = sums.c
+    vs = (sa.select(e.session_id, e.day, *_per_visit(e, e.m == 1, dialect),
+                    sa.func.max(e.v_last).label("last_ts"),
+                    _sum_if(sa.and_(e.is_eng == 1, e.ts >= e.v_last),
+                            sa.func.coalesce(e.engagement_ms, 0)).label("e_last"))
+          .group_by(e.session_id, e.day).having(sa.func.max(e.v_last).is_not(None))
+          .subquery("vs"))
+    return vs, vs.c, vs.c.e_last
+
+
+def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> Select[Any]:
+    """One row per visit with its attributes, bounce, duration and matched-event sums."""
+    sums, s, e_last = _visit_sums(scope, base, dialect)
     # The visit's attributes: columns of its first (exit page: last) event. SQLite looks
     # them up in events by primary key; PostgreSQL joins the period's own rows (`base`,
     # materialised): it would otherwise merge-join the whole events index.
@@ -176,7 +211,7 @@ def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> 
         s.session_id, s.day, first.c.visitor_id.label("visitor"),
         *[attrs[d].label(d) for d in visit_dims],
         sa.case((sa.and_(s.pv_all == 1, s.ic == 0), 1), else_=0).label("bounce"),
-        (duration_ms(s.first_ts, s.last_ts, dialect) + s.e_last).label("duration_ms"),
+        (duration_ms(s.first_ts, s.last_ts, dialect) + e_last).label("duration_ms"),
         s.pageviews, s.events, s.engaged_ms, s.scroll_sum, s.scroll_count, s.revenue,
         s.matched,
     ).select_from(joined).where(flt.all_of(visit_filters))
