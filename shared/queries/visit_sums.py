@@ -4,8 +4,8 @@ The build stores a day's visits first (`rollup_visits`). Every visit dimension's
 rows are sums over those same rows, grouped by one column: read once and summed with
 numpy - each dimension's values are coded once (pandas.factorize, hashing in C), then
 one stable sort of the codes gives every group's sums (`add.reduceat`) and distinct
-visitors (unique (group, visitor) pairs) - about a tenth of twenty SQL GROUP BY
-passes, each of which would sort the day's visits again. The sums are those of
+visitors (unique (group, visitor) pairs) - less than half the cost of twenty SQL
+GROUP BY passes, each of which would sort the day's visits again. The sums are those of
 `raw.rows_by_visit` (the SQL that answers filtered queries from the same rows); the
 rollup property test holds both, and the raw path, to the same answers.
 """
