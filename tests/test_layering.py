@@ -1,6 +1,6 @@
 """Package boundaries that keep processes lean: `shared` loads neither Flask nor
-Streamlit, and the beacon (many processes, one per core) does not load pandas - only
-the rollup build and the data-out paths use it."""
+Streamlit, and the beacon (many processes, one per core) loads neither pandas nor
+numpy - only the rollup build, the demo and the data-out paths use them."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_shared_loads_neither_flask_nor_streamlit(module: str) -> None:
     assert _loaded_after(f"import {module}", ("flask", "streamlit")) == []
 
 
-def test_the_beacon_app_does_not_load_pandas() -> None:
+def test_the_beacon_app_loads_neither_pandas_nor_numpy() -> None:
     code = ("import beacon_app, beacon_app.routes, beacon_app.writer, beacon_app.stats_api\n"
             "from shared.queries import rollups")
-    assert _loaded_after(code, ("pandas", "streamlit")) == []
+    assert _loaded_after(code, ("pandas", "numpy", "streamlit")) == []
