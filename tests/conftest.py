@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from shared import schema
 from shared.settings import Settings, load_settings
 from shared.storage import make_engine, migrate
+from tests.beacon.server import BeaconServer
 
 PG_ADMIN_URL = os.environ.get("BEACON_TEST_PG_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -119,3 +120,12 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 10, 12, 0, 0))
+
+
+@pytest.fixture
+def servers() -> Iterator[list[BeaconServer]]:
+    """Production servers a test starts (it appends them); each is stopped afterwards."""
+    started: list[BeaconServer] = []
+    yield started
+    for s in started:
+        s.stop()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -21,7 +22,18 @@ IPHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit
 LONDON_IP = "81.2.69.142"
 
 
-CREATED: list[Flask] = []   # stopped after each test by tests/beacon/conftest.py
+CREATED: list[Flask] = []   # stopped after each test by `stop_created_writers`
+
+
+@pytest.fixture(autouse=True)
+def stop_created_writers() -> Iterator[None]:
+    """Stop the writer threads of the apps a test built, so none outlives its database
+    (used, by importing it, in the conftest of each folder whose tests build apps)."""
+    yield
+    while CREATED:
+        state = state_of(CREATED.pop())
+        state.writer.stop(timeout=10)
+        state.engine.dispose()
 
 
 def make_app(settings: Settings, clock: Callable[[], datetime] | None = None,

@@ -15,6 +15,11 @@ import threading
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from shared import schema
+from shared.storage import make_engine
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -139,3 +144,12 @@ class TcpProxy:
                 s.close()
             except OSError:
                 pass
+
+
+def stored_paths(url: str) -> list[str]:
+    """The pathname of every stored event (duplicates included)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        paths = [r[0] for r in conn.execute(sa.select(schema.events.c.pathname))]
+    engine.dispose()
+    return paths

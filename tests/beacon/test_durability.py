@@ -8,7 +8,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from shared import schema
 from shared.sites import add_site
 from shared.storage import make_engine
 from tests.beacon.helpers import CHROME_UA
-from tests.beacon.server import BeaconServer, TcpProxy
+from tests.beacon.server import BeaconServer, TcpProxy, stored_paths
 
 pytestmark = pytest.mark.slow
 
@@ -31,14 +31,6 @@ def server_env(db_url: str, tmp_path: Path) -> dict[str, str]:
     engine.dispose()
     return {"DATABASE_URL": db_url, "BEACON_DATA_DIR": str(tmp_path / "data"),
             "BEACON_FLUSH_INTERVAL_MS": "200", "BEACON_LOG_LEVEL": "WARNING"}
-
-
-@pytest.fixture
-def servers() -> Iterator[list[BeaconServer]]:
-    started: list[BeaconServer] = []
-    yield started
-    for s in started:
-        s.stop()
 
 
 class Load:
@@ -79,18 +71,10 @@ class Load:
             t.join(15)
 
 
-def _stored_paths(db_url: str) -> list[str]:
-    engine = make_engine(db_url)
-    with engine.connect() as conn:
-        paths = [r[0] for r in conn.execute(sa.select(schema.events.c.pathname))]
-    engine.dispose()
-    return paths
-
-
 def _wait_stored(db_url: str, expected: set[str], timeout: float = 60) -> list[str]:
     deadline = time.monotonic() + timeout
     while True:
-        paths = _stored_paths(db_url)
+        paths = stored_paths(db_url)
         if expected <= set(paths) or time.monotonic() > deadline:
             return paths
 
@@ -120,7 +104,7 @@ def test_sigterm_flushes_everything(db_url: str, server_env: dict[str, str],
     load.run_until(lambda: len(load.acked) >= 1000)
     load.stop()
     assert server.terminate() == 0
-    paths = _stored_paths(db_url)     # no restart: the shutdown itself wrote them
+    paths = stored_paths(db_url)     # no restart: the shutdown itself wrote them
     assert load.acked <= set(paths) and len(paths) == len(set(paths))
     spool = Path(server_env["BEACON_DATA_DIR"]) / "spool"
     assert not list(spool.glob("*.seg")), "spool segments left after a clean shutdown"

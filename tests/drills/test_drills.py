@@ -18,13 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from shared import schema
 from shared.sites import add_site
 from shared.storage import make_engine, migrate
 from tests.beacon.helpers import CHROME_UA
-from tests.beacon.server import ROOT, BeaconServer
+from tests.beacon.server import ROOT, BeaconServer, stored_paths
 
 pytestmark = pytest.mark.slow
 
@@ -42,14 +40,6 @@ def sqlite_env(tmp_path: Path) -> Iterator[dict[str, str]]:
            "BEACON_FLUSH_INTERVAL_MS": "100", "BEACON_ROLLUP_INTERVAL_SECONDS": "1"}
 
 
-@pytest.fixture
-def servers() -> Iterator[list[BeaconServer]]:
-    started: list[BeaconServer] = []
-    yield started
-    for s in started:
-        s.stop()
-
-
 def _rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -61,14 +51,6 @@ def _worker_pids(server: BeaconServer) -> list[int]:
     assert server.proc is not None
     out = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
-
-
-def _paths(url: str) -> list[str]:
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        rows = [r[0] for r in conn.execute(sa.select(schema.events.c.pathname))]
-    engine.dispose()
-    return rows
 
 
 class Sender:
@@ -129,7 +111,7 @@ def test_unusable_spool_keeps_answering_and_says_so(sqlite_env: dict[str, str],
     spool_errors = int(re.search(r"^beacon_spool_errors_total (\d+)", metrics, re.M)[1])
     assert spool_errors > len(sender.acked) // 2     # other workers report each second
     assert server.terminate() == 0                    # memory-held events are written too
-    assert sender.acked <= set(_paths(sqlite_env["DATABASE_URL"]))
+    assert sender.acked <= set(stored_paths(sqlite_env["DATABASE_URL"]))
     log = server.log.read_text()
     assert "spool unwritable" in log and "Traceback" not in log
     assert log.count("spool unwritable") <= 4         # one line a minute per process
@@ -167,7 +149,7 @@ def test_three_beacons_worker_and_reader_share_one_sqlite_file(
     assert server.terminate() == 0
     worker.terminate()
     worker.wait(30)
-    paths = _paths(sqlite_env["DATABASE_URL"])
+    paths = stored_paths(sqlite_env["DATABASE_URL"])
     print(f"\nshared sqlite: {len(sender.acked)} events acked in 20 s by 3 workers, "
           f"{len(paths)} stored, {reads['ok']} report reads, "
           f"{time.monotonic() - started:.1f} s")
