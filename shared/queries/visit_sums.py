@@ -13,7 +13,7 @@ rollup property test holds both, and the raw path, to the same answers.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -35,7 +35,7 @@ INTEGER_SUMS = tuple(out for out, _ in SUMS if out != "revenue")
 class _Visits:
     """The day's stored visits as arrays: visitor codes, integer sums, revenue."""
 
-    def __init__(self, columns: dict[str, Sequence[Any]]) -> None:
+    def __init__(self, columns: Mapping[str, Sequence[Any]]) -> None:
         import numpy as np
         import pandas as pd
 
@@ -84,13 +84,13 @@ def visit_dimension_rows(conn: Connection, site_id: int, day: date,
     data = list(zip(*result.fetchall(), strict=True))   # column-wise
     if not data:
         return []
+    by_name = dict(zip(columns, data, strict=True))
     # numpy and pandas are imported by _Visits: the beacon imports the rollup module (to
     # mark dirty days) and its processes should not carry them.
-    visits = _Visits(dict(zip(columns, data, strict=True)))
+    visits = _Visits(by_name)
     rows = [{"dimension": total_dimension, **visits.total_row()}]
     for dim in dims:
-        rows += [{"dimension": dim, **row}
-                 for row in visits.grouped_rows(data[columns.index(dim)])]
+        rows += [{"dimension": dim, **row} for row in visits.grouped_rows(by_name[dim])]
     for row in rows:
         row.update(site_id=site_id, day=day)
     return rows
