@@ -19,6 +19,8 @@ from dashboard_app.sidebar import add_filter
 from dashboard_app.tables import BREAKDOWN_COLUMNS, NONE_LABEL, breakdown_frame, rounded
 from dashboard_app.ui import download_button
 from shared.queries.query import Filter, StatsQuery
+from shared.queries.reports import BreakdownSpec
+from shared.queries.results import Breakdown
 
 PAGE = 10
 MORE = 40
@@ -50,11 +52,19 @@ def table_config(df: pd.DataFrame, value_label: str, bar_metric: str) -> dict[st
     return config
 
 
+def table_spec(dimension: str, key: str, order_by: str = "visitors") -> BreakdownSpec:
+    """What the table `key` shows: its rows grow by "Show more"."""
+    return BreakdownSpec(dimension, _limit(key), order_by)
+
+
 def breakdown_table(query: StatsQuery, frame: Frame, dimension: str, value_label: str,
                     key: str, columns: tuple[str, ...] = BREAKDOWN_COLUMNS,
-                    order_by: str = "visitors") -> pd.DataFrame:
-    """The top values of `dimension` as a table; clicking a row filters by it."""
-    result = data.breakdown(data.url(), query, dimension, _limit(key), order_by)
+                    order_by: str = "visitors", result: Breakdown | None = None
+                    ) -> pd.DataFrame:
+    """The top values of `dimension` as a table (`result`, when the page asked for it
+    with others: its `table_spec`); clicking a row filters by it."""
+    if result is None:
+        result = data.breakdown(data.url(), query, dimension, _limit(key), order_by)
     df = rounded(breakdown_frame(result, value_label, columns))
     if df.empty:
         st.caption("Nothing in this period.")
@@ -79,10 +89,17 @@ def _more_and_download(has_more: bool, df: pd.DataFrame, key: str) -> None:
         download_button(df, key, key=f"dl_{key}")
 
 
+def bars_spec(dimension: str, metric: str = "visitors") -> BreakdownSpec:
+    return BreakdownSpec(dimension, PAGE, metric)
+
+
 def breakdown_bars(query: StatsQuery, frame: Frame, dimension: str, title: str,
-                   key: str, metric: str = "visitors") -> None:
-    """A bar chart of the top values; clicking a bar filters by it."""
-    result = data.breakdown(data.url(), query, dimension, PAGE, metric)
+                   key: str, metric: str = "visitors", result: Breakdown | None = None
+                   ) -> None:
+    """A bar chart of the top values (`result`: see `breakdown_table`); clicking a bar
+    filters by it."""
+    if result is None:
+        result = data.breakdown(data.url(), query, dimension, PAGE, metric)
     df = pd.DataFrame({"value": [r.value for r in result.rows],
                        metric: [getattr(r.metrics, metric) for r in result.rows]})
     fig = charts.bars(df, "value", metric, title)

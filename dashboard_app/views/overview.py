@@ -18,7 +18,8 @@ from dashboard_app.ui import (
     page_context,
 )
 from shared.queries.query import StatsQuery
-from shared.queries.results import Totals
+from shared.queries.reports import BreakdownSpec
+from shared.queries.results import Breakdown, Totals
 
 KPIS = (  # metric, label, formatter, lower is better
     ("visitors", "Unique visitors", fmt_int, False),
@@ -55,55 +56,82 @@ def series(query: StatsQuery) -> None:
     st.plotly_chart(fig, key="timeseries", config={"displayModeBar": False})
 
 
-def pages_panel(ctx: PageContext, query: StatsQuery) -> None:
+# (dimension, widget key) of every breakdown table on the page; the bar charts'
+# dimensions; the map's countries. All are asked for in one call (`data.breakdowns`).
+TABLES = (("page", "pages"), ("entry_page", "entry"), ("exit_page", "exit"),
+          ("source", "sources"), ("utm_campaign", "utm_campaign"),
+          ("utm_source", "utm_source"), ("utm_medium", "utm_medium"),
+          ("country", "countries"), ("region", "regions"), ("city", "cities"),
+          ("browser", "browsers"), ("os", "os"))
+BARS = ("channel", "device")
+MAP = BreakdownSpec("country", 250)
+Found = dict[str, Breakdown]   # widget key (bars: dimension; "map") -> its breakdown
+
+
+def page_breakdowns(query: StatsQuery) -> Found:
+    specs = {key: panels.table_spec(dim, key) for dim, key in TABLES}
+    specs |= {dim: panels.bars_spec(dim) for dim in BARS}
+    specs["map"] = MAP
+    found = data.breakdowns(data.url(), query, tuple(specs.values()))
+    return {key: found[spec] for key, spec in specs.items()}
+
+
+def _table(ctx: PageContext, query: StatsQuery, found: Found, dimension: str, label: str,
+           key: str) -> None:
+    panels.breakdown_table(query, ctx.frame, dimension, label, key, result=found[key])
+
+
+def pages_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
     st.subheader("Pages")
     top, entry, exit_ = st.tabs(["Top pages", "Entry pages", "Exit pages"])
     with top:
-        panels.breakdown_table(query, ctx.frame, "page", "Page", "pages")
+        _table(ctx, query, found, "page", "Page", "pages")
     with entry:
-        panels.breakdown_table(query, ctx.frame, "entry_page", "Entry page", "entry")
+        _table(ctx, query, found, "entry_page", "Entry page", "entry")
     with exit_:
-        panels.breakdown_table(query, ctx.frame, "exit_page", "Exit page", "exit")
+        _table(ctx, query, found, "exit_page", "Exit page", "exit")
 
 
-def sources_panel(ctx: PageContext, query: StatsQuery) -> None:
+def sources_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
     st.subheader("Sources")
     sources, channels, campaigns = st.tabs(["Sources", "Channels", "Campaigns"])
     with sources:
-        panels.breakdown_table(query, ctx.frame, "source", "Source", "sources")
+        _table(ctx, query, found, "source", "Source", "sources")
     with channels:
-        panels.breakdown_bars(query, ctx.frame, "channel", "Visitors by channel", "channels")
+        panels.breakdown_bars(query, ctx.frame, "channel", "Visitors by channel", "channels",
+                              result=found["channel"])
     with campaigns:
         for dim, label in (("utm_campaign", "UTM campaign"), ("utm_source", "UTM source"),
                            ("utm_medium", "UTM medium")):
-            panels.breakdown_table(query, ctx.frame, dim, label, dim)
+            _table(ctx, query, found, dim, label, dim)
 
 
-def locations_panel(ctx: PageContext, query: StatsQuery) -> None:
+def locations_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
     st.subheader("Locations")
-    countries = data.breakdown(data.url(), query, "country", 250)
+    countries = found["map"]
     df = pd.DataFrame({"value": [r.value for r in countries.rows],
                        "visitors": [r.metrics.visitors for r in countries.rows]})
     panels.clicked_chart(charts.world_map(df, "value", "visitors", "Visitors by country"),
                          "country", f"map_{panels.frame_digest(ctx.frame)}")
     c_tab, r_tab, city_tab = st.tabs(["Countries", "Regions", "Cities"])
     with c_tab:
-        panels.breakdown_table(query, ctx.frame, "country", "Country", "countries")
+        _table(ctx, query, found, "country", "Country", "countries")
     with r_tab:
-        panels.breakdown_table(query, ctx.frame, "region", "Region", "regions")
+        _table(ctx, query, found, "region", "Region", "regions")
     with city_tab:
-        panels.breakdown_table(query, ctx.frame, "city", "City", "cities")
+        _table(ctx, query, found, "city", "City", "cities")
 
 
-def devices_panel(ctx: PageContext, query: StatsQuery) -> None:
+def devices_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
     st.subheader("Devices")
     dev, browsers, systems = st.tabs(["Device types", "Browsers", "Operating systems"])
     with dev:
-        panels.breakdown_bars(query, ctx.frame, "device", "Visitors by device type", "device")
+        panels.breakdown_bars(query, ctx.frame, "device", "Visitors by device type", "device",
+                              result=found["device"])
     with browsers:
-        panels.breakdown_table(query, ctx.frame, "browser", "Browser", "browsers")
+        _table(ctx, query, found, "browser", "Browser", "browsers")
     with systems:
-        panels.breakdown_table(query, ctx.frame, "os", "Operating system", "os")
+        _table(ctx, query, found, "os", "Operating system", "os")
 
 
 def render() -> None:
@@ -121,16 +149,17 @@ def render() -> None:
         return
     st.caption(MULTI_DAY_NOTE)
     series(query)
+    found = page_breakdowns(query)
     left, right = st.columns(2)
     with left:
-        pages_panel(ctx, query)
+        pages_panel(ctx, query, found)
     with right:
-        sources_panel(ctx, query)
+        sources_panel(ctx, query, found)
     left, right = st.columns(2)
     with left:
-        locations_panel(ctx, query)
+        locations_panel(ctx, query, found)
     with right:
-        devices_panel(ctx, query)
+        devices_panel(ctx, query, found)
 
 
 render()

@@ -8,6 +8,7 @@ The public API the dashboard, the Stats API and the exports use:
     totals(conn, q).metrics.visitors
     timeseries(conn, q).points
     breakdown(conn, q, "page", limit=10, offset=0)
+    breakdowns(conn, q, [BreakdownSpec("source"), BreakdownSpec("country", 50)])
     realtime(conn, site_id, timezone, now)
     goal_conversions(conn, q) / funnel_report(conn, q, funnel)
 
@@ -44,7 +45,14 @@ from shared.queries.query import (
     StatsQuery,
 )
 from shared.queries.realtime import realtime
-from shared.queries.reports import breakdown, rollup_dimension, timeseries, totals
+from shared.queries.reports import (
+    BreakdownSpec,
+    breakdown,
+    breakdowns,
+    rollup_dimension,
+    timeseries,
+    totals,
+)
 from shared.queries.results import (
     INGREDIENTS,
     METRICS,
@@ -60,10 +68,10 @@ from shared.queries.rollups import mark_dirty_days, rebuild_day, rebuild_dirty, 
 
 __all__ = [
     "COMPARISONS", "DIMENSIONS", "EVENT_DIMENSIONS", "INGREDIENTS", "INTERVALS", "METRICS",
-    "OPERATORS", "VISIT_DIMENSIONS", "Breakdown", "DateRange", "Filter", "Funnel",
+    "OPERATORS", "VISIT_DIMENSIONS", "Breakdown", "BreakdownSpec", "DateRange", "Filter", "Funnel",
     "FunnelReport", "FunnelStep", "FunnelStepResult", "Goal", "GoalResult", "Metrics",
     "Point", "QueryError", "Realtime", "Row", "StatsQuery", "Timeseries", "Totals",
-    "add_funnel", "add_goal", "breakdown", "funnel_report", "get_funnel",
+    "add_funnel", "add_goal", "breakdown", "breakdowns", "funnel_report", "get_funnel",
     "goal_conversions", "list_funnels", "list_goals", "mark_dirty_days", "realtime",
     "rebuild_day", "rebuild_dirty", "rebuild_site", "remove_funnel", "remove_goal",
     "rollup_dimension", "timeseries", "totals",

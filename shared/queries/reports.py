@@ -16,7 +16,9 @@ buckets - reads raw.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,7 +28,12 @@ from sqlalchemy.engine import Connection
 from shared import schema
 from shared.queries import filters as flt
 from shared.queries import raw, rollups
-from shared.queries.dimensions import ROLLUP_DIMENSIONS, check_dimension, is_prop
+from shared.queries.dimensions import (
+    ROLLUP_DIMENSIONS,
+    VISIT_DIMENSIONS,
+    check_dimension,
+    is_prop,
+)
 from shared.queries.localtime import parse_bucket
 from shared.queries.query import (
     QueryError,
@@ -48,6 +55,7 @@ from shared.queries.results import (
 )
 
 ORDERABLE = ("visitors", "visits", "pageviews", "events", "revenue")
+_CTE_NUMBERS = itertools.count(1)
 
 
 def rollup_dimension(query: StatsQuery, key: str | None = None) -> str | None:
@@ -222,17 +230,112 @@ def breakdown(conn: Connection, query: StatsQuery, dimension: str, *, limit: int
     """The top `limit` values of `dimension` after `offset`, by `order_by` descending
     then value; `has_more` says whether further rows exist. `prop:<key>` lists the
     values of a custom property (events without it are left out)."""
+    _check_breakdown(dimension, limit, offset, order_by)
+    query = resolve_all(conn, query)
+    sub, source = day_rows(conn, query, dimension)
+    rows = conn.execute(_top_values(sub, limit, offset, order_by)).all()
+    return _breakdown_of(dimension, rows, limit, source)
+
+
+def _check_breakdown(dimension: str, limit: int, offset: int, order_by: str) -> None:
     check_dimension(dimension)
     if order_by not in ORDERABLE:
         raise QueryError(f"cannot order by {order_by!r} (expected one of "
                          f"{', '.join(ORDERABLE)})")
     if limit < 1 or offset < 0:
         raise QueryError("limit must be >= 1 and offset >= 0")
-    query = resolve_all(conn, query)
-    sub, source = day_rows(conn, query, dimension)
-    total = sa.func.sum(sub.c[order_by])
-    stmt = (sa.select(sub.c.value, *_sums(sub)).group_by(sub.c.value)
-            .order_by(total.desc(), sub.c.value).limit(limit + 1).offset(offset))
-    rows = conn.execute(stmt).all()
+
+
+def _top_values(sub: Any, limit: int, offset: int, order_by: str) -> sa.Select[Any]:
+    """(value, summed ingredients) of the top `limit` + 1 values after `offset` (one more
+    than asked, to tell whether there are more), by `order_by` descending then value."""
+    order = _value_order(sub, order_by)
+    return (sa.select(sub.c.value, *_sums(sub)).group_by(sub.c.value)
+            .order_by(*order).limit(limit + 1).offset(offset))
+
+
+def _value_order(sub: Any, order_by: str) -> list[Any]:
+    return [sa.func.sum(sub.c[order_by]).desc(), sub.c.value]
+
+
+def _breakdown_of(dimension: str, rows: Sequence[Any], limit: int, source: str) -> Breakdown:
     out = [Row(str(r.value), _metrics(r)) for r in rows[:limit]]
     return Breakdown(dimension, out, len(rows) > limit, source)
+
+
+# --- several breakdowns of one query --------------------------------------------------
+@dataclass(frozen=True)
+class BreakdownSpec:
+    """One breakdown of a set: its dimension, how many rows, and the ordering metric."""
+
+    dimension: str
+    limit: int = 10
+    order_by: str = "visitors"
+
+
+def breakdowns(conn: Connection, query: StatsQuery,
+               specs: Sequence[BreakdownSpec]) -> dict[BreakdownSpec, Breakdown]:
+    """Several breakdowns of one query, each the answer `breakdown` gives.
+
+    Breakdowns by visit dimensions that no daily rollup answers (filtered ones) would
+    each read the period's visits - stored or computed from the raw events - once more.
+    Here they share one read: one statement whose visits are materialised once, then
+    grouped per dimension. The others are answered one by one."""
+    for spec in specs:
+        _check_breakdown(spec.dimension, spec.limit, 0, spec.order_by)
+    query = resolve_all(conn, query)
+    shared = [s for s in dict.fromkeys(specs)
+              if s.dimension in VISIT_DIMENSIONS and rollup_dimension(query, s.dimension) is None]
+    out = _from_shared_visits(conn, query, shared) if len(shared) > 1 else {}
+    for spec in specs:
+        if spec not in out:
+            out[spec] = breakdown(conn, query, spec.dimension, limit=spec.limit,
+                                  order_by=spec.order_by)
+    return out
+
+
+def _from_shared_visits(conn: Connection, query: StatsQuery,
+                        specs: Sequence[BreakdownSpec]) -> dict[BreakdownSpec, Breakdown]:
+    vis, source = shared_visits(conn, query, [s.dimension for s in specs])
+    branches = []
+    for n, spec in enumerate(specs):
+        sub = raw.rows_by_visit(vis, spec.dimension).subquery()
+        # UNION ALL keeps no order: each row carries its panel and rank
+        rank = sa.func.row_number().over(order_by=_value_order(sub, spec.order_by))
+        top = _top_values(sub, spec.limit, 0, spec.order_by).add_columns(
+            sa.literal(n, sa.Integer).label("panel"), rank.label("rank"))
+        branches.append(sa.select(top.subquery()))
+    union = sa.union_all(*branches).subquery()
+    rows = conn.execute(sa.select(union).order_by(union.c.panel, union.c["rank"])).all()
+    return {spec: _breakdown_of(spec.dimension, [r for r in rows if r.panel == n],
+                                spec.limit, source)
+            for n, spec in enumerate(specs)}
+
+
+def shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str]) -> tuple[Any, str]:
+    """A materialised CTE of the query's visits carrying the visit dimensions `keys`
+    (rows shaped like `raw.visits`; `matched` > 0 for those that count), and its source.
+
+    As `day_rows` picks for one of `keys`: clean days from the stored visits when every
+    filter is on a visit dimension, the other days from the raw events."""
+    r = query.date_range
+    dialect = conn.dialect.name
+    dims = sorted({f.dimension for f in query.filters if f.dimension in VISIT_DIMENSIONS}
+                  | set(keys))
+    names = ["session_id", "day", "visitor", *dims, *rollups.VISIT_SUMS, "matched"]
+    stored = all(rollups.visit_rows_answer(query.filters, k) for k in keys)
+    dirty = rollups.dirty_days_between(conn, query.site_id, r.first, r.last) if stored \
+        else list(r.each_day())
+    parts: list[Any] = []
+    if len(dirty) < r.days:
+        sub = rollups.stored_visits(query.site_id, r.first, r.last, dirty, query.filters)
+        parts.append(sa.select(*[sub.c[n] for n in names]))
+    for first, last in _runs(dirty):
+        scope = scope_of(query, first, last)
+        base = raw.base_events(scope, conn.dialect.name, visit_dims=dims)
+        sub = raw.visits(scope, base, dialect, dims).subquery()
+        parts.append(sa.select(*[sub.c[n] for n in names]))
+    source = "mixed" if parts and dirty and len(dirty) < r.days else (
+        "raw" if dirty else "rollup")
+    union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    return union.cte(f"shared_visits_{next(_CTE_NUMBERS)}").prefix_with("MATERIALIZED"), source

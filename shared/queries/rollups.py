@@ -90,7 +90,7 @@ def read_rows(site_id: int, dimension: str, first: date, last: date,
 # --- visit rows: what queries with several filtered visit dimensions read --------------
 V = schema.rollup_visits
 VE = schema.rollup_visit_events
-_VISIT_SUMS = ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scroll_sum",
+VISIT_SUMS = ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scroll_sum",
                "scroll_count", "revenue")
 
 
@@ -115,7 +115,7 @@ def stored_visits(site_id: int, first: date, last: date, skip_days: Sequence[dat
     conds += [flt.condition(V.c[f.dimension], f) for f in filters]
     day: Any = sa.func.coalesce(V.c.day, V.c.day) if opaque_day else V.c.day
     cols = [V.c.session_id, day.label("day"), V.c.visitor,
-            *[V.c[d] for d in VISIT_DIMENSIONS], *[V.c[c] for c in _VISIT_SUMS],
+            *[V.c[d] for d in VISIT_DIMENSIONS], *[V.c[c] for c in VISIT_SUMS],
             sa.literal(1, sa.Integer).label("matched")]
     return sa.select(*cols).where(*conds).subquery("visits")
 
@@ -184,7 +184,7 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
     dims = list(VISIT_DIMENSIONS)
     base = raw.base_events(scope, dialect, visit_dims=dims)
     visits = raw.visits(scope, base, dialect, dims).subquery("built")
-    names = ["session_id", "day", "visitor", *dims, *_VISIT_SUMS]
+    names = ["session_id", "day", "visitor", *dims, *VISIT_SUMS]
     conn.execute(V.insert().from_select(
         ["site_id", *names],
         sa.select(sa.literal(site_id, sa.Integer), *[visits.c[n] for n in names])))

@@ -17,14 +17,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from shared.queries import (
+    BreakdownSpec,
     Filter,
     FunnelStep,
+    QueryError,
     StatsQuery,
     add_funnel,
     add_goal,
     breakdown,
+    breakdowns,
     funnel_report,
     goal_conversions,
     realtime,
@@ -140,6 +144,42 @@ def test_top_n_offset_and_has_more(engine, site):
         rest = breakdown(conn, q(site), "page", limit=2, offset=2)
     assert [r.value for r in first.rows] == ["/", "/blog/post-1"] and first.has_more
     assert [r.value for r in rest.rows] == ["/pricing"] and not rest.has_more
+
+
+def test_breakdowns_of_one_query_share_one_read_of_the_visits(engine, site, request):
+    # Two filters that keep every visit of day 9 (no visit from Japan or Bing).
+    query = q(site, filters=(Filter("country", "is_not", ("JP",)),
+                             Filter("source", "is_not", ("Bing",))))
+    specs = [BreakdownSpec("entry_page"), BreakdownSpec("exit_page", 1, "visits"),
+             BreakdownSpec("source", 5, "pageviews"), BreakdownSpec("country"),
+             BreakdownSpec("page")]
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *rest: statements.append(statement))
+    with engine.connect() as conn:
+        one = {s: breakdown(conn, query, s.dimension, limit=s.limit, order_by=s.order_by)
+               for s in specs}
+        statements.clear()
+        many = breakdowns(conn, query, specs)
+    assert many == one
+    assert _rows(many[specs[0]]) == [("/", 2, 2, 3, 50.0), ("/blog/post-1", 1, 1, 1, 100.0),
+                                     ("/pricing", 1, 1, 1, 100.0)]
+    exits = many[specs[1]]
+    assert [r.value for r in exits.rows] == ["/pricing"] and exits.has_more   # by visits
+    assert [r.value for r in many[specs[2]].rows] == ["Google", "", "Twitter"]
+    assert {b.source for b in many.values()} == {request.node.path_kind}
+    # the four visit-dimension breakdowns in one statement; the page breakdown in its own
+    reads = [s for s in statements if "dirty_days" not in s]
+    assert len(reads) == 2 and sum("shared_visits" in s for s in reads) == 1
+
+
+def test_breakdowns_check_every_spec(engine, site):
+    with engine.connect() as conn, pytest.raises(QueryError, match="unknown dimension"):
+        breakdowns(conn, q(site), [BreakdownSpec("source"), BreakdownSpec("nope")])
+    with engine.connect() as conn, pytest.raises(QueryError, match="cannot order by"):
+        breakdowns(conn, q(site), [BreakdownSpec("source", order_by="bounce_rate")])
+    with engine.connect() as conn, pytest.raises(QueryError, match="limit"):
+        breakdowns(conn, q(site), [BreakdownSpec("source", limit=0)])
 
 
 def test_filters(engine, site, request):

@@ -16,7 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared import schema
-from shared.queries import Filter, StatsQuery, breakdown, rebuild_dirty, timeseries, totals
+from shared.queries import (
+    BreakdownSpec,
+    Filter,
+    StatsQuery,
+    breakdown,
+    breakdowns,
+    rebuild_dirty,
+    timeseries,
+    totals,
+)
 from shared.queries.rollups import mark_dirty_days
 from tests.queries.factory import event, make_site, store
 
@@ -80,6 +89,11 @@ def _answers(conn: Any, query: StatsQuery) -> dict[str, Any]:
     for dim in DIMS:
         b = breakdown(conn, query, dim, limit=50)
         out[dim] = [(r.value, r.metrics) for r in b.rows]
+    # the same breakdowns asked together (filtered visit dimensions share one read)
+    specs = [BreakdownSpec(dim, 50) for dim in (*DIMS, "country", "entry_page")]
+    together = breakdowns(conn, query, specs)
+    assert [together[s] for s in specs[:len(DIMS)]] == [
+        breakdown(conn, query, dim, limit=50) for dim in DIMS]
     return out
 
 
