@@ -36,6 +36,7 @@ from shared.queries.dimensions import (
 )
 from shared.queries.localtime import parse_bucket
 from shared.queries.query import (
+    DateRange,
     QueryError,
     StatsQuery,
     local_day,
@@ -114,12 +115,19 @@ def day_rows(conn: Connection, query: StatsQuery, key: str | None) -> tuple[Any,
     Clean days come from the daily rollups when one dimension answers, else from the
     stored visits when every filter is on a visit dimension; dirty days, and queries
     neither can answer, from the raw events."""
+    sub, dirty = _day_rows(conn, query, key)
+    return sub, _source(query.date_range, dirty)
+
+
+def _day_rows(conn: Connection, query: StatsQuery, key: str | None
+              ) -> tuple[Any, list[date] | None]:
+    """`day_rows`, with the dirty days of the period (None: all read raw)."""
     r = query.date_range
     dialect = conn.dialect.name
     dim = rollup_dimension(query, key)
     by_visits = dim is None and rollups.visit_rows_answer(query.filters, key)
     if dim is None and not by_visits:
-        return raw.ingredient_rows(scope_of(query, r.first, r.last), dialect, key).subquery(), "raw"
+        return raw.ingredient_rows(scope_of(query, r.first, r.last), dialect, key).subquery(), None
     dirty = rollups.dirty_days_between(conn, query.site_id, r.first, r.last)
     parts: list[Any] = []
     if len(dirty) < r.days:
@@ -129,10 +137,16 @@ def day_rows(conn: Connection, query: StatsQuery, key: str | None) -> tuple[Any,
                                         query.filters))
     for first, last in _runs(dirty):
         parts.append(raw.ingredient_rows(scope_of(query, first, last), dialect, key))
-    source = "mixed" if parts and dirty and len(dirty) < r.days else (
-        "raw" if dirty else "rollup")
     union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    return union.subquery(), source
+    return union.subquery(), dirty
+
+
+def _source(r: DateRange, dirty: Sequence[date] | None) -> str:
+    """rollup, raw or mixed: where the answer for the days of `r` came from."""
+    if dirty is None:
+        return "raw"
+    dirty_here = sum(r.first <= d <= r.last for d in dirty)
+    return "rollup" if not dirty_here else "mixed" if dirty_here < r.days else "raw"
 
 
 def _sums(sub: Any) -> list[Any]:
@@ -148,13 +162,33 @@ def _totals_metrics(conn: Connection, query: StatsQuery) -> tuple[Metrics, str]:
     return _metrics(conn.execute(sa.select(*_sums(sub))).one()), source
 
 
+def _adjacent_totals(conn: Connection, query: StatsQuery,
+                     other: StatsQuery) -> tuple[Metrics, Metrics, str]:
+    """Both periods' metrics from one read of their days (`other` ends the day before
+    `query` starts): a filtered query then scans the stored visits once, not twice."""
+    r = query.date_range
+    sub, dirty = _day_rows(conn, query.with_range(other.date_range.first, r.last), None)
+    now = sub.c.day >= r.first
+    row = conn.execute(sa.select(
+        *[sa.func.sum(sa.case((now, sub.c[i]))).label(i) for i in INGREDIENTS],
+        *[sa.func.sum(sa.case((now, None), else_=sub.c[i])).label(f"before_{i}")
+          for i in INGREDIENTS])).one()._mapping
+    previous = Metrics.from_sums({i: row[f"before_{i}"] for i in INGREDIENTS})
+    return Metrics.from_sums(row), previous, _source(r, dirty)
+
+
 def totals(conn: Connection, query: StatsQuery) -> Totals:
     """Metrics of the whole period; with a comparison also the other period and changes
     (percent, or points for rates)."""
     query = resolve_all(conn, query)
-    current, source = _totals_metrics(conn, query)
     other = query.comparison_query()
-    previous = _totals_metrics(conn, other)[0] if other else None
+    previous: Metrics | None
+    if other is not None and other.date_range.last + timedelta(days=1) == \
+            query.date_range.first:
+        current, previous, source = _adjacent_totals(conn, query, other)
+    else:
+        current, source = _totals_metrics(conn, query)
+        previous = _totals_metrics(conn, other)[0] if other else None
     changes = ({m: change(m, getattr(current, m), getattr(previous, m)) for m in METRICS}
                if previous else {})
     r = query.date_range
@@ -332,10 +366,9 @@ def shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str]) -> t
         parts.append(sa.select(*[sub.c[n] for n in names]))
     for first, last in _runs(dirty):
         scope = scope_of(query, first, last)
-        base = raw.base_events(scope, conn.dialect.name, visit_dims=dims)
+        base = raw.base_events(scope, dialect, visit_dims=dims)
         sub = raw.visits(scope, base, dialect, dims).subquery()
         parts.append(sa.select(*[sub.c[n] for n in names]))
-    source = "mixed" if parts and dirty and len(dirty) < r.days else (
-        "raw" if dirty else "rollup")
     union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    return union.cte(f"shared_visits_{next(_CTE_NUMBERS)}").prefix_with("MATERIALIZED"), source
+    return (union.cte(f"shared_visits_{next(_CTE_NUMBERS)}").prefix_with("MATERIALIZED"),
+            _source(r, dirty if stored else None))

@@ -8,6 +8,7 @@ dirty (raw), and half the days dirty (mixed) - and must agree exactly.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -84,7 +85,15 @@ def _rows(sites: list[int], sessions: list[Any]) -> list[dict[str, Any]]:
 
 
 def _answers(conn: Any, query: StatsQuery) -> dict[str, Any]:
-    out: dict[str, Any] = {"totals": totals(conn, query).metrics,
+    # with the previous period: both periods read at once, equal to each read alone
+    with_previous = replace(query, comparison="previous_period")
+    compared = totals(conn, with_previous)
+    previous = with_previous.comparison_query()
+    assert previous is not None
+    assert compared.previous == totals(conn, previous).metrics
+    assert compared.metrics == totals(conn, query).metrics
+    out: dict[str, Any] = {"totals": compared.metrics, "previous": compared.previous,
+                           "changes": compared.changes,
                            "series": [p.metrics for p in timeseries(conn, query).points]}
     for dim in DIMS:
         b = breakdown(conn, query, dim, limit=50)
