@@ -1,6 +1,6 @@
 """Rollups: build, mark and read the pre-aggregated rows.
 
-Per (site, local day) the build stores three things, all in one transaction:
+Per (site, local day) the build stores three things:
 
 * `rollup_visits`: the day's visits exactly as `raw.visits` computes them;
 * `rollup_visit_events`: per visit and value of an event dimension, the sums of
@@ -10,6 +10,8 @@ Per (site, local day) the build stores three things, all in one transaction:
   for the totals and visit dimensions in memory from one read (`visit_sums`).
 
 A day's rows are rebuilt whole (delete + INSERT ... SELECT), so a rebuild is idempotent.
+SQLite builds a day in one transaction; PostgreSQL runs independent parts side by side
+in their own transactions while the day stays marked dirty (see `_build`).
 Visits are cut at local midnight, so a day's rows depend only on that day's events and
 marking the days of written events is enough.
 
@@ -21,8 +23,9 @@ the row only if nobody marked it again meanwhile.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared import schema
 from shared.queries import filters as flt
 from shared.queries import raw
-from shared.queries.dimensions import EVENT_DIMENSIONS, ROLLUP_DIMENSIONS, VISIT_DIMENSIONS
+from shared.queries.dimensions import EVENT_DIMENSIONS, VISIT_DIMENSIONS
 from shared.queries.query import local_day, local_midnight_utc
 from shared.queries.visit_sums import visit_dimension_rows
 from shared.storage import write_transaction
@@ -163,24 +166,10 @@ def _insert_rows(conn: Connection, site_id: int, dimension: str, rows: sa.Select
     conn.execute(R.insert().from_select(["site_id", "dimension", *ROW_COLUMNS], select))
 
 
-def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
-    """Replace the rollup rows of one (site, local day) inside the caller's transaction:
-    first the day's visits and (visit, event value) groups, then every dimension's
-    daily rows summed from those stored rows."""
+def _store_visits(conn: Connection, site_id: int, day: date, scope: raw.Scope) -> None:
+    """Part 1: the day's visits (`rollup_visits`)."""
     conn.execute(V.delete().where(V.c.site_id == site_id, V.c.day == day))
-    # With the dimensions named, the deletes seek the (site, dimension, day) indexes
-    # instead of walking every day of the site.
-    conn.execute(R.delete().where(R.c.site_id == site_id,
-                                  R.c.dimension.in_([TOTAL, *ROLLUP_DIMENSIONS]),
-                                  R.c.day == day))
-    conn.execute(VE.delete().where(VE.c.site_id == site_id,
-                                   VE.c.dimension.in_(list(EVENT_DIMENSIONS)),
-                                   VE.c.day == day))
-    start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
-    scope = raw.Scope(site_id, start, end, tz, fixed_day=day)
     dialect = conn.dialect.name
-    if dialect == "sqlite":   # (rebuilds run with write_transaction(memory_sorts=True))
-        conn.exec_driver_sql("PRAGMA cache_size=-65536")
     dims = list(VISIT_DIMENSIONS)
     base = raw.base_events(scope, dialect, visit_dims=dims)
     visits = raw.visits(scope, base, dialect, dims).subquery("built")
@@ -188,52 +177,123 @@ def build_day(conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
     conn.execute(V.insert().from_select(
         ["site_id", *names],
         sa.select(sa.literal(site_id, sa.Integer), *[visits.c[n] for n in names])))
+
+
+def _store_groups(conn: Connection, site_id: int, day: date, scope: raw.Scope) -> None:
+    """Part 1: the day's (visit, event value) groups (`rollup_visit_events`)."""
+    # With the dimensions named, the delete seeks the (site, dimension, day) index
+    # instead of walking every day of the site.
+    conn.execute(VE.delete().where(VE.c.site_id == site_id,
+                                   VE.c.dimension.in_(list(EVENT_DIMENSIONS)),
+                                   VE.c.day == day))
+    cols = ["session_id", "day", "value", *raw.EVENT_SUM_COLUMNS]
     for dim in EVENT_DIMENSIONS:
-        ebase = raw.base_events(scope, dialect, event_key=dim)
+        ebase = raw.base_events(scope, conn.dialect.name, event_key=dim)
         groups = raw.event_groups(scope, ebase).subquery("groups")
-        cols = ["session_id", "day", "value", *raw.EVENT_SUM_COLUMNS]
         conn.execute(VE.insert().from_select(
             ["site_id", "dimension", *cols],
             sa.select(sa.literal(site_id, sa.Integer), sa.literal(dim, sa.String),
                       *[groups.c[c] for c in cols])
             .where(groups.c.matched > 0)))   # other groups never count (rows_by_event_groups)
-    if dialect == "postgresql":
+
+
+def _sums_read_fresh_rows(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
         # The sums read whole days of the rows just written, which the planner's
         # statistics may not know yet (a new site, the first build after an upgrade):
         # a nested loop guessed from "1 row" would compare every visit with every group.
         conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
+
+
+def _store_visit_dimension_rows(conn: Connection, site_id: int, day: date) -> None:
+    """Part 2: the totals' and visit dimensions' daily rows, from the stored visits."""
+    conn.execute(R.delete().where(R.c.site_id == site_id,
+                                  R.c.dimension.in_([TOTAL, *VISIT_DIMENSIONS]),
+                                  R.c.day == day))
+    _sums_read_fresh_rows(conn)
     summed = visit_dimension_rows(conn, site_id, day, TOTAL)
     if summed:
         conn.execute(R.insert(), summed)
+
+
+def _store_event_dimension_rows(conn: Connection, site_id: int, day: date) -> None:
+    """Part 2: the event dimensions' daily rows, from the stored visits and groups."""
+    conn.execute(R.delete().where(R.c.site_id == site_id,
+                                  R.c.dimension.in_(list(EVENT_DIMENSIONS)),
+                                  R.c.day == day))
+    _sums_read_fresh_rows(conn)
     for key in EVENT_DIMENSIONS:
         _insert_rows(conn, site_id, key, visit_rows(site_id, key, day, day, (), ()))
 
 
+Part = Callable[[Connection], None]
+
+
+def _parts(site_id: int, day: date, tz: ZoneInfo) -> tuple[list[Part], list[Part]]:
+    """The build of one (site, local day), in two phases of independent parts: first the
+    visits and the groups, then the daily rows summed from them."""
+    start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
+    scope = raw.Scope(site_id, start, end, tz, fixed_day=day)
+    first: list[Part] = [lambda c: _store_visits(c, site_id, day, scope),
+                         lambda c: _store_groups(c, site_id, day, scope)]
+    then: list[Part] = [lambda c: _store_visit_dimension_rows(c, site_id, day),
+                        lambda c: _store_event_dimension_rows(c, site_id, day)]
+    return first, then
+
+
+def _build(engine: Engine, conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
+    """Replace the rollup rows of one day while `conn` holds the day's dirty mark.
+
+    SQLite: every part in `conn`'s transaction, one after the other (one writer).
+    PostgreSQL: the parts of a phase side by side, each in its own connection and
+    transaction - the day's rows are then briefly written part by part, which no reader
+    sees: while the day is marked dirty, queries compute it from the raw events, and the
+    mark is deleted only after every part has committed (a failed part leaves it)."""
+    first, then = _parts(site_id, day, tz)
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")   # (with memory_sorts=True)
+        for part in (*first, *then):
+            part(conn)
+        return
+    with ThreadPoolExecutor(max_workers=len(first)) as pool:
+        for phase in (first, then):
+            for done in [pool.submit(_in_transaction, engine, part) for part in phase]:
+                done.result()
+
+
+def _in_transaction(engine: Engine, part: Part) -> None:
+    with write_transaction(engine) as conn:
+        part(conn)
+
+
 def rebuild_day(engine: Engine, site_id: int, day: date) -> bool:
-    """Rebuild one day now, in its own transaction; False when the site is gone."""
+    """Rebuild one day now, marked or not; False when the site is gone."""
+    if engine.dialect.name == "postgresql":
+        # The parts commit one by one: mark the day so queries compute it raw meanwhile.
+        with write_transaction(engine) as conn:
+            mark_dirty_days(conn, [(site_id, day)], datetime.now(UTC).replace(tzinfo=None))
+    return _rebuild_marked(engine, site_id, day, unmarked_too=True)
+
+
+def _rebuild_marked(engine: Engine, site_id: int, day: date, *,
+                    unmarked_too: bool = False) -> bool:
     with write_transaction(engine, memory_sorts=True) as conn:
+        # Lock the mark: a writer marking this day again waits for our commit, so its
+        # events are either seen here or leave the row marked for the next round.
+        # Another worker skips a locked mark; `unmarked_too` waits for it instead.
+        mark = sa.select(D.c.marked_at).where(D.c.site_id == site_id, D.c.day == day)
+        marked = conn.execute(mark.with_for_update(skip_locked=not unmarked_too)).scalar()
+        if marked is None and not unmarked_too:
+            return True
         tz = _site_timezone(conn, site_id)
         if tz is None:
             conn.execute(D.delete().where(D.c.site_id == site_id))
             return False
-        build_day(conn, site_id, day, tz)
-        conn.execute(D.delete().where(D.c.site_id == site_id, D.c.day == day))
+        _build(engine, conn, site_id, day, tz)
+        if marked is not None:
+            conn.execute(D.delete().where(D.c.site_id == site_id, D.c.day == day,
+                                          D.c.marked_at <= marked))
     return True
-
-
-def _rebuild_marked(engine: Engine, site_id: int, day: date) -> None:
-    with write_transaction(engine, memory_sorts=True) as conn:
-        # Lock the mark: a writer marking this day again waits for our commit, so its
-        # events are either seen here or leave the row marked for the next round.
-        marked = conn.execute(sa.select(D.c.marked_at).where(
-            D.c.site_id == site_id, D.c.day == day).with_for_update(skip_locked=True)).scalar()
-        if marked is None:
-            return
-        tz = _site_timezone(conn, site_id)
-        if tz is not None:
-            build_day(conn, site_id, day, tz)
-        conn.execute(D.delete().where(D.c.site_id == site_id, D.c.day == day,
-                                      D.c.marked_at <= marked))
 
 
 def rebuild_dirty(engine: Engine, now: datetime, *, limit: int | None = None) -> int:
