@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -229,36 +229,52 @@ def _store_event_dimension_rows(conn: Connection, site_id: int, day: date) -> No
 Part = Callable[[Connection], None]
 
 
-def _parts(site_id: int, day: date, tz: ZoneInfo) -> tuple[list[Part], list[Part]]:
-    """The build of one (site, local day), in two phases of independent parts: first the
-    visits and the groups, then the daily rows summed from them."""
+class _Parts(NamedTuple):
+    """The build of one (site, local day): the visits and the groups (each from the
+    events), then the visit-dimension rows (from the visits) and the event-dimension
+    rows (from both)."""
+
+    visits: Part
+    groups: Part
+    visit_rows: Part
+    event_rows: Part
+
+
+def _parts(site_id: int, day: date, tz: ZoneInfo) -> _Parts:
     start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
     scope = raw.Scope(site_id, start, end, tz, fixed_day=day)
-    first: list[Part] = [lambda c: _store_visits(c, site_id, day, scope),
-                         lambda c: _store_groups(c, site_id, day, scope)]
-    then: list[Part] = [lambda c: _store_visit_dimension_rows(c, site_id, day),
-                        lambda c: _store_event_dimension_rows(c, site_id, day)]
-    return first, then
+    return _Parts(lambda c: _store_visits(c, site_id, day, scope),
+                  lambda c: _store_groups(c, site_id, day, scope),
+                  lambda c: _store_visit_dimension_rows(c, site_id, day),
+                  lambda c: _store_event_dimension_rows(c, site_id, day))
 
 
 def _build(engine: Engine, conn: Connection, site_id: int, day: date, tz: ZoneInfo) -> None:
     """Replace the rollup rows of one day while `conn` holds the day's dirty mark.
 
     SQLite: every part in `conn`'s transaction, one after the other (one writer).
-    PostgreSQL: the parts of a phase side by side, each in its own connection and
-    transaction - the day's rows are then briefly written part by part, which no reader
-    sees: while the day is marked dirty, queries compute it from the raw events, and the
-    mark is deleted only after every part has committed (a failed part leaves it)."""
-    first, then = _parts(site_id, day, tz)
+    PostgreSQL: two parts at a time, each in its own connection and transaction, every
+    part started as soon as what it reads has committed. The day's rows are then
+    written part by part, which no reader sees: while the day is marked dirty, queries
+    compute it from the raw events, and the mark is deleted only after every part has
+    committed (a failed part leaves it)."""
+    parts = _parts(site_id, day, tz)
     if conn.dialect.name != "postgresql":
         conn.exec_driver_sql("PRAGMA cache_size=-65536")   # (with memory_sorts=True)
-        for part in (*first, *then):
+        for part in parts:
             part(conn)
         return
-    with ThreadPoolExecutor(max_workers=len(first)) as pool:
-        for phase in (first, then):
-            for done in [pool.submit(_in_transaction, engine, part) for part in phase]:
-                done.result()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        def run(part: Part) -> Future[None]:
+            return pool.submit(_in_transaction, engine, part)
+
+        visits, groups = run(parts.visits), run(parts.groups)
+        visits.result()
+        visit_rows = run(parts.visit_rows)
+        groups.result()
+        event_rows = run(parts.event_rows)
+        visit_rows.result()
+        event_rows.result()
 
 
 def _in_transaction(engine: Engine, part: Part) -> None:
