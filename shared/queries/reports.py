@@ -183,8 +183,7 @@ def totals(conn: Connection, query: StatsQuery) -> Totals:
     query = resolve_all(conn, query)
     other = query.comparison_query()
     previous: Metrics | None
-    if other is not None and other.date_range.last + timedelta(days=1) == \
-            query.date_range.first:
+    if other is not None and _adjacent(query, other):
         current, previous, source = _adjacent_totals(conn, query, other)
     else:
         current, source = _totals_metrics(conn, query)
@@ -222,17 +221,26 @@ def _fold(day: datetime, interval: str, first: datetime) -> datetime:
     return day
 
 
-def _series(conn: Connection, query: StatsQuery) -> tuple[list[Point], str]:
+def _series_rows(conn: Connection, query: StatsQuery) -> tuple[Sequence[Any], str]:
+    """(k, summed ingredients) rows: per local minute/hour from the raw events for those
+    intervals, else per local day."""
     interval = query.resolved_interval
-    sub_day = interval in ("minute", "hour")
-    if sub_day:
+    if interval in ("minute", "hour"):
         scope = scope_of(query, query.date_range.first, query.date_range.last)
         sub = raw.ingredient_rows(scope, conn.dialect.name, f"bucket:{interval}").subquery()
-        key, source = sub.c.value, "raw"
-    else:
-        sub, source = day_rows(conn, query, None)
-        key = sub.c.day
-    rows = conn.execute(sa.select(key.label("k"), *_sums(sub)).group_by(key)).all()
+        return conn.execute(sa.select(sub.c.value.label("k"), *_sums(sub))
+                            .group_by(sub.c.value)).all(), "raw"
+    sub, source = day_rows(conn, query, None)
+    return _per_day(conn, sub), source
+
+
+def _per_day(conn: Connection, sub: Any) -> Sequence[Any]:
+    return conn.execute(sa.select(sub.c.day.label("k"), *_sums(sub)).group_by(sub.c.day)).all()
+
+
+def _points(query: StatsQuery, interval: str, rows: Sequence[Any]) -> list[Point]:
+    """The query's buckets, zero-filled, with the rows summed into them."""
+    sub_day = interval in ("minute", "hour")
     starts = _bucket_starts(query, interval)
     first = starts[0]
     sums: dict[datetime, dict[str, float]] = {s: dict.fromkeys(INGREDIENTS, 0) for s in starts}
@@ -242,7 +250,13 @@ def _series(conn: Connection, query: StatsQuery) -> tuple[list[Point], str]:
         if bucket in sums:
             for i in INGREDIENTS:
                 sums[bucket][i] += row._mapping[i] or 0
-    return [Point(s, Metrics.from_sums(v)) for s, v in sums.items()], source
+    return [Point(s, Metrics.from_sums(v)) for s, v in sums.items()]
+
+
+def _adjacent(query: StatsQuery, other: StatsQuery | None) -> bool:
+    """Does the comparison period `other` end the day before `query` starts?"""
+    return other is not None and \
+        other.date_range.last + timedelta(days=1) == query.date_range.first
 
 
 def timeseries(conn: Connection, query: StatsQuery) -> Timeseries:
@@ -250,13 +264,24 @@ def timeseries(conn: Connection, query: StatsQuery) -> Timeseries:
     other period's points aligned by position.
 
     Day, week and month buckets sum daily ingredients (visitors = sum of daily uniques);
-    minute and hour buckets count the visitors and visits active in the bucket."""
+    minute and hour buckets count the visitors and visits active in the bucket. With
+    the previous period, day-based buckets of both periods come from one read."""
     query = resolve_all(conn, query)
-    points, source = _series(conn, query)
+    interval = query.resolved_interval
     other = query.comparison_query()
-    previous = _series(conn, replace(other, interval=query.resolved_interval))[0] \
-        if other else None
-    return Timeseries(query.resolved_interval, points, previous, source)
+    other = replace(other, interval=interval) if other else None
+    r = query.date_range
+    if other is not None and _adjacent(query, other) and interval not in ("minute", "hour"):
+        sub, dirty = _day_rows(conn, query.with_range(other.date_range.first, r.last), None)
+        rows = _per_day(conn, sub)
+        start = datetime(r.first.year, r.first.month, r.first.day)
+        now = [row for row in rows if parse_bucket(row.k) >= start]
+        before = [row for row in rows if parse_bucket(row.k) < start]
+        return Timeseries(interval, _points(query, interval, now),
+                          _points(other, interval, before), _source(r, dirty))
+    rows, source = _series_rows(conn, query)
+    previous = _points(other, interval, _series_rows(conn, other)[0]) if other else None
+    return Timeseries(interval, _points(query, interval, rows), previous, source)
 
 
 def breakdown(conn: Connection, query: StatsQuery, dimension: str, *, limit: int = 10,

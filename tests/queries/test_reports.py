@@ -238,6 +238,21 @@ def test_week_and_month_buckets_sum_days(engine, site):
     assert [p.metrics.visitors for p in weekly.points] == [0, 0, 4]
 
 
+def test_weekly_series_with_the_previous_period_read_at_once(engine, site):
+    # 14 days from 10 March (1 visitor); the previous 14 days end on 9 March (3 visitors).
+    query = q(site, DAY10, date(2026, 3, 23), interval="week",
+              comparison="previous_period")
+    with engine.connect() as conn:
+        both = timeseries(conn, query)
+        now = timeseries(conn, q(site, DAY10, date(2026, 3, 23), interval="week"))
+        before = timeseries(conn, q(site, date(2026, 2, 24), DAY9, interval="week"))
+    assert both.points == now.points and both.previous == before.points
+    assert [(p.bucket.date(), p.metrics.visitors) for p in both.points] == [
+        (DAY10, 1), (date(2026, 3, 16), 0), (date(2026, 3, 23), 0)]
+    assert [(p.bucket.date(), p.metrics.visitors) for p in both.previous] == [
+        (date(2026, 2, 24), 0), (date(2026, 3, 2), 0), (DAY9, 3)]
+
+
 def test_goals(engine, site):
     with engine.begin() as conn:
         add_goal(conn, site, event_name="signup", now=NOW)

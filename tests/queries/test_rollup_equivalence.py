@@ -92,6 +92,9 @@ def _answers(conn: Any, query: StatsQuery) -> dict[str, Any]:
     assert previous is not None
     assert compared.previous == totals(conn, previous).metrics
     assert compared.metrics == totals(conn, query).metrics
+    series = timeseries(conn, with_previous)
+    assert series.points == timeseries(conn, query).points
+    assert series.previous == timeseries(conn, previous).points
     out: dict[str, Any] = {"totals": compared.metrics, "previous": compared.previous,
                            "changes": compared.changes,
                            "series": [p.metrics for p in timeseries(conn, query).points]}
