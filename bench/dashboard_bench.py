@@ -8,7 +8,8 @@ last 30 days of the site's data, so a demo generated at another date still fills
 A temporary admin account is added for the run and removed afterwards. Usage:
 
     python bench/dashboard_bench.py --database-url sqlite:////path/beacon_bench.db \\
-        --site bench.example [--days 30] [--runs 3]
+        --site bench.example [--days 30] [--runs 3] [--filter "country is DE" ...] \\
+        [--compare previous_period]
 
 Targets: Overview <= 2 s cold on the 10M-event demo site; peak RSS <= 400 MB.
 """
@@ -24,6 +25,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -65,7 +67,7 @@ def _temp_admin(url: str, remove: str | None = None) -> str:
     return email
 
 
-def _overview(email: str, params: dict[str, str]) -> float:
+def _overview(email: str, params: dict[str, Any]) -> float:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "dashboard_app" / "app.py"), default_timeout=300)
@@ -92,12 +94,28 @@ def _warm_up(email: str, params: dict[str, str]) -> None:
     at.switch_page("views/privacy.py").run()
 
 
+def _frame_params(site: str, first: Any, last: str, filters: list[str],
+                  compare: str) -> dict[str, Any]:
+    """The Overview's URL parameters for this frame, encoded by the dashboard itself."""
+    from dashboard_app.frame import Frame, to_params
+    from shared.dataframes import parse_filter
+
+    frame = Frame(site_domain=site, period="custom", start=first,
+                  end=sa.Date().python_type.fromisoformat(last),
+                  filters=tuple(parse_filter(f) for f in filters), comparison=compare)
+    return to_params(frame)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--site", required=True)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--filter", action="append", default=[],
+                        help='a filter of the frame, e.g. "country is DE" (repeatable)')
+    parser.add_argument("--compare", default="off", help="off, previous_period or "
+                        "year_over_year")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     import streamlit as st
@@ -107,7 +125,7 @@ def main() -> None:
     url = normalise_database_url(args.database_url, "data")
     events, last = _last_day(url, args.site)
     first = (sa.Date().python_type.fromisoformat(last) - timedelta(days=args.days - 1))
-    params = {"site": args.site, "period": "custom", "from": first.isoformat(), "to": last}
+    params = _frame_params(args.site, first, last, args.filter, args.compare)
     email = _temp_admin(url)
     try:
         _warm_up(email, {"site": args.site})
@@ -119,7 +137,8 @@ def main() -> None:
         _temp_admin(url, remove=email)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"site {args.site}: {events:,} events; Overview of {first} .. {last} "
-          f"({url.split(':')[0]})")
+          f"({url.split(':')[0]}); filters: {', '.join(args.filter) or 'none'}; "
+          f"comparison: {args.compare}")
     print(f"cold cache: median {statistics.median(cold):.2f} s  (runs: "
           f"{', '.join(f'{t:.2f}' for t in cold)})  target <= 2 s")
     print(f"peak RSS of this process: {rss_mb:.0f} MB  target <= 400 MB")
