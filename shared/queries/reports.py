@@ -29,6 +29,7 @@ from shared import schema
 from shared.queries import filters as flt
 from shared.queries import raw, rollups
 from shared.queries.dimensions import (
+    EVENT_DIMENSIONS,
     ROLLUP_DIMENSIONS,
     VISIT_DIMENSIONS,
     check_dimension,
@@ -336,15 +337,17 @@ def breakdowns(conn: Connection, query: StatsQuery,
                specs: Sequence[BreakdownSpec]) -> dict[BreakdownSpec, Breakdown]:
     """Several breakdowns of one query, each the answer `breakdown` gives.
 
-    Breakdowns by visit dimensions that no daily rollup answers (filtered ones) would
-    each read the period's visits - stored or computed from the raw events - once more.
-    Here they share one read: one statement whose visits are materialised once, then
-    grouped per dimension. The others are answered one by one."""
+    Breakdowns by visit or event dimensions that no daily rollup answers (filtered
+    ones) would each read the period's visits - stored or computed from the raw events -
+    once more. Here they share one read: one statement whose visits are materialised
+    once, then grouped per dimension (joined to their (visit, value) groups for an event
+    dimension). The others are answered one by one."""
     for spec in specs:
         _check_breakdown(spec.dimension, spec.limit, 0, spec.order_by)
     query = resolve_all(conn, query)
     shared = [s for s in dict.fromkeys(specs)
-              if s.dimension in VISIT_DIMENSIONS and rollup_dimension(query, s.dimension) is None]
+              if (s.dimension in VISIT_DIMENSIONS or s.dimension in EVENT_DIMENSIONS)
+              and rollup_dimension(query, s.dimension) is None]
     out = _from_shared_visits(conn, query, shared) if len(shared) > 1 else {}
     for spec in specs:
         if spec not in out:
@@ -355,10 +358,14 @@ def breakdowns(conn: Connection, query: StatsQuery,
 
 def _from_shared_visits(conn: Connection, query: StatsQuery,
                         specs: Sequence[BreakdownSpec]) -> dict[BreakdownSpec, Breakdown]:
-    vis, source = shared_visits(conn, query, [s.dimension for s in specs])
+    keys = [s.dimension for s in specs]
+    vis, source = shared_visits(conn, query, [k for k in keys if k in VISIT_DIMENSIONS])
     branches = []
     for n, spec in enumerate(specs):
-        sub = raw.rows_by_visit(vis, spec.dimension).subquery()
+        grouped = (raw.rows_by_visit(vis, spec.dimension)
+                   if spec.dimension in VISIT_DIMENSIONS else
+                   raw.rows_by_event_groups(_event_groups(conn, query, spec.dimension), vis))
+        sub = grouped.subquery()
         # UNION ALL keeps no order: each row carries its panel and rank
         rank = sa.func.row_number().over(order_by=_value_order(sub, spec.order_by))
         top = _top_values(sub, spec.limit, 0, spec.order_by).add_columns(
@@ -369,6 +376,32 @@ def _from_shared_visits(conn: Connection, query: StatsQuery,
     return {spec: _breakdown_of(spec.dimension, [r for r in rows if r.panel == n],
                                 spec.limit, source)
             for n, spec in enumerate(specs)}
+
+
+def _days_to_compute(conn: Connection, query: StatsQuery) -> list[date]:
+    """The days the query computes from the raw events: the dirty ones when every filter
+    is on a visit dimension (the stored visits answer the rest), else all."""
+    r = query.date_range
+    if rollups.visit_rows_answer(query.filters, None):
+        return rollups.dirty_days_between(conn, query.site_id, r.first, r.last)
+    return list(r.each_day())
+
+
+def _event_groups(conn: Connection, query: StatsQuery, key: str) -> Any:
+    """The (visit, value) groups of event dimension `key` for `shared_visits`: stored
+    ones for clean days (looked up per visit), computed from the raw events for the
+    days `_days_to_compute`."""
+    dirty = _days_to_compute(conn, query)
+    parts: list[Any] = []
+    if len(dirty) < query.date_range.days:
+        parts.append(sa.select(rollups.stored_event_groups(query.site_id, key,
+                                                           skip_days=dirty)))
+    for first, last in _runs(dirty):
+        scope = scope_of(query, first, last)
+        parts.append(raw.event_groups(scope, raw.base_events(scope, conn.dialect.name,
+                                                             event_key=key)))
+    union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    return union.subquery()
 
 
 def shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str]) -> tuple[Any, str]:
@@ -382,9 +415,8 @@ def shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str]) -> t
     dims = sorted({f.dimension for f in query.filters if f.dimension in VISIT_DIMENSIONS}
                   | set(keys))
     names = ["session_id", "day", "visitor", *dims, *rollups.VISIT_SUMS, "matched"]
-    stored = all(rollups.visit_rows_answer(query.filters, k) for k in keys)
-    dirty = rollups.dirty_days_between(conn, query.site_id, r.first, r.last) if stored \
-        else list(r.each_day())
+    stored = rollups.visit_rows_answer(query.filters, None)
+    dirty = _days_to_compute(conn, query)
     parts: list[Any] = []
     if len(dirty) < r.days:
         sub = rollups.stored_visits(query.site_id, r.first, r.last, dirty, query.filters)
