@@ -359,12 +359,16 @@ def breakdowns(conn: Connection, query: StatsQuery,
 def _from_shared_visits(conn: Connection, query: StatsQuery,
                         specs: Sequence[BreakdownSpec]) -> dict[BreakdownSpec, Breakdown]:
     keys = [s.dimension for s in specs]
-    vis, source = shared_visits(conn, query, [k for k in keys if k in VISIT_DIMENSIONS])
+    computed = _days_to_compute(conn, query)   # once: the visits and groups must agree
+    vis = _shared_visits(conn, query, [k for k in keys if k in VISIT_DIMENSIONS], computed)
+    stored = rollups.visit_rows_answer(query.filters, None)
+    source = _source(query.date_range, computed if stored else None)
     branches = []
     for n, spec in enumerate(specs):
         grouped = (raw.rows_by_visit(vis, spec.dimension)
                    if spec.dimension in VISIT_DIMENSIONS else
-                   raw.rows_by_event_groups(_event_groups(conn, query, spec.dimension), vis))
+                   raw.rows_by_event_groups(
+                       _event_groups(conn, query, spec.dimension, computed), vis))
         sub = grouped.subquery()
         # UNION ALL keeps no order: each row carries its panel and rank
         rank = sa.func.row_number().over(order_by=_value_order(sub, spec.order_by))
@@ -387,11 +391,12 @@ def _days_to_compute(conn: Connection, query: StatsQuery) -> list[date]:
     return list(r.each_day())
 
 
-def _event_groups(conn: Connection, query: StatsQuery, key: str) -> Any:
-    """The (visit, value) groups of event dimension `key` for `shared_visits`: stored
-    ones for clean days (looked up per visit), computed from the raw events for the
-    days `_days_to_compute`."""
-    dirty = _days_to_compute(conn, query)
+def _event_groups(conn: Connection, query: StatsQuery, key: str,
+                  computed: Sequence[date]) -> Any:
+    """The (visit, value) groups of event dimension `key` for `_shared_visits`: stored
+    ones for clean days (looked up per visit), from the raw events for the `computed`
+    days (`_days_to_compute`)."""
+    dirty = list(computed)
     parts: list[Any] = []
     if len(dirty) < query.date_range.days:
         parts.append(sa.select(rollups.stored_event_groups(query.site_id, key,
@@ -404,19 +409,17 @@ def _event_groups(conn: Connection, query: StatsQuery, key: str) -> Any:
     return union.subquery()
 
 
-def shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str]) -> tuple[Any, str]:
+def _shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str],
+                   computed: Sequence[date]) -> Any:
     """A materialised CTE of the query's visits carrying the visit dimensions `keys`
-    (rows shaped like `raw.visits`; `matched` > 0 for those that count), and its source.
-
-    As `day_rows` picks for one of `keys`: clean days from the stored visits when every
-    filter is on a visit dimension, the other days from the raw events."""
+    (rows shaped like `raw.visits`; `matched` > 0 for those that count): from the raw
+    events for the `computed` days (`_days_to_compute`), stored ones for the others."""
     r = query.date_range
     dialect = conn.dialect.name
     dims = sorted({f.dimension for f in query.filters if f.dimension in VISIT_DIMENSIONS}
                   | set(keys))
     names = ["session_id", "day", "visitor", *dims, *rollups.VISIT_SUMS, "matched"]
-    stored = rollups.visit_rows_answer(query.filters, None)
-    dirty = _days_to_compute(conn, query)
+    dirty = list(computed)
     parts: list[Any] = []
     if len(dirty) < r.days:
         sub = rollups.stored_visits(query.site_id, r.first, r.last, dirty, query.filters)
@@ -427,5 +430,4 @@ def shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str]) -> t
         sub = raw.visits(scope, base, dialect, dims).subquery()
         parts.append(sa.select(*[sub.c[n] for n in names]))
     union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    return (union.cte(f"shared_visits_{next(_CTE_NUMBERS)}").prefix_with("MATERIALIZED"),
-            _source(r, dirty if stored else None))
+    return union.cte(f"shared_visits_{next(_CTE_NUMBERS)}").prefix_with("MATERIALIZED")
