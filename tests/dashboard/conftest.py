@@ -56,7 +56,7 @@ def seeded(db_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iter
     st.cache_data.clear()
 
 
-def app_as(email: str | None, timeout: float = 60, **params: str) -> AppTest:
+def app_as(email: str | None, timeout: float = 60, **params: str | list[str]) -> AppTest:
     """An AppTest of the dashboard, signed in as `email` (None: not signed in)."""
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     for key, value in params.items():

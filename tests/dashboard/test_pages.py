@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard_app.tables import NONE_LABEL
 from dashboard_app.ui import fmt_int
 from shared.queries import Filter, StatsQuery, breakdown, totals
 from tests.dashboard.conftest import DOMAIN, Seeded, app_as, no_exception, utcnow
@@ -46,6 +47,27 @@ def test_period_and_filter_in_url_change_numbers(seeded: Seeded) -> None:
     f = (Filter("source", "is", (top_source,)),)
     assert _headline(at) == _expected(seeded, "7d", f)
     assert _headline(at) != _expected(seeded, "7d")
+
+
+def test_filtered_overview_tables_are_the_query_layers_breakdowns(seeded: Seeded) -> None:
+    # Two filters: no daily rollup answers the tables, which share one read of the visits.
+    with seeded.engine.connect() as conn:
+        q = StatsQuery(site_id=seeded.site.id, timezone="UTC", period="7d", now=utcnow())
+        top_source = breakdown(conn, q, "source", limit=1).rows[0].value
+    f = (Filter("source", "is", (top_source,)), Filter("country", "is_not", ("XX",)))
+    at = no_exception(app_as("admin@example.com", site=DOMAIN, period="7d",
+                             f=[f"source|is|{top_source}", "country|is_not|XX"]).run())
+    tables = {df.value.columns[0]: list(df.value.iloc[:, 0]) for df in at.dataframe}
+    q = StatsQuery(site_id=seeded.site.id, timezone=seeded.site.timezone, period="7d",
+                   now=utcnow(), filters=f)
+    with seeded.engine.connect() as conn:
+        for dimension, label in (("page", "Page"), ("entry_page", "Entry page"),
+                                 ("exit_page", "Exit page"), ("source", "Source"),
+                                 ("country", "Country"), ("city", "City"),
+                                 ("browser", "Browser"), ("os", "Operating system")):
+            rows = breakdown(conn, q, dimension).rows
+            assert rows, dimension
+            assert tables[label] == [r.value or NONE_LABEL for r in rows], dimension
 
 
 def test_period_widget_changes_numbers(seeded: Seeded) -> None:
