@@ -201,9 +201,7 @@ def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> 
     # (LATERAL ... LIMIT 1): 0.2 s less than the join for 30k visits, slower over many days.
     first: Any
     last: Any
-    if _joins_own_rows(scope, dialect):   # (aliases of a CTE are CTEs: named after it)
-        first, last = base.alias(f"{base.name}_first"), base.alias(f"{base.name}_last")
-    elif dialect == "postgresql":
+    if dialect == "postgresql" and scope.fixed_day is not None:
         names = sorted({"visitor_id", *[VISIT_DIMENSIONS[d] for d in visit_dims]})
         # LIMIT 1 (the key is unique anyway) keeps each lookup a subquery: pulled up
         # into a join, it became a merge join over the whole events index again.
@@ -211,14 +209,18 @@ def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> 
             .limit(1).lateral("first_event")
         last = sa.select(E.c.pathname).where(E.c.id == s.last_id).limit(1) \
             .lateral("last_event")
+        on_first, on_last = sa.true(), sa.true()
     else:
-        first, last = E.alias("first_event"), E.alias("last_event")
-    lateral = dialect == "postgresql" and not _joins_own_rows(scope, dialect)
+        if _joins_own_rows(scope, dialect):   # (aliases of a CTE are CTEs: named after it)
+            first, last = base.alias(f"{base.name}_first"), base.alias(f"{base.name}_last")
+        else:
+            first, last = E.alias("first_event"), E.alias("last_event")
+        on_first, on_last = first.c.id == s.first_id, last.c.id == s.last_id
     attrs = {d: (last if d == "exit_page" else first).c[VISIT_DIMENSIONS[d]]
              for d in visit_dims}
-    joined = sums.join(first, sa.true() if lateral else first.c.id == s.first_id)
+    joined = sums.join(first, on_first)
     if "exit_page" in visit_dims:
-        joined = joined.join(last, sa.true() if lateral else last.c.id == s.last_id)
+        joined = joined.join(last, on_last)
     visit_filters = [flt.condition(attrs[f.dimension], f) for f in flt.split(scope.filters)[0]]
     return sa.select(
         s.session_id, s.day, first.c.visitor_id.label("visitor"),

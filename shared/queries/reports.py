@@ -16,7 +16,6 @@ buckets - reads raw.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -57,7 +56,6 @@ from shared.queries.results import (
 )
 
 ORDERABLE = ("visitors", "visits", "pageviews", "events", "revenue")
-_CTE_NUMBERS = itertools.count(1)
 
 
 def rollup_dimension(query: StatsQuery, key: str | None = None) -> str | None:
@@ -138,8 +136,12 @@ def _day_rows(conn: Connection, query: StatsQuery, key: str | None
                                         query.filters))
     for first, last in _runs(dirty):
         parts.append(raw.ingredient_rows(scope_of(query, first, last), dialect, key))
-    union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    return union.subquery(), dirty
+    return _union(parts).subquery(), dirty
+
+
+def _union(parts: Sequence[Any]) -> Any:
+    """The parts as one select: UNION ALL of several, or the only one."""
+    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
 
 
 def _source(r: DateRange, dirty: Sequence[date] | None) -> str:
@@ -359,16 +361,16 @@ def breakdowns(conn: Connection, query: StatsQuery,
 def _from_shared_visits(conn: Connection, query: StatsQuery,
                         specs: Sequence[BreakdownSpec]) -> dict[BreakdownSpec, Breakdown]:
     keys = [s.dimension for s in specs]
-    computed = _days_to_compute(conn, query)   # once: the visits and groups must agree
-    vis = _shared_visits(conn, query, [k for k in keys if k in VISIT_DIMENSIONS], computed)
+    dirty = _days_to_compute(conn, query)   # once: the visits and groups must agree
+    vis = _shared_visits(conn, query, [k for k in keys if k in VISIT_DIMENSIONS], dirty)
     stored = rollups.visit_rows_answer(query.filters, None)
-    source = _source(query.date_range, computed if stored else None)
+    source = _source(query.date_range, dirty if stored else None)
     branches = []
     for n, spec in enumerate(specs):
         grouped = (raw.rows_by_visit(vis, spec.dimension)
                    if spec.dimension in VISIT_DIMENSIONS else
                    raw.rows_by_event_groups(
-                       _event_groups(conn, query, spec.dimension, computed), vis))
+                       _event_groups(conn, query, spec.dimension, dirty), vis))
         sub = grouped.subquery()
         # UNION ALL keeps no order: each row carries its panel and rank
         rank = sa.func.row_number().over(order_by=_value_order(sub, spec.order_by))
@@ -392,11 +394,10 @@ def _days_to_compute(conn: Connection, query: StatsQuery) -> list[date]:
 
 
 def _event_groups(conn: Connection, query: StatsQuery, key: str,
-                  computed: Sequence[date]) -> Any:
+                  dirty: list[date]) -> Any:
     """The (visit, value) groups of event dimension `key` for `_shared_visits`: stored
-    ones for clean days (looked up per visit), from the raw events for the `computed`
-    days (`_days_to_compute`)."""
-    dirty = list(computed)
+    ones for clean days (looked up per visit), from the raw events for the `dirty` days
+    (`_days_to_compute`)."""
     parts: list[Any] = []
     if len(dirty) < query.date_range.days:
         parts.append(sa.select(rollups.stored_event_groups(query.site_id, key,
@@ -405,21 +406,19 @@ def _event_groups(conn: Connection, query: StatsQuery, key: str,
         scope = scope_of(query, first, last)
         parts.append(raw.event_groups(scope, raw.base_events(scope, conn.dialect.name,
                                                              event_key=key)))
-    union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    return union.subquery()
+    return _union(parts).subquery()
 
 
 def _shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str],
-                   computed: Sequence[date]) -> Any:
+                   dirty: list[date]) -> Any:
     """A materialised CTE of the query's visits carrying the visit dimensions `keys`
     (rows shaped like `raw.visits`; `matched` > 0 for those that count): from the raw
-    events for the `computed` days (`_days_to_compute`), stored ones for the others."""
+    events for the `dirty` days (`_days_to_compute`), stored ones for the others."""
     r = query.date_range
     dialect = conn.dialect.name
     dims = sorted({f.dimension for f in query.filters if f.dimension in VISIT_DIMENSIONS}
                   | set(keys))
     names = ["session_id", "day", "visitor", *dims, *rollups.VISIT_SUMS, "matched"]
-    dirty = list(computed)
     parts: list[Any] = []
     if len(dirty) < r.days:
         sub = rollups.stored_visits(query.site_id, r.first, r.last, dirty, query.filters)
@@ -429,5 +428,5 @@ def _shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str],
         base = raw.base_events(scope, dialect, visit_dims=dims)
         sub = raw.visits(scope, base, dialect, dims).subquery()
         parts.append(sa.select(*[sub.c[n] for n in names]))
-    union: Any = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    return union.cte(f"shared_visits_{next(_CTE_NUMBERS)}").prefix_with("MATERIALIZED")
+    # (one per statement: a fixed name)
+    return _union(parts).cte("shared_visits").prefix_with("MATERIALIZED")
