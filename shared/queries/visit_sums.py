@@ -84,7 +84,17 @@ def visit_dimension_rows(conn: Connection, site_id: int, day: date,
     data = list(zip(*result.fetchall(), strict=True))   # column-wise
     if not data:
         return []
-    by_name = dict(zip(columns, data, strict=True))
+    return rows_of_visits(dict(zip(columns, data, strict=True)), site_id, day,
+                          total_dimension)
+
+
+def rows_of_visits(by_name: Mapping[str, Sequence[Any]], site_id: int, day: date,
+                   total_dimension: str) -> list[dict[str, Any]]:
+    """`visit_dimension_rows` of visits given column-wise (their `rollup_visits` names;
+    no columns, or empty ones, for a day without visits)."""
+    if not by_name or not len(by_name["visitor"]):
+        return []
+    dims = list(VISIT_DIMENSIONS)
     # numpy and pandas are imported by _Visits: the beacon imports the rollup module (to
     # mark dirty days) and its processes should not carry them.
     visits = _Visits(by_name)

@@ -20,6 +20,7 @@ from shared.queries import (
     breakdowns,
     rebuild_day,
     rebuild_dirty,
+    rollup_helper,
     rollups,
     totals,
 )
@@ -107,3 +108,123 @@ def test_rebuild_day_of_a_removed_site_says_so(engine):
         conn.execute(schema.sites.delete().where(schema.sites.c.id == site))
     assert rebuild_day(engine, site, DAY) is False
     assert _marked(engine, site) == []
+
+
+# --- SQLite: a big day's visits computed by a helper process --------------------------
+HELPER_NOW = datetime(2026, 3, 11, 12, 0)
+
+
+def _stored(engine, site: int) -> dict[str, list[tuple]]:
+    """Every rollup row of the site, sorted (the three tables the build writes)."""
+    out = {}
+    with engine.connect() as conn:
+        for table in (schema.rollup_visits, schema.rollup_visit_events, schema.daily_rollups):
+            rows = conn.execute(sa.select(table).where(table.c.site_id == site)).all()
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def _demo_site(engine) -> int:
+    from shared.demo import DemoSpec, run_demo
+
+    spec = DemoSpec("helper.test", days=3, events=3000, seed=5, timezone="Europe/Berlin")
+    return run_demo(engine, spec, now=HELPER_NOW, rebuild=False).site.id
+
+
+def _built_in_one_process(engine, monkeypatch) -> tuple[int, dict, date]:
+    """A demo site built without the helper: (site, its stored rows, one of its days);
+    then every day is big enough for the helper."""
+    site = _demo_site(engine)
+    monkeypatch.setattr(rollup_helper, "MIN_EVENTS", 10**9)
+    rollups.rebuild_site(engine, site)
+    with engine.connect() as conn:
+        day = rollups.event_days(conn, site)[1]
+    monkeypatch.setattr(rollup_helper, "MIN_EVENTS", 1)
+    return site, _stored(engine, site), day
+
+
+def _helper_calls(monkeypatch) -> list[object]:
+    """Count the builds that handed their visits to the helper (and that it answered)."""
+    calls: list[object] = []
+    ask = rollup_helper.visits_elsewhere
+
+    def counted(*args):
+        pending = ask(*args)
+        calls.append(pending)
+        return pending
+
+    monkeypatch.setattr(rollup_helper, "visits_elsewhere", counted)
+    return calls
+
+
+def test_sqlite_helper_build_stores_the_same_rows_as_one_process(sqlite_engine, monkeypatch):
+    site = _demo_site(sqlite_engine)
+    monkeypatch.setattr(rollup_helper, "MIN_EVENTS", 10**9)   # one process
+    assert rebuild_dirty(sqlite_engine, HELPER_NOW) >= 3
+    alone = _stored(sqlite_engine, site)
+    assert all(alone.values())
+
+    monkeypatch.setattr(rollup_helper, "MIN_EVENTS", 1)       # every day: the helper
+    calls = _helper_calls(monkeypatch)
+    assert rollups.rebuild_site(sqlite_engine, site) >= 3
+    assert len(calls) >= 3 and all(c is not None for c in calls)
+    assert _stored(sqlite_engine, site) == alone
+
+
+def test_sqlite_build_survives_a_dead_helper(sqlite_engine, monkeypatch):
+    site, alone, day = _built_in_one_process(sqlite_engine, monkeypatch)
+    rollup_helper.start()
+    helper = rollup_helper._helper
+    assert helper is not None
+    helper.process.kill()                               # the helper dies (OOM killer, ...)
+    helper.process.wait()
+    asked = _helper_calls(monkeypatch)
+    assert rebuild_day(sqlite_engine, site, day)        # a new helper is started for it
+    assert asked and asked[0] is not None
+    assert rollup_helper._helper is not None and rollup_helper._helper is not helper
+    assert _stored(sqlite_engine, site) == alone
+
+    rollup_helper._helper.process.kill()                # dies while asked: the build
+    assert rebuild_day(sqlite_engine, site, day)        # computes the visits itself
+    assert _stored(sqlite_engine, site) == alone
+
+
+def test_sqlite_build_computes_the_visits_itself_when_the_helper_fails(sqlite_engine,
+                                                                       monkeypatch, caplog):
+    site, alone, day = _built_in_one_process(sqlite_engine, monkeypatch)
+
+    # The helper cannot read the database (its URL names a file that is not there):
+    # it answers with an error and the build computes the visits itself.
+    missing = sa.engine.make_url(f"sqlite:///{sqlite_engine.url.database}-missing/x.db")
+    ask = rollup_helper.visits_elsewhere
+    monkeypatch.setattr(rollup_helper, "visits_elsewhere",
+                        lambda engine, *args: ask(sa.create_engine(missing), *args))
+    assert rollups.rebuild_site(sqlite_engine, site) >= 3
+    assert "the rollup helper failed" in caplog.text
+    assert _stored(sqlite_engine, site) == alone
+
+
+def test_a_failed_sqlite_build_leaves_the_helper_free(sqlite_engine, monkeypatch):
+    site, alone, day = _built_in_one_process(sqlite_engine, monkeypatch)
+    groups = rollups._store_groups
+
+    def fail(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollups, "_store_groups", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        rebuild_day(sqlite_engine, site, day)
+    monkeypatch.setattr(rollups, "_store_groups", groups)
+    asked = _helper_calls(monkeypatch)
+    assert rebuild_day(sqlite_engine, site, day)   # the answer was dropped: not read now
+    assert asked and asked[0] is not None
+    assert _stored(sqlite_engine, site) == alone
+
+
+def test_an_in_memory_database_never_uses_the_helper():
+    from shared.storage import make_engine
+
+    assert not rollup_helper.usable(make_engine("sqlite://"))
+    assert not rollup_helper.usable(make_engine("sqlite:///file:x?mode=memory&uri=true",
+                                                poolclass=sa.pool.StaticPool))
+    assert rollup_helper.usable(make_engine("sqlite:////tmp/beacon-file.db"))
