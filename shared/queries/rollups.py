@@ -203,7 +203,7 @@ def day_visit_sums(rows: Sequence[tuple[Any, ...]], site_id: int,
 def _store_visits(conn: Connection, site_id: int, day: date, scope: raw.Scope,
                   computed: Sequence[tuple[Any, ...]] | None = None) -> None:
     """Part 1: the day's visits (`rollup_visits`), computed here or handed over
-    (`computed`: SQLite driver rows of `visits_select`, from the build's helper process)."""
+    (`computed`: SQLite driver rows of `day_visit_rows`, from the build's helper process)."""
     conn.execute(V.delete().where(V.c.site_id == site_id, V.c.day == day))
     if computed is None:
         conn.execute(V.insert().from_select(list(VISIT_COLUMNS),

@@ -204,6 +204,23 @@ def test_sqlite_build_computes_the_visits_itself_when_the_helper_fails(sqlite_en
     assert _stored(sqlite_engine, site) == alone
 
 
+def test_sqlite_build_sums_the_visits_itself_when_the_helper_fails_after_them(
+        sqlite_engine, monkeypatch):
+    site, alone, day = _built_in_one_process(sqlite_engine, monkeypatch)
+    answer = rollup_helper._Pending.next
+    answers: list[str] = []
+
+    def visits_then_failure(pending):
+        value = answer(pending)           # read, so the helper is free afterwards
+        answers.append("visits" if not answers else "sums (lost)")
+        return value if len(answers) == 1 else None
+
+    monkeypatch.setattr(rollup_helper._Pending, "next", visits_then_failure)
+    assert rebuild_day(sqlite_engine, site, day)
+    assert answers == ["visits", "sums (lost)"]
+    assert _stored(sqlite_engine, site) == alone
+
+
 def test_a_failed_sqlite_build_leaves_the_helper_free(sqlite_engine, monkeypatch):
     site, alone, day = _built_in_one_process(sqlite_engine, monkeypatch)
     groups = rollups._store_groups
