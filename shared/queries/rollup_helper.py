@@ -27,6 +27,7 @@ build computes the visits itself: the helper only ever saves time.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import pickle
@@ -276,4 +277,6 @@ def main() -> None:
     # Answers go on a private copy of stdout; anything printed goes to stderr instead.
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    _serve(sys.stdin.buffer, answers)
+    # A closed pipe: the build's process is gone (killed outright), so is its helper.
+    with contextlib.suppress(BrokenPipeError):
+        _serve(sys.stdin.buffer, answers)

@@ -245,3 +245,41 @@ def test_an_in_memory_database_never_uses_the_helper():
     assert not rollup_helper.usable(make_engine("sqlite:///file:x?mode=memory&uri=true",
                                                 poolclass=sa.pool.StaticPool))
     assert rollup_helper.usable(make_engine("sqlite:////tmp/beacon-file.db"))
+
+
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie waiting for whoever adopted it to reap it."""
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_the_helper_ends_with_the_process_that_started_it():
+    """A build's process killed outright (kill -9) leaves no helper behind: the helper
+    sees its request pipe close and exits."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import shared
+
+    starter = subprocess.Popen(
+        [sys.executable, "-c",
+         "from shared.queries import rollup_helper as h; h.start();"
+         "print(h._helper.process.pid, flush=True); import time; time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(shared.__file__).resolve().parents[1])
+    assert starter.stdout is not None
+    helper_pid = int(starter.stdout.readline())
+    assert not _exited(helper_pid)
+    starter.kill()
+    starter.wait()
+    deadline = time.monotonic() + 10
+    while not _exited(helper_pid):
+        if time.monotonic() > deadline:
+            pytest.fail("the helper outlived the process that started it")
+        time.sleep(0.05)
