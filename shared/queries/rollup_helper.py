@@ -39,7 +39,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +58,6 @@ def usable(engine: Engine) -> bool:
     database = url.database or ""
     return (engine.dialect.name == "sqlite" and database not in ("", ":memory:")
             and "memory" not in str(url.query.get("mode", "")))
-
-
-def day_events(conn: Connection, site_id: int, start: Any, end: Any) -> int:
-    """How many events the site has in UTC [start, end) (an index range count)."""
-    import sqlalchemy as sa
-
-    from shared import schema
-
-    E = schema.events
-    return int(conn.execute(sa.select(sa.func.count()).select_from(E).where(
-        E.c.site_id == site_id, E.c.ts >= start, E.c.ts < end)).scalar() or 0)
 
 
 def _send(stream: IO[bytes], message: Any) -> None:
@@ -135,7 +124,9 @@ def _running() -> _Helper:
 
 
 def _discard(helper: _Helper) -> None:
+    """A helper that broke its pipe or died: stop it; the next big build starts another."""
     global _helper
+    log.warning("the rollup helper is gone; building in this process", exc_info=True)
     with _helper_lock:
         if _helper is helper:
             _helper = None
@@ -181,7 +172,6 @@ class _Pending:
             helper.ask(message)
         except Exception:
             helper.busy.release()
-            log.warning("the rollup helper is gone; building in this process", exc_info=True)
             _discard(helper)
             return None
         return cls(helper, answers)
@@ -199,7 +189,6 @@ class _Pending:
             self.left = 0
             return None
         except Exception:
-            log.warning("the rollup helper is gone; building in this process", exc_info=True)
             self.left = 0
             _discard(self.helper)
             return None
