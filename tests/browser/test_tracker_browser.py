@@ -197,6 +197,21 @@ def test_engagement_time_and_scroll_depth(beacon: Beacon, site: Site, page: Any)
     assert {"n", "u", "d", "sd", "e"} <= set(sent[0])
 
 
+def test_scroll_just_before_leaving_counts(beacon: Beacon, site: Site, page: Any) -> None:
+    # Browsers deliver 'scroll' on the next frame; a visitor who jumps to the bottom and leaves
+    # in the same moment must still be seen at the bottom. Both happen in one task here, so no
+    # scroll event can arrive between them.
+    page.set_viewport_size({"width": 1000, "height": 700})
+    _visit(page, site.url("/"))
+    beacon.wait_rows(name="pageview", pathname="/")
+    page.evaluate("""() => {
+        window.scrollTo(0, document.body.scrollHeight);
+        window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: false}));
+    }""")
+    row = beacon.wait_rows(name="engagement", pathname="/")[0]
+    assert row["scroll_depth"] == 100
+
+
 @pytest.mark.parametrize("flag", ["beacon_ignore", "plausible_ignore"])
 def test_opt_out_flag_sends_nothing(beacon: Beacon, site: Site,
                                     new_context: Callable[..., Any], flag: str) -> None:

@@ -78,6 +78,9 @@ try {
       return engMs + (engStart ? Date.now() - engStart : 0);
     }
     function engage() {
+      // Browsers fire 'scroll' on the next frame: a visitor who scrolls and leaves at once
+      // would lose the last stretch, so read the position now as well.
+      measure();
       var ms = engagedMs();
       // Only when there is news: a deeper scroll than last sent, or 3 s more engaged time.
       if (engIgnored || (engSentPx >= maxPx && ms < 3000)) return;
