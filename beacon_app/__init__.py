@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
+from beacon_app.hits import HitEndpoints
 from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
 from beacon_app.security import ResponseHeaders
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *,
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     app = Flask(__name__, static_folder=None)
+    # The batch API's limit; the Events API checks its own, smaller one.
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_body_bytes, 5 * 1024 * 1024)
     engine = make_engine(settings.resolved_database_url, pool_size=4)
     sites = SiteDirectory(engine)
@@ -53,7 +55,7 @@ def create_app(settings: Settings | None = None, *,
     )
     salts = SaltCache(engine)
     salts.prepare((clock or utc_now)())
-    app.extensions["beacon"] = BeaconState(
+    state = app.extensions["beacon"] = BeaconState(
         settings=settings, engine=engine, sites=sites, enrichers=Enrichers.load(settings),
         writer=writer, metrics=metrics, salts=salts,
         limiter=RateLimiter(settings.rate_limit_per_minute), clock=clock or utc_now,
@@ -62,7 +64,9 @@ def create_app(settings: Settings | None = None, *,
     writer.start()
     for module, attr in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr))
-    app.wsgi_app = ResponseHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    # Hits skip Flask's request machinery (hits.py says why); the headers wrap both.
+    hits = HitEndpoints(app.wsgi_app, state, app.config["MAX_CONTENT_LENGTH"])
+    app.wsgi_app = ResponseHeaders(hits)  # type: ignore[method-assign]
     logging.getLogger(__name__).debug("beacon app created")
     return app
 

@@ -1,13 +1,10 @@
-"""Thin views: pixel, bare 204 beacon, Events API, batch API, health, metrics.
-
-Each view parses at the edge (payload.py), runs the pipeline and hands events to the
-writer. Answers: 202 for accepted events and for policy drops (the reason is in the
-`X-Beacon-Drop` header), 4xx with reasons for malformed input - never a 5xx.
+"""Flask views of the beacon that are not hits: the authenticated batch API and the
+JSON error pages. (The hit endpoints - pixel, bare 204, Events API - are answered in
+front of Flask by hits.py.)
 """
 
 from __future__ import annotations
 
-import base64
 import hmac
 import json
 import logging
@@ -19,57 +16,23 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from beacon_app.enrichment.client_ip import client_ip
-from beacon_app.payload import (
-    MAX_HEADER,
-    MAX_UA,
-    ClientInfo,
-    PayloadError,
-    clean_text,
-    decode_json_body,
-    parse_event,
-    parse_query_hit,
-)
-from beacon_app.pipeline import enrich
+from beacon_app.hits import Reply, client_info, ingest, payload_error
+from beacon_app.payload import PayloadError, decode_json_body, parse_event
 from beacon_app.security import EVENT_PATHS
 from beacon_app.state import BeaconState
 from shared import schema
-from shared.records import Drop, DropReason, RawHit
 from shared.sites import hash_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("beacon", __name__)
 
-# A transparent 1x1 GIF (43 bytes): every mail client and browser renders it, and it is
-# smaller than the smallest PNG.
-PIXEL = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
-NO_STORE = "no-store, no-cache, must-revalidate, max-age=0"
 MAX_BATCH = 500
 MAX_BATCH_BYTES = 5 * 1024 * 1024
-
-
-# Headers that announce a prefetch or link preview (as WSGI environ keys).
-_PURPOSE_KEYS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
 
 
 def _state() -> BeaconState:
     state: BeaconState = current_app.extensions["beacon"]
     return state
-
-
-def _client(state: BeaconState) -> ClientInfo:
-    # Straight from the WSGI environ: werkzeug's header view re-derives the key per get.
-    env = request.environ
-    purpose = " ".join(env.get(key, "") for key in _PURPOSE_KEYS).lower()
-    return ClientInfo(
-        ip=client_ip(request.remote_addr or "", env.get("HTTP_X_FORWARDED_FOR"),
-                     state.settings.trusted_proxies),
-        user_agent=clean_text(env.get("HTTP_USER_AGENT", ""), MAX_UA),
-        accept_language=clean_text(env.get("HTTP_ACCEPT_LANGUAGE", ""), MAX_HEADER),
-        dnt=env.get("HTTP_DNT", "").strip() == "1",
-        gpc=env.get("HTTP_SEC_GPC", "").strip() == "1",
-        prefetch="prefetch" in purpose or "preview" in purpose,
-    )
 
 
 def never_5xx(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -92,81 +55,9 @@ def never_5xx(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def _ingest(state: BeaconState, hit: RawHit) -> list[str]:
-    """Run the pipeline and submit; returns the drop reasons (empty = all stored)."""
-    now = hit.received_at
-    if not state.limiter.allow(hit.ip):
-        state.metrics.drop(0, DropReason.RATE_LIMITED, now.date())
-        return [DropReason.RATE_LIMITED.value]
-    reasons = []
-    for result in enrich(hit, state.sites, state.settings, state.enrichers,
-                         state.salts.get(now)):
-        if isinstance(result, Drop):
-            state.metrics.drop(result.site_id, result.reason, now.date())
-            reasons.append(result.reason.value)
-        elif not state.writer.submit(result):
-            reasons.append(DropReason.SPOOL_FULL.value)
-    return reasons
-
-
-def _accepted(reasons: list[str], body: bytes | str = "ok", mimetype: str = "text/plain",
-              status: int = 202) -> Response:
-    resp = Response(body, status=status, mimetype=mimetype)
-    if reasons:
-        resp.headers["X-Beacon-Drop"] = ",".join(dict.fromkeys(reasons))
-    return resp
-
-
-def _bad_request(exc: PayloadError) -> Response:
-    _state().metrics.inc("payload_errors")
-    resp = jsonify({"errors": exc.errors})
-    resp.status_code = 400
-    resp.headers["X-Beacon-Error"] = str(exc)[:200].encode("ascii", "replace").decode()
-    return resp
-
-
-@bp.post("/api/event")
-@never_5xx
-def api_event() -> Response:
-    state = _state()
-    try:
-        data = decode_json_body(request.get_data(cache=False), state.settings.max_body_bytes)
-        hit = parse_event(data, _client(state), state.clock())
-    except PayloadError as exc:
-        return _bad_request(exc)
-    return _accepted(_ingest(state, hit))
-
-
-@bp.get("/p.gif")
-@never_5xx
-def pixel() -> Response:
-    state = _state()
-    try:
-        hit = parse_query_hit(request.args, request.headers.get("Referer", ""), _client(state),
-                              state.clock())
-    except PayloadError as exc:
-        return _bad_request(exc)
-    resp = _accepted(_ingest(state, hit), PIXEL, "image/gif", status=200)
-    resp.headers["Cache-Control"] = NO_STORE
-    return resp
-
-
-@bp.get("/")
-@never_5xx
-def bare_beacon() -> Response:
-    """The minimal beacon: the page is the Referer header, the answer 204."""
-    referer = request.headers.get("Referer", "")
-    if not referer and not request.args.get("u"):
-        resp = Response("", status=400)
-        resp.headers["X-Beacon-Error"] = "no Referer header: nothing to count"
-        return resp
-    state = _state()
-    try:
-        hit = parse_query_hit(request.args, referer, _client(state), state.clock())
-    except PayloadError as exc:
-        return _bad_request(exc)
-    resp = _accepted(_ingest(state, hit), b"", status=204)
-    resp.headers["Cache-Control"] = NO_STORE
+def _response(reply: Reply) -> Response:
+    resp = Response(reply.body, status=reply.status, content_type=reply.content_type)
+    resp.headers.extend(reply.headers)
     return resp
 
 
@@ -199,14 +90,15 @@ def api_events() -> Response:
     try:
         data = decode_json_body(request.get_data(cache=False), MAX_BATCH_BYTES)
     except PayloadError as exc:
-        return _bad_request(exc)
+        return _response(payload_error(state, exc))
     items = data.get("events") if isinstance(data, dict) else data
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
         reason = f"must be a list of 1 to {MAX_BATCH} events"
-        return _bad_request(PayloadError([{"field": "events", "message": reason}]))
+        return _response(payload_error(state, PayloadError([{"field": "events",
+                                                             "message": reason}])))
     site = state.sites.by_id(site_id)
     errors, drops, accepted = [], [], 0
-    client, now = _client(state), state.clock()
+    client, now = client_info(state, request.environ), state.clock()
     for index, item in enumerate(items):
         try:
             hit = parse_event(item, client, now, trusted=True)
@@ -216,7 +108,7 @@ def api_events() -> Response:
         except PayloadError as exc:
             errors.append({"index": index, "errors": exc.errors})
             continue
-        reasons = _ingest(state, hit)
+        reasons = ingest(state, hit)
         if reasons:
             drops.append({"index": index, "reasons": reasons})
         else:

@@ -14,8 +14,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from beacon_app.state import BeaconState
-
 bp = Blueprint("security", __name__)
 
 STRICT_CSP = ("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
@@ -53,21 +51,24 @@ def _parse_hosts(raw: str) -> tuple[str, ...]:
     return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
-def _allowed_hosts() -> tuple[str, ...]:
-    state: BeaconState = current_app.extensions["beacon"]
-    return _parse_hosts(state.settings.allowed_hosts)   # parsed once, not per hit
+REFUSED_HOST_BODY = b'{"errors":[{"field":"host","message":"unknown host"}]}'
+REFUSED_HOST_HEADER = ("X-Beacon-Error", "unknown host (BEACON_ALLOWED_HOSTS)")
+
+
+def host_refused(host: str, path: str, allowed_hosts: str) -> bool:
+    """True when BEACON_ALLOWED_HOSTS (`allowed_hosts`, comma list) is set and `host`
+    is not on it; parsed once, not per hit."""
+    allowed = _parse_hosts(allowed_hosts)
+    return bool(allowed) and path not in UNCHECKED_HOST_PATHS and not host_allowed(host, allowed)
 
 
 @bp.before_app_request
 def check_host() -> Response | None:
-    allowed = _allowed_hosts()
-    if not allowed or request.path in UNCHECKED_HOST_PATHS:
+    allowed_hosts = current_app.extensions["beacon"].settings.allowed_hosts
+    if not allowed_hosts or not host_refused(request.host, request.path, allowed_hosts):
         return None
-    if host_allowed(request.host, allowed):
-        return None
-    resp = Response('{"errors":[{"field":"host","message":"unknown host"}]}', status=400,
-                    mimetype="application/json")
-    resp.headers["X-Beacon-Error"] = "unknown host (BEACON_ALLOWED_HOSTS)"
+    resp = Response(REFUSED_HOST_BODY, status=400, mimetype="application/json")
+    resp.headers[REFUSED_HOST_HEADER[0]] = REFUSED_HOST_HEADER[1]
     return resp
 
 
@@ -95,8 +96,14 @@ def headers_for(path: str) -> tuple[tuple[str, str], ...]:
     return tuple(wanted)
 
 
-_KNOWN_PATH_HEADERS = {path: headers_for(path) for path in (*CROSS_ORIGIN, *EVENT_PATHS)}
-_OTHER_HEADERS = headers_for("/other")
+def _with_names(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[tuple[str, str], ...],
+                                                              frozenset[str]]:
+    return headers, frozenset(name.lower() for name, _ in headers)
+
+
+_KNOWN_PATH_HEADERS = {path: _with_names(headers_for(path))
+                       for path in (*CROSS_ORIGIN, *EVENT_PATHS)}
+_OTHER_HEADERS = _with_names(headers_for("/other"))
 
 
 class ResponseHeaders:
@@ -111,12 +118,13 @@ class ResponseHeaders:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
-        extra = _KNOWN_PATH_HEADERS.get(path) or (
-            headers_for(path) if _is_script(path) else _OTHER_HEADERS)
+        extra, names = _KNOWN_PATH_HEADERS.get(path) or (
+            _with_names(headers_for(path)) if _is_script(path) else _OTHER_HEADERS)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            present = {name.lower() for name, _ in headers}
-            headers.extend(h for h in extra if h[0].lower() not in present)
+            set_by_view = names.intersection(name.lower() for name, _ in headers)
+            headers.extend(extra if not set_by_view else
+                           (h for h in extra if h[0].lower() not in set_by_view))
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)

@@ -214,6 +214,44 @@ def test_oversized_body_is_413(app: Flask) -> None:
     assert resp.get_json()["errors"]
 
 
+def test_body_beyond_the_request_limit_is_413_and_the_next_event_is_kept(app: Flask) -> None:
+    client = app.test_client()
+    huge = b'{"n": "pageview", "u": "https://example.com/", "p": "' + b"x" * 6_000_000 + b'"}'
+    resp = client.post("/api/event", data=huge, headers=browser_headers())
+    assert resp.status_code == 413 and resp.get_json()["errors"][0]["field"] == "request"
+    good = {"n": "pageview", "u": "https://example.com/ok", "d": "example.com"}
+    assert client.post("/api/event", json=good, headers=browser_headers()).status_code == 202
+    assert [r["pathname"] for r in stored_events(app)] == ["/ok"]
+
+
+@pytest.mark.parametrize(("path", "allowed"), [("/api/event", "POST, OPTIONS"),
+                                               ("/p.gif", "GET, HEAD, OPTIONS"),
+                                               ("/", "GET, HEAD, OPTIONS")])
+def test_hit_paths_answer_preflight_and_refuse_other_methods(app: Flask, path: str,
+                                                             allowed: str) -> None:
+    client = app.test_client()
+    pre = client.options(path, headers={"Origin": "https://example.com",
+                                        "Access-Control-Request-Method": "POST"})
+    assert pre.status_code == 204 and pre.headers["Allow"] == allowed
+    # CORS on the event endpoints only: the bare beacon is an <img> or a link's ping.
+    assert pre.headers.get("Access-Control-Allow-Origin") == ("*" if path != "/" else None)
+    for method in ("PUT", "DELETE", "PATCH", "GET" if path == "/api/event" else "POST"):
+        resp = client.open(path, method=method, headers=browser_headers(Referer=PAGE))
+        assert resp.status_code == 405, method
+        assert resp.headers["Allow"] == allowed
+        assert resp.get_json()["errors"][0]["field"] == "request"
+        assert resp.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert stored_events(app) == []
+
+
+def test_head_of_the_pixel_has_the_headers_and_no_body(app: Flask) -> None:
+    resp = app.test_client().head("/p.gif", query_string={"u": PAGE},
+                                  headers=browser_headers())
+    assert resp.status_code == 200 and resp.data == b""
+    assert resp.headers["Content-Type"] == "image/gif"
+    assert resp.headers["Cache-Control"].startswith("no-store")
+
+
 def test_nul_bytes_and_hostile_strings_are_stored_as_text(app: Flask) -> None:
     body = {"n": "Sign\x00up", "u": "https://example.com/<script>alert(1)</script>\x00",
             "d": "example.com", "p": {"x\x00": "<img src=x onerror=alert(1)>\x00"}}
