@@ -11,6 +11,7 @@ from flask import Flask
 from beacon_app import state_of
 from shared.settings import Settings
 from shared.sites import new_ingest_token
+from shared.storage import write_transaction
 from tests.beacon.helpers import IPHONE_UA, browser_headers, make_app, stored_events
 
 
@@ -21,7 +22,7 @@ def app(settings: Settings) -> Flask:
 
 @pytest.fixture
 def token(app: Flask) -> str:
-    with state_of(app).engine.begin() as conn:
+    with write_transaction(state_of(app).engine) as conn:   # as the CLI does
         return new_ingest_token(conn, "example.com")
 
 

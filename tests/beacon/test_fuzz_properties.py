@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.settings import Settings
+from shared.storage import write_transaction
 from tests.beacon.helpers import browser_headers, make_app, stored_events
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=50),
@@ -82,7 +83,8 @@ def test_batch_endpoint_never_fails(app: Flask, items: list[Any], auth: str) -> 
     from beacon_app import state_of
     from shared.sites import new_ingest_token
 
-    with state_of(app).engine.begin() as conn:
+    # As `beacon sites token` does: the write lock up front, the app's writer runs too.
+    with write_transaction(state_of(app).engine) as conn:
         token = new_ingest_token(conn, "example.com")
     header = f"Bearer {token}" if auth == "good" else auth
     resp = app.test_client().post("/api/events", data=json.dumps({"events": items}),
