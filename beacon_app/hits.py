@@ -130,7 +130,7 @@ def pixel(state: BeaconState, environ: Environ, _max_content_length: int) -> Rep
     request = Request(environ)
     try:
         hit = parse_query_hit(request.args, request.headers.get("Referer", ""),
-                              client_info(state, request.environ), state.clock())
+                              client_info(state, environ), state.clock())
     except PayloadError as exc:
         return payload_error(state, exc)
     return Reply(200, PIXEL, "image/gif",
@@ -145,7 +145,7 @@ def bare_beacon(state: BeaconState, environ: Environ, _max_content_length: int) 
         return Reply(400, b"", None,
                      (("X-Beacon-Error", "no Referer header: nothing to count"),))
     try:
-        hit = parse_query_hit(request.args, referer, client_info(state, request.environ),
+        hit = parse_query_hit(request.args, referer, client_info(state, environ),
                               state.clock())
     except PayloadError as exc:
         return payload_error(state, exc)
