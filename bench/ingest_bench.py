@@ -2,6 +2,7 @@
 with a bare Flask view answering 204, both driven by wrk on loopback in one run.
 
     python bench/ingest_bench.py [--seconds 20] [--connections 32] [--database-url URL]
+                                 [--wsgi-baseline]
 
 Prints requests/s, p50/p99 latency, the ratio full/bare, and events stored vs
 accepted - the server's own count from /metrics, as wrk does not count the answers in
@@ -106,6 +107,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--wrk-threads", type=int, default=1)
     ap.add_argument("--database-url", default="", help="default: a new SQLite file")
+    ap.add_argument("--wsgi-baseline", action="store_true",
+                    help="also serve a plain WSGI callable answering 204 (no Flask)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
@@ -122,7 +125,10 @@ def main() -> int:
     env = {"DATABASE_URL": url, "BEACON_DATA_DIR": str(tmp / "data"), "BEACON_LOG_LEVEL": "ERROR"}
     results: dict[str, dict[str, float]] = {}
     answered = accepted = 0
-    for name, app in (("bare", "bench.bare_app:app"), ("full", "beacon_app.wsgi:app")):
+    servers = [("bare", "bench.bare_app:app"), ("full", "beacon_app.wsgi:app")]
+    if args.wsgi_baseline:
+        servers.insert(1, ("wsgi", "bench.bare_app:wsgi"))
+    for name, app in servers:
         proc, port = _server(app, env, args.workers, args.threads)
         try:
             warm = _wrk(port, 2, args.connections, args.wrk_threads)
@@ -137,11 +143,13 @@ def main() -> int:
     stored = _count(url)
     full, bare = results["full"], results["bare"]
     print(f"{'server':<6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name in ("bare", "full"):
+    for name, _ in servers:
         r = results[name]
         print(f"{name:<6} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{int(r['non2xx']):>8}")
     print(f"full/bare throughput ratio: {full['rps'] / bare['rps']:.2f}")
+    if "wsgi" in results:
+        print(f"full/wsgi throughput ratio: {full['rps'] / results['wsgi']['rps']:.2f}")
     # wrk stops counting at its deadline, so the requests in flight then were answered
     # (and stored) but not counted by it: at most one per connection and run.
     consistent = answered <= accepted <= answered + 2 * args.connections
