@@ -86,12 +86,17 @@ def drop_do_not_track(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
     return event
 
 
-def drop_spam(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
-    host = hostname_of(hit.referrer) if hit.referrer else ""
+@lru_cache(maxsize=32_768)
+def _referrer_host(referrer: str) -> str:
+    host = hostname_of(referrer)
     try:   # punycode, so an internationalised spam domain matches its list entry
-        host = normalise_host(host) if host else ""
+        return normalise_host(host) if host else ""
     except ValueError:
-        host = ""
+        return ""
+
+
+def drop_spam(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
+    host = _referrer_host(hit.referrer) if hit.referrer else ""
     if host and ctx.enrichers.spam.is_spam(host):
         return Drop(DropReason.REFERRER_SPAM, ctx.site.id)
     return event
