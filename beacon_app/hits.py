@@ -5,7 +5,7 @@ These three paths take every page view of every tracked site, so their cost per
 request is the beacon's capacity. Flask's per-request machinery (request and app
 contexts, URL matching, before/after hooks, signals, the Response object) cost about
 twice as much as the whole enrichment pipeline behind them (in process: ~180 µs vs
-~80 µs per hit), so `HitEndpoints` answers these paths itself - reading bodies through
+~70 µs per hit), so `HitEndpoints` answers these paths itself - reading bodies through
 werkzeug's safe input stream and query strings through werkzeug's Request, as Flask
 would - and hands every other request to Flask unchanged. The security and CORS
 headers middleware (security.py) wraps both, so the headers are the same.
