@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from beacon_app.hits import HitEndpoints
+from beacon_app.hits import HitEndpoints, request_limit
 from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
 from beacon_app.security import ResponseHeaders
@@ -40,8 +40,7 @@ def create_app(settings: Settings | None = None, *,
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     app = Flask(__name__, static_folder=None)
-    # The batch API's limit; the Events API checks its own, smaller one.
-    app.config["MAX_CONTENT_LENGTH"] = max(settings.max_body_bytes, 5 * 1024 * 1024)
+    app.config["MAX_CONTENT_LENGTH"] = request_limit(settings)
     engine = make_engine(settings.resolved_database_url, pool_size=4)
     sites = SiteDirectory(engine)
     spool_dir = settings.resolved_spool_dir
@@ -65,8 +64,7 @@ def create_app(settings: Settings | None = None, *,
     for module, attr in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr))
     # Hits skip Flask's request machinery (hits.py says why); the headers wrap both.
-    hits = HitEndpoints(app.wsgi_app, state, app.config["MAX_CONTENT_LENGTH"])
-    app.wsgi_app = ResponseHeaders(hits)  # type: ignore[method-assign]
+    app.wsgi_app = ResponseHeaders(HitEndpoints(app.wsgi_app, state))  # type: ignore[method-assign]
     logging.getLogger(__name__).debug("beacon app created")
     return app
 

@@ -43,6 +43,7 @@ from beacon_app.pipeline import enrich
 from beacon_app.security import REFUSED_HOST_BODY, REFUSED_HOST_HEADER, host_refused
 from beacon_app.state import BeaconState
 from shared.records import Drop, DropReason, RawHit
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRA
 NO_STORE = "no-store, no-cache, must-revalidate, max-age=0"
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json"
+
+# The largest request body read at all (the batch API's limit); the Events API then
+# refuses anything over its own, smaller limit (BEACON_MAX_BODY_BYTES) with a 400.
+MAX_BATCH_BYTES = 5 * 1024 * 1024
 
 # Headers that announce a prefetch or link preview (as WSGI environ keys).
 _PURPOSE_KEYS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
@@ -107,6 +112,19 @@ def error_json(field: str, message: str) -> bytes:
     return json.dumps({"errors": [{"field": field, "message": message}]}).encode()
 
 
+def request_limit(settings: Settings) -> int:
+    """The request body size beyond which a request is refused (413) before it is read."""
+    return max(settings.max_body_bytes, MAX_BATCH_BYTES)
+
+
+def internal_error(state: BeaconState, path: str) -> Reply:
+    """Never a 5xx from the beacon: an unexpected failure is logged (without request
+    data) and answered 202 with the reason `internal_error`."""
+    log.exception("unexpected error in %s", path)
+    state.metrics.inc("internal_errors")
+    return Reply(202, b"", TEXT, (("X-Beacon-Drop", "internal_error"),))
+
+
 def payload_error(state: BeaconState, exc: PayloadError) -> Reply:
     """400 with every problem of the payload as JSON, and the first in a header."""
     state.metrics.inc("payload_errors")
@@ -128,8 +146,8 @@ def read_body(environ: Environ, max_content_length: int) -> bytes:
     return bytes(get_input_stream(environ, max_content_length=max_content_length).read())
 
 
-def api_event(state: BeaconState, environ: Environ, max_content_length: int) -> Reply:
-    body = read_body(environ, max_content_length)
+def api_event(state: BeaconState, environ: Environ) -> Reply:
+    body = read_body(environ, request_limit(state.settings))
     try:
         data = decode_json_body(body, state.settings.max_body_bytes)
         hit = parse_event(data, client_info(state, environ), state.clock())
@@ -138,7 +156,7 @@ def api_event(state: BeaconState, environ: Environ, max_content_length: int) -> 
     return Reply(202, b"ok", TEXT, drop_header(ingest(state, hit)))
 
 
-def pixel(state: BeaconState, environ: Environ, _max_content_length: int) -> Reply:
+def pixel(state: BeaconState, environ: Environ) -> Reply:
     request = Request(environ)
     try:
         hit = parse_query_hit(request.args, request.headers.get("Referer", ""),
@@ -149,7 +167,7 @@ def pixel(state: BeaconState, environ: Environ, _max_content_length: int) -> Rep
                  (("Cache-Control", NO_STORE), *drop_header(ingest(state, hit))))
 
 
-def bare_beacon(state: BeaconState, environ: Environ, _max_content_length: int) -> Reply:
+def bare_beacon(state: BeaconState, environ: Environ) -> Reply:
     """The minimal beacon: the page is the Referer header, the answer 204."""
     request = Request(environ)
     referer = request.headers.get("Referer", "")
@@ -164,7 +182,7 @@ def bare_beacon(state: BeaconState, environ: Environ, _max_content_length: int) 
     return Reply(204, b"", None, (("Cache-Control", NO_STORE), *drop_header(ingest(state, hit))))
 
 
-View = Callable[[BeaconState, Environ, int], Reply]
+View = Callable[[BeaconState, Environ], Reply]
 # path -> (the methods it answers, the view). GET views answer HEAD too, without a body.
 HIT_VIEWS: dict[str, tuple[tuple[str, ...], View]] = {
     "/api/event": (("POST",), api_event),
@@ -177,9 +195,8 @@ class HitEndpoints:
     """WSGI: answers the hit paths of `HIT_VIEWS`, passes every other request on."""
 
     def __init__(self, wsgi_app: Callable[[Environ, StartResponse], Iterable[bytes]],
-                 state: BeaconState, max_content_length: int) -> None:
+                 state: BeaconState) -> None:
         self.wsgi_app, self.state = wsgi_app, state
-        self.max_content_length = max_content_length
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         route = HIT_VIEWS.get(environ.get("PATH_INFO", ""))
@@ -208,12 +225,9 @@ class HitEndpoints:
             return Reply(405, error_json("request", "The method is not allowed for the "
                                                     "requested URL."), JSON, (("Allow", allow),))
         try:
-            return view(self.state, environ, self.max_content_length)
+            return view(self.state, environ)
         except HTTPException as exc:   # e.g. 413 from reading a body over the limit
             code = exc.code if exc.code and exc.code < 500 else 400
             return Reply(code, error_json("request", exc.description or exc.name), JSON)
         except Exception:
-            # Never a 5xx from the beacon: logged without request data, answered 202.
-            log.exception("unexpected error in %s", environ["PATH_INFO"])
-            self.state.metrics.inc("internal_errors")
-            return Reply(202, b"", TEXT, (("X-Beacon-Drop", "internal_error"),))
+            return internal_error(self.state, environ["PATH_INFO"])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -16,18 +15,23 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from beacon_app.hits import Reply, client_info, ingest, payload_error
+from beacon_app.hits import (
+    MAX_BATCH_BYTES,
+    Reply,
+    client_info,
+    ingest,
+    internal_error,
+    payload_error,
+)
 from beacon_app.payload import PayloadError, decode_json_body, parse_event
 from beacon_app.security import EVENT_PATHS
 from beacon_app.state import BeaconState
 from shared import schema
 from shared.sites import hash_token
 
-log = logging.getLogger(__name__)
 bp = Blueprint("beacon", __name__)
 
 MAX_BATCH = 500
-MAX_BATCH_BYTES = 5 * 1024 * 1024
 
 
 def _state() -> BeaconState:
@@ -36,8 +40,7 @@ def _state() -> BeaconState:
 
 
 def never_5xx(view: Callable[..., Response]) -> Callable[..., Response]:
-    """The beacon never answers 5xx: an unexpected failure is logged (without request
-    data) and answered 202 with the reason `internal_error`."""
+    """The beacon never answers 5xx (see `hits.internal_error`)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -46,11 +49,7 @@ def never_5xx(view: Callable[..., Response]) -> Callable[..., Response]:
         except HTTPException:
             raise
         except Exception:
-            log.exception("unexpected error in %s", request.path)
-            _state().metrics.inc("internal_errors")
-            resp = Response("", status=202)
-            resp.headers["X-Beacon-Drop"] = "internal_error"
-            return resp
+            return _response(internal_error(_state(), request.path))
 
     return wrapper
 
