@@ -11,18 +11,16 @@ previous-salt hash has a live visit continues that visit under the old id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from shared import schema
 from shared.ids import random_id
-from shared.records import Event
+from shared.records import Event, sqlite_time_text
 
-_T = schema.visitor_sessions
+# Visitor ids looked up per statement: below SQLite's oldest bound-parameter limit (999).
+_CHUNK = 500
 
 
 def _load(conn: Connection, events: Sequence[Event]) -> dict[tuple[int, int], tuple[int, datetime]]:
@@ -33,14 +31,24 @@ def _load(conn: Connection, events: Sequence[Event]) -> dict[tuple[int, int], tu
         if ev.visitor_id_prev:
             ids.add(ev.visitor_id_prev)
     state: dict[tuple[int, int], tuple[int, datetime]] = {}
+    postgres = conn.dialect.name == "postgresql"
     for site_id, ids in keys.items():
         id_list = list(ids)
-        for i in range(0, len(id_list), 5000):
-            rows = conn.execute(sa.select(_T.c.visitor_id, _T.c.session_id, _T.c.last_seen)
-                                .where(_T.c.site_id == site_id,
-                                       _T.c.visitor_id.in_(id_list[i:i + 5000])))
-            for r in rows:
-                state[(site_id, r.visitor_id)] = (r.session_id, r.last_seen)
+        for i in range(0, len(id_list), _CHUNK):
+            chunk = id_list[i:i + _CHUNK]
+            if postgres:    # one array parameter: the same statement for any batch
+                rows = conn.exec_driver_sql(
+                    "SELECT visitor_id, session_id, last_seen FROM visitor_sessions "
+                    "WHERE site_id = %s AND visitor_id = ANY(%s::bigint[])", (site_id, chunk))
+                for visitor_id, session_id, last_seen in rows:
+                    state[(site_id, visitor_id)] = (session_id, last_seen)
+            else:
+                rows = conn.exec_driver_sql(
+                    "SELECT visitor_id, session_id, last_seen FROM visitor_sessions "  # noqa: S608
+                    f"WHERE site_id = ? AND visitor_id IN ({', '.join('?' * len(chunk))})",
+                    (site_id, *chunk))
+                for visitor_id, session_id, last_seen in rows:
+                    state[(site_id, visitor_id)] = (session_id, datetime.fromisoformat(last_seen))
     return state
 
 
@@ -70,15 +78,22 @@ def _live(current: tuple[int, datetime] | None, ts: datetime, timeout: timedelta
 
 
 def _store(conn: Connection, changed: dict[tuple[int, int], tuple[int, datetime]]) -> None:
+    """Upsert every changed visit straight through the driver: SQLAlchemy's per-row
+    parameter processing cost more than the statement (README, "Ingest")."""
     if not changed:
         return
-    rows = [{"site_id": s, "visitor_id": v, "session_id": sid, "last_seen": seen}
-            for (s, v), (sid, seen) in changed.items()]
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(_T)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["site_id", "visitor_id"],
-        set_={"session_id": stmt.excluded.session_id, "last_seen": stmt.excluded.last_seen},
-    )
-    conn.execute(stmt, rows)
+    as_param: Callable[[datetime], object]
+    if conn.dialect.name == "postgresql":
+        mark, as_param = "%s", _same
+    else:
+        mark, as_param = "?", sqlite_time_text
+    conn.exec_driver_sql(
+        f"INSERT INTO visitor_sessions (site_id, visitor_id, session_id, last_seen) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (site_id, visitor_id) DO UPDATE "
+        "SET session_id = excluded.session_id, last_seen = excluded.last_seen",
+        [(site_id, visitor_id, session_id, as_param(last_seen))
+         for (site_id, visitor_id), (session_id, last_seen) in changed.items()])
 
+
+def _same(value: datetime) -> datetime:
+    return value

@@ -103,8 +103,7 @@ class Event:
     def to_tuple(self, dialect: str) -> tuple[Any, ...]:
         """The values of `EVENT_COLUMNS` as the driver takes them (the text SQLAlchemy
         would write for a DATETIME on SQLite; JSON text for props)."""
-        ts: Any = (self.ts.isoformat(sep=" ", timespec="microseconds")
-                   if dialect == "sqlite" else self.ts)
+        ts: Any = sqlite_time_text(self.ts) if dialect == "sqlite" else self.ts
         return (self.uid, self.site_id, ts, self.name, self.visitor_id, self.session_id,
                 self.hostname, self.pathname, self.referrer, self.referrer_source,
                 self.channel, self.utm_source, self.utm_medium, self.utm_campaign,
@@ -113,6 +112,12 @@ class Event:
                 self.device, self.language, json.dumps(self.props), self.revenue_amount,
                 self.revenue_currency, self.engagement_ms, self.scroll_depth,
                 self.interactive)
+
+
+def sqlite_time_text(ts: datetime) -> str:
+    """A naive UTC datetime as SQLAlchemy stores a DATETIME in SQLite (so rows written
+    through the driver and through SQLAlchemy read back the same)."""
+    return ts.isoformat(sep=" ", timespec="microseconds")
 
 
 # The events columns an INSERT fills, in `Event.to_tuple` order (the id is the database's).

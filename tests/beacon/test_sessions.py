@@ -8,11 +8,15 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.engine import Engine
 
 from beacon_app import create_app, state_of
+from beacon_app.sessions import assign_sessions
 from shared import schema
+from shared.records import Event
 from shared.salts import delete_old_salts
 from shared.settings import Settings
+from shared.sites import add_site
 from shared.storage import write_transaction
 from tests.beacon.helpers import CREATED, IPHONE_UA, browser_headers, make_app, stored_events
 from tests.conftest import FakeClock
@@ -113,3 +117,40 @@ def test_no_ip_or_user_agent_is_stored_anywhere(settings: Settings) -> None:
     for seg in spool.dir.glob("*.seg"):
         assert b"81.2.69.142" not in seg.read_bytes()
     assert timedelta(minutes=30) == state_of(app).session_timeout
+
+
+def test_large_batch_continues_stored_visits_and_stores_the_latest(engine: Engine) -> None:
+    """One write of 1,200 visitors (more than one lookup chunk) over two sites: a stored
+    live visit continues, a stored stale one and an unknown visitor start new visits, a
+    previous-salt hash continues its visit; what is stored reads back as written."""
+    now = datetime(2026, 3, 10, 12, 0)
+    with write_transaction(engine) as conn:
+        site_a = add_site(conn, "a.example.com").id
+        site_b = add_site(conn, "b.example.org").id
+        conn.execute(schema.visitor_sessions.insert(), [
+            {"site_id": site_a, "visitor_id": v, "session_id": 10_000 + v,
+             "last_seen": now - timedelta(minutes=10 if v % 3 == 0 else 45)}
+            for v in range(1, 1201)] + [
+            {"site_id": site_b, "visitor_id": 7, "session_id": 777,
+             "last_seen": now - timedelta(minutes=5)}])
+    events = [Event(site_id=site_a, ts=now + timedelta(seconds=v % 7), name="pageview",
+                    visitor_id=v) for v in range(1, 1201)]
+    events += [Event(site_id=site_a, ts=now + timedelta(minutes=1), name="pageview",
+                     visitor_id=-(2**63) + 5),           # never seen: a new visit
+               Event(site_id=site_b, ts=now, name="pageview", visitor_id=2**63 - 1,
+                     visitor_id_prev=7)]                 # crosses midnight on site b
+    with write_transaction(engine) as conn:
+        assign_sessions(conn, events, timedelta(minutes=30))
+    for ev in events[:1200]:
+        if ev.visitor_id % 3 == 0:
+            assert ev.session_id == 10_000 + ev.visitor_id
+        else:
+            assert ev.session_id not in (0, 10_000 + ev.visitor_id)
+    assert events[1200].session_id not in (0, *(e.session_id for e in events[:1200]))
+    assert (events[1201].visitor_id, events[1201].session_id) == (7, 777)
+    with engine.connect() as conn:
+        stored = {(r.site_id, r.visitor_id): (r.session_id, r.last_seen)
+                  for r in conn.execute(sa.select(schema.visitor_sessions))}
+    assert len(stored) == 1202
+    for ev in events:
+        assert stored[(ev.site_id, ev.visitor_id)] == (ev.session_id, ev.ts)
