@@ -1,5 +1,5 @@
-"""Run the real production server (gunicorn, as in the Procfile) in a subprocess, and a
-TCP proxy that can cut the beacon off from PostgreSQL - the drills' test tools."""
+"""Run the real production server (gunicorn, as in the Procfile) in a subprocess, load it
+with events, and cut it off from PostgreSQL through a TCP proxy - the drills' test tools."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from shared import schema
 from shared.storage import make_engine
+from tests.beacon.helpers import CHROME_UA
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,6 +90,75 @@ class BeaconServer:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+
+class EventLoad:
+    """Threads sending unique pageviews over keep-alive connections, unthrottled or at
+    `per_second` in all; remembers which were acknowledged (202 and not dropped) and
+    counts every status. Each attempt has its own path, so a retry after a lost answer
+    never stores the same page twice."""
+
+    def __init__(self, port: int, threads: int = 4, per_second: float | None = None,
+                 user_agent: str = CHROME_UA) -> None:
+        self.port, self.per_second, self.user_agent = port, per_second, user_agent
+        self.acked: set[str] = set()
+        self.statuses: Counter[int] = Counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, args=(i, threads), daemon=True)
+                         for i in range(threads)]
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status >= 500)
+
+    def _run(self, index: int, threads: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        n, started = 0, time.monotonic()
+        while not self._stop.is_set():
+            path = f"/t{index}/e{n}"
+            n += 1
+            body = json.dumps({"n": "pageview", "u": f"https://example.com{path}",
+                               "d": "example.com"})
+            try:
+                conn.request("POST", "/api/event", body,
+                             {"Content-Type": "text/plain", "User-Agent": self.user_agent})
+                resp = conn.getresponse()
+                resp.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()        # the server is gone or closed the connection: not acked
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                continue
+            with self._lock:
+                self.statuses[resp.status] += 1
+                if resp.status == 202 and not resp.getheader("X-Beacon-Drop"):
+                    self.acked.add(path)
+            if self.per_second:
+                ahead = n / (self.per_second / threads) - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+        conn.close()
+
+    def start(self) -> None:
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(15)
+
+    def run(self, seconds: float) -> None:
+        self.start()
+        time.sleep(seconds)
+        self.stop()
+
+    def run_until(self, condition: Callable[[], bool], timeout: float = 30) -> None:
+        """Start, and return (still sending) once `condition()` holds or at the timeout."""
+        self.start()
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 class TcpProxy:

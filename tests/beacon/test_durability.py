@@ -5,10 +5,7 @@ event exactly once when it returns."""
 
 from __future__ import annotations
 
-import http.client
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ from shared import schema
 from shared.sites import add_site
 from shared.storage import make_engine
 from tests.beacon.helpers import CHROME_UA
-from tests.beacon.server import BeaconServer, TcpProxy, stored_paths
+from tests.beacon.server import BeaconServer, EventLoad, TcpProxy, stored_paths
 
 pytestmark = pytest.mark.slow
 
@@ -33,44 +30,6 @@ def server_env(db_url: str, tmp_path: Path) -> dict[str, str]:
             "BEACON_FLUSH_INTERVAL_MS": "200", "BEACON_LOG_LEVEL": "WARNING"}
 
 
-class Load:
-    """Threads sending events with unique paths; remembers which were acknowledged."""
-
-    def __init__(self, server: BeaconServer, threads: int = 4) -> None:
-        self.server, self.acked, self.errors = server, set(), []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
-                         for i in range(threads)]
-        self._lock = threading.Lock()
-
-    def _run(self, worker: int) -> None:
-        n = 0
-        while not self._stop.is_set():
-            path = f"/w{worker}/e{n}"
-            n += 1
-            try:
-                status, headers = self.server.send_event(path, CHROME_UA)
-            except (OSError, http.client.HTTPException):
-                continue          # the server is gone: not acknowledged
-            if status == 202 and "X-Beacon-Drop" not in headers:
-                with self._lock:
-                    self.acked.add(path)
-            elif status >= 500:
-                self.errors.append(status)
-
-    def run_until(self, condition: Callable[[], bool], timeout: float = 30) -> None:
-        for t in self._threads:
-            t.start()
-        deadline = time.monotonic() + timeout
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(15)
-
-
 def _wait_stored(db_url: str, expected: set[str], timeout: float = 60) -> list[str]:
     deadline = time.monotonic() + timeout
     while True:
@@ -83,12 +42,12 @@ def test_kill_9_loses_no_acknowledged_event(db_url: str, server_env: dict[str, s
                                             servers: list[BeaconServer]) -> None:
     first = BeaconServer(server_env).start()
     servers.append(first)
-    load = Load(first)
+    load = EventLoad(first.port)
     load.run_until(lambda: len(load.acked) >= 1500)
     first.kill9()                       # mid-load: writers and spools die with it
     load.stop()
     acked = set(load.acked)
-    assert len(acked) >= 1500 and not load.errors
+    assert len(acked) >= 1500 and not load.server_errors
     servers.append(BeaconServer(server_env).start())   # adopts and replays the spool
     paths = _wait_stored(db_url, acked)
     missing = acked - set(paths)
@@ -100,7 +59,7 @@ def test_sigterm_flushes_everything(db_url: str, server_env: dict[str, str],
                                     servers: list[BeaconServer]) -> None:
     server = BeaconServer({**server_env, "BEACON_FLUSH_INTERVAL_MS": "5000"}).start()
     servers.append(server)
-    load = Load(server)
+    load = EventLoad(server.port)
     load.run_until(lambda: len(load.acked) >= 1000)
     load.stop()
     assert server.terminate() == 0
@@ -126,7 +85,7 @@ def test_postgres_outage_is_ridden_out_without_loss_or_duplicates(
                            "BEACON_FLUSH_INTERVAL_MS": "100",
                            "BEACON_LOG_LEVEL": "ERROR"}).start()
     servers.append(server)
-    load = Load(server)
+    load = EventLoad(server.port)
     load.run_until(lambda: len(load.acked) >= 300)
     proxy.cut()                                   # the database goes away under load
     during = len(load.acked)
@@ -138,7 +97,7 @@ def test_postgres_outage_is_ridden_out_without_loss_or_duplicates(
     paths = _wait_stored(pg_url, load.acked)
     assert load.acked <= set(paths)
     assert len(paths) == len(set(paths))
-    assert not load.errors
+    assert not load.server_errors
 
 
 def test_locked_sqlite_database_delays_writes_but_not_answers(

@@ -22,7 +22,7 @@ import pytest
 from shared.sites import add_site
 from shared.storage import make_engine, migrate
 from tests.beacon.helpers import CHROME_UA
-from tests.beacon.server import ROOT, BeaconServer, stored_paths
+from tests.beacon.server import ROOT, BeaconServer, EventLoad, stored_paths
 
 pytestmark = pytest.mark.slow
 
@@ -53,57 +53,11 @@ def _worker_pids(server: BeaconServer) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
-class Sender:
-    """Keep-alive connections on several threads, sending unique pageviews at a rate."""
-
-    def __init__(self, port: int, threads: int, per_second: float | None = None) -> None:
-        self.port, self.per_second = port, per_second
-        self.acked: set[str] = set()
-        self.statuses: Counter[int] = Counter()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, args=(i, threads), daemon=True)
-                         for i in range(threads)]
-
-    def _run(self, index: int, threads: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        n, started = 0, time.monotonic()
-        while not self._stop.is_set():
-            path = f"/t{index}/e{n}"
-            body = json.dumps({"n": "pageview", "u": f"https://example.com{path}",
-                               "d": "example.com"})
-            try:
-                conn.request("POST", "/api/event", body, {"User-Agent": CHROME_UA})
-                resp = conn.getresponse()
-                resp.read()
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                continue
-            with self._lock:
-                self.statuses[resp.status] += 1
-                if resp.status == 202 and not resp.getheader("X-Beacon-Drop"):
-                    self.acked.add(path)
-            n += 1
-            if self.per_second:
-                ahead = n / (self.per_second / threads) - (time.monotonic() - started)
-                if ahead > 0:
-                    time.sleep(ahead)
-
-    def run(self, seconds: float) -> None:
-        for t in self._threads:
-            t.start()
-        time.sleep(seconds)
-        self._stop.set()
-        for t in self._threads:
-            t.join(15)
-
-
 def test_unusable_spool_keeps_answering_and_says_so(sqlite_env: dict[str, str],
                                                     servers: list[BeaconServer]) -> None:
     server = BeaconServer({**sqlite_env, "BEACON_SPOOL_MAX_BYTES": "1"}).start()
     servers.append(server)
-    sender = Sender(server.port, threads=4)
+    sender = EventLoad(server.port, threads=4)
     sender.run(5)
     print(f"\nspool full: {sum(sender.statuses.values())} requests, {sender.statuses}")
     assert set(sender.statuses) == {202} and len(sender.acked) > 200
@@ -142,7 +96,7 @@ def test_three_beacons_worker_and_reader_share_one_sqlite_file(
     reader = threading.Thread(target=dashboard_reader, daemon=True)
     reader.start()
     started = time.monotonic()
-    sender = Sender(server.port, threads=6)
+    sender = EventLoad(server.port, threads=6)
     sender.run(20)
     stop.set()
     reader.join(15)
@@ -164,11 +118,11 @@ def test_soak_memory_stays_flat(sqlite_env: dict[str, str],
                                 servers: list[BeaconServer]) -> None:
     server = BeaconServer(sqlite_env, workers=2).start()
     servers.append(server)
-    burst = Sender(server.port, threads=8)          # unthrottled: this machine's capacity
+    burst = EventLoad(server.port, threads=8)     # unthrottled: this machine's capacity
     burst.run(10)
     capacity = sum(burst.statuses.values()) / 10
     rate = capacity / 2                            # the soak runs at half of it
-    sender = Sender(server.port, threads=4, per_second=rate)
+    sender = EventLoad(server.port, threads=4, per_second=rate)
     soak = threading.Thread(target=sender.run, args=(70,))
     soak.start()
     # The baseline after 10 s of the soak: a worker the burst's connections did not
