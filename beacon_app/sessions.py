@@ -11,7 +11,7 @@ previous-salt hash has a live visit continues that visit under the old id.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
@@ -40,15 +40,14 @@ def _load(conn: Connection, events: Sequence[Event]) -> dict[tuple[int, int], tu
                 rows = conn.exec_driver_sql(
                     "SELECT visitor_id, session_id, last_seen FROM visitor_sessions "
                     "WHERE site_id = %s AND visitor_id = ANY(%s::bigint[])", (site_id, chunk))
-                for visitor_id, session_id, last_seen in rows:
-                    state[(site_id, visitor_id)] = (session_id, last_seen)
             else:
                 rows = conn.exec_driver_sql(
                     "SELECT visitor_id, session_id, last_seen FROM visitor_sessions "  # noqa: S608
                     f"WHERE site_id = ? AND visitor_id IN ({', '.join('?' * len(chunk))})",
                     (site_id, *chunk))
-                for visitor_id, session_id, last_seen in rows:
-                    state[(site_id, visitor_id)] = (session_id, datetime.fromisoformat(last_seen))
+            for visitor_id, session_id, last_seen in rows:   # SQLite returns the text
+                state[(site_id, visitor_id)] = (
+                    session_id, last_seen if postgres else datetime.fromisoformat(last_seen))
     return state
 
 
@@ -82,18 +81,11 @@ def _store(conn: Connection, changed: dict[tuple[int, int], tuple[int, datetime]
     parameter processing cost more than the statement (README, "Ingest")."""
     if not changed:
         return
-    as_param: Callable[[datetime], object]
-    if conn.dialect.name == "postgresql":
-        mark, as_param = "%s", _same
-    else:
-        mark, as_param = "?", sqlite_time_text
+    postgres = conn.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
     conn.exec_driver_sql(
         f"INSERT INTO visitor_sessions (site_id, visitor_id, session_id, last_seen) "
         f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (site_id, visitor_id) DO UPDATE "
         "SET session_id = excluded.session_id, last_seen = excluded.last_seen",
-        [(site_id, visitor_id, session_id, as_param(last_seen))
+        [(site_id, visitor_id, session_id, last_seen if postgres else sqlite_time_text(last_seen))
          for (site_id, visitor_id), (session_id, last_seen) in changed.items()])
-
-
-def _same(value: datetime) -> datetime:
-    return value

@@ -92,6 +92,16 @@ class BeaconServer:
             self.proc.wait(10)
 
 
+def wait_stored(db_url: str, expected: set[str], timeout: float = 60) -> list[str]:
+    """The stored event paths, once they include `expected` (or at the timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        paths = stored_paths(db_url)
+        if expected <= set(paths) or time.monotonic() > deadline:
+            return paths
+        time.sleep(0.05)
+
+
 class EventLoad:
     """Threads sending unique pageviews over keep-alive connections, unthrottled or at
     `per_second` in all; remembers which were acknowledged (202 and not dropped) and

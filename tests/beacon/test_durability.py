@@ -15,7 +15,7 @@ from shared import schema
 from shared.sites import add_site
 from shared.storage import make_engine
 from tests.beacon.helpers import CHROME_UA
-from tests.beacon.server import BeaconServer, EventLoad, TcpProxy, stored_paths
+from tests.beacon.server import BeaconServer, EventLoad, TcpProxy, stored_paths, wait_stored
 
 pytestmark = pytest.mark.slow
 
@@ -30,14 +30,6 @@ def server_env(db_url: str, tmp_path: Path) -> dict[str, str]:
             "BEACON_FLUSH_INTERVAL_MS": "200", "BEACON_LOG_LEVEL": "WARNING"}
 
 
-def _wait_stored(db_url: str, expected: set[str], timeout: float = 60) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while True:
-        paths = stored_paths(db_url)
-        if expected <= set(paths) or time.monotonic() > deadline:
-            return paths
-
-
 def test_kill_9_loses_no_acknowledged_event(db_url: str, server_env: dict[str, str],
                                             servers: list[BeaconServer]) -> None:
     first = BeaconServer(server_env).start()
@@ -49,7 +41,7 @@ def test_kill_9_loses_no_acknowledged_event(db_url: str, server_env: dict[str, s
     acked = set(load.acked)
     assert len(acked) >= 1500 and not load.server_errors
     servers.append(BeaconServer(server_env).start())   # adopts and replays the spool
-    paths = _wait_stored(db_url, acked)
+    paths = wait_stored(db_url, acked)
     missing = acked - set(paths)
     assert not missing, f"{len(missing)} acknowledged events lost, e.g. {sorted(missing)[:3]}"
     assert len(paths) == len(set(paths)), "replay wrote duplicates"
@@ -94,7 +86,7 @@ def test_postgres_outage_is_ridden_out_without_loss_or_duplicates(
     assert b"degraded" in server.get("/healthz")[1]
     proxy.restore()
     load.stop()
-    paths = _wait_stored(pg_url, load.acked)
+    paths = wait_stored(pg_url, load.acked)
     assert load.acked <= set(paths)
     assert len(paths) == len(set(paths))
     assert not load.server_errors
@@ -118,7 +110,7 @@ def test_locked_sqlite_database_delays_writes_but_not_answers(
     locker.rollback()
     locker.close()
     assert answered == [202] * 200
-    paths = _wait_stored(sqlite_url, {f"/locked{i}" for i in range(200)})
+    paths = wait_stored(sqlite_url, {f"/locked{i}" for i in range(200)})
     assert len(paths) == 200
     engine.dispose()
 
