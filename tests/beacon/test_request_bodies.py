@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from shared.sites import add_site
-from shared.storage import make_engine
 from tests.beacon.helpers import CHROME_UA
-from tests.beacon.server import BeaconServer, stored_paths
+from tests.beacon.server import BeaconServer, wait_stored
 
 
 def _event(path: str) -> bytes:
@@ -52,12 +52,10 @@ def _declared_too_large(port: int) -> tuple[int, dict]:
         conn.close()
 
 
-def test_chunked_and_oversized_bodies(sqlite_url: str, tmp_path: Path,
+def test_chunked_and_oversized_bodies(sqlite_url: str, sqlite_engine: Engine, tmp_path: Path,
                                       servers: list[BeaconServer]) -> None:
-    engine = make_engine(sqlite_url)
-    with engine.begin() as conn:
+    with sqlite_engine.begin() as conn:      # the fixture emptied the shared file
         add_site(conn, "example.com")
-    engine.dispose()
     server = BeaconServer({"DATABASE_URL": sqlite_url, "BEACON_DATA_DIR": str(tmp_path / "d"),
                            "BEACON_FLUSH_INTERVAL_MS": "100"}).start()
     servers.append(server)
@@ -67,7 +65,5 @@ def test_chunked_and_oversized_bodies(sqlite_url: str, tmp_path: Path,
     assert status == 413 and body["errors"][0]["field"] == "request"
     assert _chunked_post(server.port, b'{"n": "pageview", "u": ') == 400   # cut JSON
     assert server.send_event("/after", CHROME_UA)[0] == 202
-    deadline = time.monotonic() + 30
-    while sorted(stored_paths(sqlite_url)) != ["/after", "/before", "/chunked"]:
-        assert time.monotonic() < deadline, stored_paths(sqlite_url)
-        time.sleep(0.1)
+    paths = wait_stored(sqlite_url, {"/after", "/before", "/chunked"}, timeout=30)
+    assert sorted(paths) == ["/after", "/before", "/chunked"]
