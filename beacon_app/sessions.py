@@ -78,7 +78,7 @@ def _live(current: tuple[int, datetime] | None, ts: datetime, timeout: timedelta
 
 def _store(conn: Connection, changed: dict[tuple[int, int], tuple[int, datetime]]) -> None:
     """Upsert every changed visit straight through the driver: SQLAlchemy's per-row
-    parameter processing cost more than the statement (README, "Ingest")."""
+    parameter processing cost more than the statement (docs/benchmarks.md, "In process")."""
     if not changed:
         return
     postgres = conn.dialect.name == "postgresql"

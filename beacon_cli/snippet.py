@@ -112,7 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("domain", help="the site's domain; a comma list sends to several sites")
     p.add_argument("--host", type=_origin,
                    help="public URL of the beacon, e.g. https://stats.example.com "
-                        "(default: first-party paths for a proxy, see README: Tracking your site)")
+                        "(default: first-party paths for a proxy, see docs/tracking.md)")
     p.add_argument("--api", type=_origin,
                    help="event endpoint if not <script origin>/api/event")
     p.add_argument("--hash", action="store_true", help="hash-based routing (#/page)")
@@ -168,6 +168,6 @@ def run_snippet(args: argparse.Namespace) -> int:
     sys.stdout.write(render_snippet(options))
     if not options.host:
         print("note: no --host given, so the snippet uses paths on the site itself; proxy "
-              "/js/ and /api/event to the beacon (README: Tracking your site) or pass --host",
+              "/js/ and /api/event to the beacon (docs/tracking.md) or pass --host",
               file=sys.stderr)
     return 0

