@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` (the product, on SQLite, with a demo site)
-# and `make test` (the whole suite, on SQLite and PostgreSQL, browser tests included).
+# and `make test` (the docs site built with --strict, then the whole suite on SQLite and
+# PostgreSQL, browser tests included).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -26,6 +27,8 @@ run: venv
 	$(BIN)/beacon serve
 
 test: dev-venv
+	# no --quiet here: it hides the warnings that --strict turns into a failure
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir test-artifacts/site
 	scripts/test-services.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	scripts/audit.sh $(BIN)
