@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import markdown
 import pytest
 import yaml
 
@@ -51,12 +52,21 @@ def test_readme_is_at_most_300_lines() -> None:
         f"README.md has {len(lines)} lines; reference belongs in docs/, see docs/development.md")
 
 
-def test_readme_links_point_to_files_that_exist() -> None:
+def _anchors(page: Path) -> set[str]:
+    """The heading ids the docs site gives a page (the same Markdown toc extension)."""
+    html = markdown.markdown(page.read_text(), extensions=["toc", "tables", "fenced_code"])
+    return set(re.findall(r'<h[1-6] id="([^"]+)"', html))
+
+
+def test_readme_links_point_to_files_and_sections_that_exist() -> None:
     targets = LINK.findall((ROOT / "README.md").read_text())
-    local = [t.split("#", 1)[0] for t in targets if not re.match(r"[a-z]+:", t)]
+    local = [t for t in targets if not re.match(r"[a-z]+:", t)]
     assert "docs/img/overview.png" in local, "the README shows the dashboard's screenshot"
-    missing = [t for t in local if t and not (ROOT / t).exists()]
+    missing = [t for t in local if not (ROOT / t.split("#", 1)[0]).exists()]
     assert not missing, f"README.md links to missing files: {missing}"
+    broken = [t for t in local if "#" in t
+              and t.split("#", 1)[1] not in _anchors(ROOT / t.split("#", 1)[0])]
+    assert not broken, f"README.md links to sections that do not exist: {broken}"
 
 
 def test_every_docs_page_is_in_the_nav_and_every_nav_page_exists() -> None:
