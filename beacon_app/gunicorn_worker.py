@@ -15,13 +15,15 @@ the siblings are busy too.
 
 A request gunicorn cannot parse (a malformed request line, too many or too large
 headers) never reaches the app, and gunicorn answers it with an HTML page of its own
-and logs the client's address. `handle_error` keeps gunicorn's choice of status but
-sends a JSON reason with the security headers every beacon response carries
-(SECURITY.md), and logs no address.
+and logs the client's address and the refused line (query string included).
+`handle_error` keeps gunicorn's choice of status but sends a JSON reason with the
+security headers every beacon response carries (SECURITY.md), and logs only the kind
+of error.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -29,8 +31,19 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from beacon_app.protocol_errors import ErrorAnswerSocket
 
+log = logging.getLogger(__name__)
+_GUNICORN_REFUSAL = "Invalid request from ip="   # its line: address and request text
+
+
+def _without_request_text(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(_GUNICORN_REFUSAL)
+
 
 class FairThreadWorker(ThreadWorker):
+    def init_process(self) -> None:
+        self.log.error_log.addFilter(_without_request_text)
+        super().init_process()
+
     # (*args: gunicorn < 24 passes the server address before the listener)
     def accept(self, *args: Any) -> None:
         if self.nr_conns >= self.cfg.threads:
@@ -38,5 +51,7 @@ class FairThreadWorker(ThreadWorker):
         super().accept(*args)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
-        # addr=None: gunicorn then logs "ip=" empty - we never log client addresses.
+        log.warning("refused a request the HTTP server could not parse: %s",
+                    type(exc).__name__)
+        # addr=None: no address reaches gunicorn's own lines either.
         super().handle_error(req, ErrorAnswerSocket(client), None, exc)

@@ -1,0 +1,77 @@
+""""Every process logs JSON lines": the servers' own lines too - gunicorn's (the `beacon`
+process) and uvicorn's and Streamlit's (`beacon web`) - run for real, from start to a
+SIGTERM, with a request each server refuses itself in between."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from shared.storage import migrate
+from tests.beacon.server import BeaconServer, free_port
+from tests.deploy.test_dotenv import _answers
+
+KEYS = {"ts", "level", "logger", "msg"}
+
+
+def _json_lines(text: str) -> list[dict[str, str]]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert lines
+    parsed = []
+    for line in lines:
+        entry = json.loads(line)        # fails on any plain-text line
+        assert set(entry) >= KEYS, line
+        parsed.append(entry)
+    return parsed
+
+
+def _refused_request(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GARBAGE\r\n\r\n")
+        while sock.recv(65536):
+            pass
+
+
+def test_gunicorn_logs_json_lines(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    migrate(url)
+    server = BeaconServer({"BEACON_DATA_DIR": str(tmp_path / "d"), "DATABASE_URL": url},
+                          workers=1).start()
+    try:
+        _refused_request(server.port)
+        assert server.terminate() == 0
+    finally:
+        server.stop()
+    entries = _json_lines(server.log.read_text())
+    messages = [e["msg"] for e in entries if e["logger"].startswith("gunicorn")]
+    assert any(m.startswith("Booting worker") for m in messages)
+    assert any(m.startswith("Shutting down") for m in messages)
+    assert any("could not parse" in e["msg"] for e in entries)
+
+
+def test_beacon_web_logs_json_lines(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    migrate(url)
+    port, log = free_port(), tmp_path / "web.log"
+    env = {**os.environ, "BEACON_DATA_DIR": str(tmp_path / "d"), "DATABASE_URL": url}
+    proc = subprocess.Popen([sys.executable, "-m", "beacon_cli.main", "web", "--host",
+                             "127.0.0.1", "--port", str(port)], env=env, cwd=tmp_path,
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        assert _answers(port, "/healthz", timeout=90), log.read_text()
+        assert _answers(port, "/dashboard/")
+        _refused_request(port)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) in (0, -signal.SIGTERM)   # uvicorn re-raises the signal
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    entries = _json_lines(log.read_text())
+    assert any(e["logger"].startswith("uvicorn") for e in entries)
