@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -40,7 +41,7 @@ def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> BeaconServer:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BeaconServer]:
     folder = tmp_path_factory.mktemp("protocol")
     started = BeaconServer({"BEACON_DATA_DIR": str(folder / "d"),
                             "DATABASE_URL": f"sqlite:///{folder / 'b.db'}"}, workers=1)
