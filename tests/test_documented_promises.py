@@ -32,6 +32,8 @@ from tests.documented import (
     env_example,
     security_headers,
 )
+from tests.security.test_security import REQUESTS
+from tests.security.test_security import _client as security_client
 
 SETTINGS = {env: (name, default, help_text) for env, name, default, help_text in setting_fields()}
 EVENT = {"n": "pageview", "u": "https://example.com/a", "d": "example.com"}
@@ -58,29 +60,18 @@ def test_every_metric_the_docs_name_is_served_by_a_live_beacon(tmp_path: Path) -
 
 
 # --- headers --------------------------------------------------------------------------
+# Every kind of response of tests/security, and the error answers besides.
 RESPONSES = [
-    ("POST", "/api/event", json.dumps(EVENT)),
-    ("POST", "/api/event", "{not json"),
+    *REQUESTS,
     ("POST", "/api/event", json.dumps({**EVENT, "pad": "x" * 70_000})),   # over 64 KB
     ("PUT", "/api/event", None),                                           # 405
-    ("OPTIONS", "/api/event", None),
-    ("GET", "/p.gif?u=https://example.com/x&d=example.com", None),
-    ("GET", "/", None),
-    ("GET", "/script.js", None),
-    ("GET", "/healthz", None),
-    ("GET", "/metrics", None),
-    ("GET", "/nope", None),
-    ("POST", "/api/events", "[]"),
-    ("POST", "/api/v2/query", "{}"),
+    ("OPTIONS", "/api/event", None),                                       # preflight
 ]
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> FlaskClient:
-    settings = load_settings({}, data_dir=str(tmp_path / "data"),
-                             database_url=f"sqlite:///{tmp_path / 'b.db'}", flush_interval_ms=20)
-    migrate(settings.resolved_database_url)
-    return make_app(settings).test_client()
+    return security_client(tmp_path)
 
 
 def test_every_response_carries_the_headers_security_md_lists(client: FlaskClient) -> None:
