@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
+
 
 class SettingsError(ValueError):
     """A setting from the environment is invalid; the message names the variable."""
@@ -254,8 +256,6 @@ def environment(dotenv_path: str | Path = DOTENV_FILE) -> dict[str, str]:
     """The variables of the `.env` file (if there is one), overridden by the process's
     environment. Every entry point reads its settings through this, and `beacon serve`
     hands it to its child processes."""
-    from dotenv import dotenv_values
-
     from_file = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
     return {**from_file, **os.environ}
 

@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from beacon_app import state_of
 from beacon_app.hits import MAX_BATCH_BYTES
 from beacon_app.routes import MAX_BATCH
 from shared.settings import Settings, load_settings, setting_fields
+from shared.sites import get_site
 from shared.storage import migrate
 from tests.beacon.helpers import CHROME_UA, make_app, stored_events
 from tests.beacon.server import BeaconServer
@@ -174,6 +176,15 @@ def test_documented_limits(statement: str, actual: int, documented: int) -> None
 
 def test_documented_answers(client: FlaskClient) -> None:
     headers = {"User-Agent": CHROME_UA}
+    with state_of(client.application).engine.begin() as conn:
+        assert get_site(conn, "example.com") is not None
+    accepted = client.post("/api/event", data=json.dumps(EVENT), headers=headers)
+    assert (accepted.status_code, accepted.get_data()) == (202, b"ok")
+    pixel = client.get("/p.gif?u=https://example.com/p&d=example.com", headers=headers)
+    assert pixel.status_code == 200 and pixel.mimetype == "image/gif"
+    assert len(pixel.get_data()) == 43 and "no-store" in pixel.headers["Cache-Control"]
+    bare = client.get("/", headers={**headers, "Referer": "https://example.com/b"})
+    assert bare.status_code == 204
     over_64kb = client.post("/api/event", data=json.dumps({**EVENT, "pad": "x" * 66_000}),
                             headers=headers)
     assert over_64kb.status_code == 400 and over_64kb.headers["X-Beacon-Error"]
