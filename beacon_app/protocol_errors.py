@@ -1,4 +1,5 @@
-"""The answer to a request the HTTP server itself refused (gunicorn's protocol errors).
+"""The answer to a request the HTTP server itself refused (gunicorn's protocol errors;
+uvicorn's under `beacon web` use `error_answer` too).
 
 gunicorn writes such an answer straight to the socket as an HTML page, without the
 headers the beacon promises on every response. `ErrorAnswerSocket` stands in for the

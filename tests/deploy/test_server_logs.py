@@ -1,6 +1,7 @@
 """"Every process logs JSON lines": the servers' own lines too - gunicorn's (the `beacon`
 process) and uvicorn's and Streamlit's (`beacon web`) - run for real, from start to a
-SIGTERM, with a request each server refuses itself in between."""
+SIGTERM, with a request each server refuses itself in between (uvicorn's refusal
+carries the security headers too; gunicorn's: tests/security/test_protocol_errors.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from shared.storage import migrate
 from tests.beacon.server import BeaconServer, free_port
 from tests.deploy.test_dotenv import _answers
+from tests.documented import carries, security_headers
 
 KEYS = {"ts", "level", "logger", "msg"}
 
@@ -30,11 +32,13 @@ def _json_lines(text: str) -> list[dict[str, str]]:
     return parsed
 
 
-def _refused_request(port: int) -> None:
+def _refused_request(port: int) -> bytes:
+    answer = b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(b"GARBAGE\r\n\r\n")
-        while sock.recv(65536):
-            pass
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
 
 
 def test_gunicorn_logs_json_lines(tmp_path: Path) -> None:
@@ -66,7 +70,7 @@ def test_beacon_web_logs_json_lines(tmp_path: Path) -> None:
     try:
         assert _answers(port, "/healthz", timeout=90), log.read_text()
         assert _answers(port, "/dashboard/")
-        _refused_request(port)
+        refused = _refused_request(port)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) in (0, -signal.SIGTERM)   # uvicorn re-raises the signal
     finally:
@@ -75,3 +79,11 @@ def test_beacon_web_logs_json_lines(tmp_path: Path) -> None:
             proc.wait(10)
     entries = _json_lines(log.read_text())
     assert any(e["logger"].startswith("uvicorn") for e in entries)
+    # uvicorn's own refusal carries the headers SECURITY.md promises, like gunicorn's
+    head, _, body = refused.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    assert status_line.split()[1] == "400" and json.loads(body)["errors"]
+    everywhere, not_on_scripts = security_headers()
+    for name, value in {**everywhere, **not_on_scripts}.items():
+        assert carries(headers, name, value), (name, headers)
