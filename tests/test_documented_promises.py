@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -89,11 +88,10 @@ def test_every_response_carries_the_headers_security_md_lists(client: FlaskClien
 
 # --- settings -------------------------------------------------------------------------
 def test_every_variable_the_docs_name_is_a_setting() -> None:
-    read_by_tests = set()
+    read_by_tests: set[str] = set()   # the test suite's own (a PostgreSQL URL, Chromium)
     for path in (ROOT / "tests").rglob("*.py"):
-        read_by_tests.update(re.findall(r"\"(BEACON_[A-Z0-9_]+)\"", path.read_text()))
-    test_only = read_by_tests - set(SETTINGS)    # the test suite's own (a PG URL, Chromium)
-    unknown = documented_variables() - set(SETTINGS) - test_only
+        read_by_tests.update(_environment_reads(path))
+    unknown = documented_variables() - set(SETTINGS) - read_by_tests
     assert not unknown, f"documented but not settings: {sorted(unknown)}"
 
 
