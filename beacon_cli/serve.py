@@ -14,6 +14,10 @@ from beacon_cli.common import settings_and_engine
 from shared.settings import environment
 
 ROOT = Path(__file__).resolve().parent.parent
+# Streamlit's welcome banner is plain text, and a headless Streamlit looks up the
+# machine's external address for it at a third party (checkip.amazonaws.com): no banner.
+# Its own INFO lines come before our JSON logging is set up (dashboard_app/server_logs.py).
+STREAMLIT_QUIET = ("--logger.hideWelcomeMessage", "true", "--logger.level", "warning")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +42,7 @@ def _commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         cmds.append(("dashboard", [py, "-m", "streamlit", "run",
                                    str(ROOT / "dashboard_app" / "app.py"),
                                    "--server.port", str(dash_port), "--server.headless", "true",
-                                   "--browser.gatherUsageStats", "false"]))
+                                   "--browser.gatherUsageStats", "false", *STREAMLIT_QUIET]))
     if not args.no_worker:
         cmds.append(("worker", [py, "-m", "beacon_cli.main", "worker"]))
     print(f"beacon:    http://127.0.0.1:{port}/  (script: /script.js, events: /api/event)")

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from shared.logs import configure_logging, send_to_root
 from shared.settings import Settings, load_settings
 
 DASHBOARD_SCRIPT = Path(__file__).resolve().parent.parent / "dashboard_app" / "app.py"
@@ -78,23 +76,6 @@ def build_app(settings: Settings, threads: int = 16) -> Any:
     ], lifespan=lifespan)
 
 
-def use_json_logs(level: str) -> None:
-    """uvicorn's and Streamlit's own lines as JSON, like ours (shared/logs.py).
-
-    Streamlit gives each logger it makes - uvicorn's too - a plain-text handler of its
-    own: those made already, and those it makes later (its `setup_formatter`), write
-    through the root's JSON handler instead. uvicorn logs each websocket's client
-    address at INFO, so `configure_logging` keeps its loggers at WARNING."""
-    import streamlit.logger as streamlit_logger
-
-    streamlit_logger.setup_formatter = send_to_root
-    streamlit_logger.init_uvicorn_logs()
-    for name in list(logging.root.manager.loggerDict):
-        if name.split(".")[0] in ("streamlit", "uvicorn", "websockets"):
-            send_to_root(logging.getLogger(name))
-    configure_logging(level)
-
-
 def http_protocol() -> type:
     """uvicorn's HTTP/1.1 protocol, answering a request it cannot parse (a malformed
     request line, too large headers) as the beacon answers: a JSON reason with the
@@ -116,7 +97,9 @@ def run_web(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     app = build_app(settings, threads=args.threads)
-    use_json_logs(settings.log_level)
+    from dashboard_app.server_logs import use_json_logs
+
+    use_json_logs(settings.log_level)   # uvicorn's and Streamlit's lines as JSON
     uvicorn.run(
         app, host=args.host, port=args.port or settings.port, lifespan="on",
         http=http_protocol(),

@@ -1,7 +1,8 @@
 """"Every process logs JSON lines": the servers' own lines too - gunicorn's (the `beacon`
-process) and uvicorn's and Streamlit's (`beacon web`) - run for real, from start to a
-SIGTERM, with a request each server refuses itself in between (uvicorn's refusal
-carries the security headers too; gunicorn's: tests/security/test_protocol_errors.py)."""
+process), uvicorn's and Streamlit's (`beacon web`, the `dashboard` process), the
+worker's - run for real, from start to a SIGTERM, with a request each server refuses
+itself in between (uvicorn's refusal carries the security headers too; gunicorn's:
+tests/security/test_protocol_errors.py)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ import sys
 from pathlib import Path
 
 from shared.storage import migrate
-from tests.beacon.server import BeaconServer, free_port
+from tests.beacon.server import ROOT, BeaconServer, free_port
 from tests.deploy.test_dotenv import _answers
 from tests.documented import carries, security_headers
 
 KEYS = {"ts", "level", "logger", "msg"}
 
 
-def _json_lines(text: str) -> list[dict[str, str]]:
+def _json_lines(text: str, some: bool = True) -> list[dict[str, str]]:
     lines = [line for line in text.splitlines() if line.strip()]
-    assert lines
+    assert lines or not some
     parsed = []
     for line in lines:
         entry = json.loads(line)        # fails on any plain-text line
@@ -87,3 +88,42 @@ def test_beacon_web_logs_json_lines(tmp_path: Path) -> None:
     everywhere, not_on_scripts = security_headers()
     for name, value in {**everywhere, **not_on_scripts}.items():
         assert carries(headers, name, value), (name, headers)
+
+
+def test_the_worker_logs_json_lines(tmp_path: Path) -> None:
+    """A failing job (here: a database without tables) is one JSON line with its trace."""
+    (tmp_path / "empty.db").touch()
+    env = {**os.environ, "BEACON_DATA_DIR": str(tmp_path / "d"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    run = subprocess.run([sys.executable, "-m", "beacon_cli.main", "worker", "--once"],
+                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    entries = _json_lines(run.stderr)
+    assert any(e["msg"].startswith("worker job") and "Traceback" in e.get("exc", "")
+               for e in entries)
+
+
+def test_the_dashboard_process_logs_json_lines(tmp_path: Path) -> None:
+    """The Procfile's `dashboard` process: no plain-text banner (whose "External URL" a
+    headless Streamlit looks up at a third party), and JSON lines on stderr."""
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    migrate(url)
+    port = free_port()
+    line = next(entry for entry in (ROOT / "Procfile").read_text().splitlines()
+                if entry.startswith("dashboard:"))
+    command = line.split(":", 1)[1].replace("$PORT", str(port)).split()
+    out, err = tmp_path / "out.log", tmp_path / "err.log"
+    env = {**os.environ, "BEACON_DATA_DIR": str(tmp_path / "d"), "DATABASE_URL": url}
+    proc = subprocess.Popen([sys.executable, "-m", *command], env=env, cwd=ROOT,
+                            stdout=out.open("wb"), stderr=err.open("wb"),
+                            start_new_session=True)
+    try:
+        assert _answers(port, "/_stcore/health", timeout=90), err.read_text()
+        assert _answers(port, "/")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    assert "URL" not in out.read_text()
+    _json_lines(err.read_text(), some=False)
