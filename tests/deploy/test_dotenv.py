@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.settings import environment, load_settings
-from tests.beacon.server import free_port
+from tests.beacon.server import answers_200, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Variables a developer's shell or the test run may have set, which would hide the file's.
@@ -79,30 +78,14 @@ def test_gunicorn_reads_a_production_env_file(tmp_path: Path) -> None:
                     WEB_CONCURRENCY="1")
     subprocess.run([sys.executable, "-m", "beacon_cli.main", "migrate"], cwd=tmp_path,
                    env=_environ(), check=True, capture_output=True, timeout=120)
-    proc = subprocess.Popen(gunicorn, cwd=tmp_path, env=_environ(), stderr=subprocess.PIPE,
+    log = tmp_path / "gunicorn.log"
+    proc = subprocess.Popen(gunicorn, cwd=tmp_path, env=_environ(), stderr=log.open("wb"),
                             start_new_session=True)
     try:
-        assert _answers(port, "/healthz"), proc.stderr
+        assert answers_200(port, "/healthz"), log.read_text()
     finally:
         proc.terminate()
         proc.wait(60)
-
-
-def _answers(port: int, path: str, timeout: float = 45) -> bool:
-    import http.client
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return True
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            conn.close()
-    return False
 
 
 def test_the_dashboard_reads_a_production_env_file(tmp_path: Path,

@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 
 from shared.storage import migrate
-from tests.beacon.server import ROOT, BeaconServer, free_port
-from tests.deploy.test_dotenv import _answers
+from tests.beacon.server import ROOT, BeaconServer, answers_200, free_port
 from tests.documented import carries, security_headers
 
 KEYS = {"ts", "level", "logger", "msg"}
@@ -69,8 +68,8 @@ def test_beacon_web_logs_json_lines(tmp_path: Path) -> None:
                             stdout=log.open("wb"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
-        assert _answers(port, "/healthz", timeout=90), log.read_text()
-        assert _answers(port, "/dashboard/")
+        assert answers_200(port, "/healthz", timeout=90), log.read_text()
+        assert answers_200(port, "/dashboard/")
         refused = _refused_request(port)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) in (0, -signal.SIGTERM)   # uvicorn re-raises the signal
@@ -117,8 +116,8 @@ def test_the_dashboard_process_logs_json_lines(tmp_path: Path) -> None:
                             stdout=out.open("wb"), stderr=err.open("wb"),
                             start_new_session=True)
     try:
-        assert _answers(port, "/_stcore/health", timeout=90), err.read_text()
-        assert _answers(port, "/")
+        assert answers_200(port, "/_stcore/health", timeout=90), err.read_text()
+        assert answers_200(port, "/")
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     finally:
