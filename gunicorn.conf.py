@@ -1,16 +1,28 @@
 """gunicorn settings for the beacon (used by the Procfile and `beacon serve`).
 
-Threads let one process group-commit many requests into one batch; the access log
-format leaves out the client address and user agent: we never log personal data.
+Threads let one process group-commit many requests into one batch. Port, workers,
+threads and the log level are settings (shared/settings.py: PORT, WEB_CONCURRENCY,
+BEACON_THREADS, BEACON_LOG_LEVEL; a .env file is read too). There is no access log
+and gunicorn's own lines are JSON like ours (shared/logs.py): we never log personal
+data.
 """
 
-import os
+import sys
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# gthread, sharing bursts of new keep-alive connections between the workers
+from shared.logs import server_log_config
+from shared.settings import SettingsError, load_settings
+
+try:
+    _settings = load_settings()
+except SettingsError as exc:   # one clear line, not gunicorn's traceback of this file
+    sys.exit(f"beacon: error: {exc}")
+
+bind = f"0.0.0.0:{_settings.port}"
+workers = _settings.web_concurrency
+# gthread, sharing bursts of new keep-alive connections between the workers, and
+# answering gunicorn's own protocol errors (431, bad request line) like the app does
 worker_class = "beacon_app.gunicorn_worker.FairThreadWorker"
-threads = int(os.environ.get("BEACON_THREADS", "8"))
+threads = _settings.threads
 graceful_timeout = 25
 timeout = 30
 keepalive = 5
@@ -21,6 +33,7 @@ accesslog = None
 # Several beacons may share a machine (and tests start many): no shared control socket.
 control_socket_disable = True
 errorlog = "-"
+logconfig_dict = server_log_config(_settings.log_level)
 
 
 def post_worker_init(worker):  # noqa: ANN001 - gunicorn hook signature

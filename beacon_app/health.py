@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify
 
@@ -9,6 +11,11 @@ from beacon_app.metrics import render_prometheus
 from beacon_app.state import BeaconState
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+# /healthz is public (load balancers probe it without credentials): it says only this;
+# the driver's message, which names hosts and ports, goes to the log.
+DATABASE_UNAVAILABLE = "unavailable"
 
 
 def _state() -> BeaconState:
@@ -26,7 +33,8 @@ def healthz() -> Response:
             conn.execute(sa.text("SELECT 1"))
         database = "ok"
     except sa.exc.SQLAlchemyError as exc:
-        database = "unreachable: " + str(exc).splitlines()[0][:120]
+        log.warning("healthz: database unavailable: %s", str(exc).splitlines()[0][:300])
+        database = DATABASE_UNAVAILABLE
     body = {"status": "ok" if database == "ok" and state.writer.healthy else "degraded",
             "database": database, "spool_bytes": state.writer.spool.total_bytes,
             "backlog": state.writer.backlog, "writer_healthy": state.writer.healthy}

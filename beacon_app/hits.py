@@ -29,6 +29,7 @@ from werkzeug.wrappers import Request
 from werkzeug.wsgi import get_host, get_input_stream
 
 from beacon_app.enrichment.client_ip import client_ip
+from beacon_app.metrics import INTERNAL_ERROR
 from beacon_app.payload import (
     MAX_HEADER,
     MAX_UA,
@@ -87,15 +88,17 @@ def client_info(state: BeaconState, environ: Environ) -> ClientInfo:
     )
 
 
-def ingest(state: BeaconState, hit: RawHit) -> list[str]:
-    """Run the pipeline and submit; returns the drop reasons (empty = all stored)."""
+def ingest(state: BeaconState, hit: RawHit,
+           salts: tuple[bytes, bytes | None] | None = None) -> list[str]:
+    """Run the pipeline and submit; returns the drop reasons (empty = all stored).
+    `salts` default to the current day's (the batch API passes those of the event's day)."""
     now = hit.received_at
     if not state.limiter.allow(hit.ip):
         state.metrics.drop(0, DropReason.RATE_LIMITED, now.date())
         return [DropReason.RATE_LIMITED.value]
     reasons = []
     for result in enrich(hit, state.sites, state.settings, state.enrichers,
-                         state.salts.get(now)):
+                         salts or state.salts.get(now)):
         if isinstance(result, Drop):
             state.metrics.drop(result.site_id, result.reason, now.date())
             reasons.append(result.reason.value)
@@ -121,8 +124,8 @@ def internal_error(state: BeaconState, path: str) -> Reply:
     """Never a 5xx from the beacon: an unexpected failure is logged (without request
     data) and answered 202 with the reason `internal_error`."""
     log.exception("unexpected error in %s", path)
-    state.metrics.inc("internal_errors")
-    return Reply(202, b"", TEXT, (("X-Beacon-Drop", "internal_error"),))
+    state.metrics.internal_error()
+    return Reply(202, b"", TEXT, (("X-Beacon-Drop", INTERNAL_ERROR),))
 
 
 def payload_error(state: BeaconState, exc: PayloadError) -> Reply:
@@ -137,13 +140,18 @@ def read_body(environ: Environ, max_content_length: int) -> bytes:
     """The request body, never read past Content-Length; 413 beyond the limit.
 
     A plain Content-Length (what browsers send) is read directly; anything else -
-    chunked, a malformed length - goes through werkzeug's safe input stream."""
+    chunked, a malformed length - goes through werkzeug's safe input stream. That stream
+    stops quietly at its limit (a longer chunked body would come back cut, then fail as
+    bad JSON), so it is given one byte more: reaching it means the body is too large."""
     length = environ.get("CONTENT_LENGTH", "")
     if length.isascii() and length.isdigit() and "HTTP_TRANSFER_ENCODING" not in environ:
         if int(length) > max_content_length:
             raise RequestEntityTooLarge()
         return bytes(environ["wsgi.input"].read(int(length)))
-    return bytes(get_input_stream(environ, max_content_length=max_content_length).read())
+    body = get_input_stream(environ, max_content_length=max_content_length + 1).read()
+    if len(body) > max_content_length:
+        raise RequestEntityTooLarge()
+    return bytes(body)
 
 
 def api_event(state: BeaconState, environ: Environ) -> Reply:

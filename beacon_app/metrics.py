@@ -26,6 +26,11 @@ from shared.records import DropReason
 from shared.storage import upsert_add, write_transaction
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# The drop reason of a request an unexpected failure stopped (answered 202, see
+# hits.internal_error). Not a DropReason: no site or day is known then, so it is counted
+# for /metrics only, not in `drop_counts`.
+INTERNAL_ERROR = "internal_error"
+DROP_REASONS = (*(reason.value for reason in DropReason), INTERNAL_ERROR)
 
 
 class Metrics:
@@ -49,6 +54,10 @@ class Metrics:
         with self._lock:
             self.drops[reason.value] += 1
             self._unsaved_drops[(site_id, day, reason.value)] += 1
+
+    def internal_error(self) -> None:
+        with self._lock:
+            self.drops[INTERNAL_ERROR] += 1
 
     def observe_flush(self, seconds: float, events: int) -> None:
         with self._lock:
@@ -137,8 +146,8 @@ def render_prometheus(total: Totals, spool_bytes: int, backlog: int) -> str:
         "# HELP beacon_events_dropped_total Events not stored, by reason.",
         "# TYPE beacon_events_dropped_total counter",
     ]
-    for reason in DropReason:
-        out.append(f'beacon_events_dropped_total{{reason="{reason.value}"}} {drops[reason.value]}')
+    for reason in DROP_REASONS:
+        out.append(f'beacon_events_dropped_total{{reason="{reason}"}} {drops[reason]}')
     for name, help_text in (("write_errors", "Failed database writes (retried)."),
                             ("spool_errors", "Appends that could not use the spool."),
                             ("payload_errors", "Requests refused with 4xx.")):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from beacon_app.batch_salts import DaySalts
 from beacon_app.hits import (
     MAX_BATCH_BYTES,
     Reply,
@@ -22,11 +24,13 @@ from beacon_app.hits import (
     ingest,
     internal_error,
     payload_error,
+    read_body,
 )
 from beacon_app.payload import PayloadError, decode_json_body, parse_event
 from beacon_app.security import EVENT_PATHS
 from beacon_app.state import BeaconState
 from shared import schema
+from shared.records import RawHit
 from shared.sites import hash_token
 
 bp = Blueprint("beacon", __name__)
@@ -87,7 +91,7 @@ def api_events() -> Response:
                         'Bearer token (see `beacon sites token`)"}]}', status=401,
                         mimetype="application/json")
     try:
-        data = decode_json_body(request.get_data(cache=False), MAX_BATCH_BYTES)
+        data = decode_json_body(read_body(request.environ, MAX_BATCH_BYTES), MAX_BATCH_BYTES)
     except PayloadError as exc:
         return _response(payload_error(state, exc))
     items = data.get("events") if isinstance(data, dict) else data
@@ -95,9 +99,28 @@ def api_events() -> Response:
         reason = f"must be a list of 1 to {MAX_BATCH} events"
         return _response(payload_error(state, PayloadError([{"field": "events",
                                                              "message": reason}])))
+    now = state.clock()
+    hits, errors = _parse_batch(state, site_id, items, now)
+    drops, accepted = [], 0
+    # Each event is hashed with a key of its own day (batch_salts.py says why).
+    salts = DaySalts.load(state, now, {(hit.timestamp or now).date() for _, hit in hits})
+    for index, hit in hits:
+        reasons = ingest(state, hit, salts.of((hit.timestamp or now).date()))
+        if reasons:
+            drops.append({"index": index, "reasons": reasons})
+        else:
+            accepted += 1
+    status = 202 if accepted or drops or not errors else 400
+    return Response(_json({"accepted": accepted, "dropped": drops, "errors": errors}),
+                    status=status, mimetype="application/json")
+
+
+def _parse_batch(state: BeaconState, site_id: int, items: list[Any], now: datetime
+                 ) -> tuple[list[tuple[int, RawHit]], list[dict[str, Any]]]:
+    """(index, hit) of every good event, and the errors of the others by index."""
     site = state.sites.by_id(site_id)
-    errors, drops, accepted = [], [], 0
-    client, now = client_info(state, request.environ), state.clock()
+    client = client_info(state, request.environ)
+    hits, errors = [], []
     for index, item in enumerate(items):
         try:
             hit = parse_event(item, client, now, trusted=True)
@@ -107,14 +130,8 @@ def api_events() -> Response:
         except PayloadError as exc:
             errors.append({"index": index, "errors": exc.errors})
             continue
-        reasons = ingest(state, hit)
-        if reasons:
-            drops.append({"index": index, "reasons": reasons})
-        else:
-            accepted += 1
-    status = 202 if accepted or drops or not errors else 400
-    return Response(_json({"accepted": accepted, "dropped": drops, "errors": errors}),
-                    status=status, mimetype="application/json")
+        hits.append((index, hit))
+    return hits, errors
 
 
 def _json(value: Any) -> str:

@@ -4,7 +4,6 @@ as child processes of one command, for a single machine or development."""
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -12,14 +11,20 @@ import time
 from pathlib import Path
 
 from beacon_cli.common import settings_and_engine
+from shared.settings import environment
 
 ROOT = Path(__file__).resolve().parent.parent
+# Streamlit's welcome banner is plain text, and a headless Streamlit looks up the
+# machine's external address for it at a third party (checkip.amazonaws.com): no banner.
+# Its own INFO lines come before our JSON logging is set up (dashboard_app/server_logs.py).
+STREAMLIT_QUIET = ("--logger.hideWelcomeMessage", "true", "--logger.level", "warning")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run beacon, dashboard and worker in the foreground")
     p.add_argument("--port", type=int, help="beacon port (default $PORT or 8000)")
-    p.add_argument("--dashboard-port", type=int, help="dashboard port (default 8501)")
+    p.add_argument("--dashboard-port", type=int,
+                   help="dashboard port (default $BEACON_DASHBOARD_PORT or 8501)")
     p.add_argument("--no-dashboard", action="store_true", help="run the beacon only")
     p.add_argument("--no-worker", action="store_true", help="do not run the rollup worker")
     p.set_defaults(func=run_serve)
@@ -37,7 +42,7 @@ def _commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         cmds.append(("dashboard", [py, "-m", "streamlit", "run",
                                    str(ROOT / "dashboard_app" / "app.py"),
                                    "--server.port", str(dash_port), "--server.headless", "true",
-                                   "--browser.gatherUsageStats", "false"]))
+                                   "--browser.gatherUsageStats", "false", *STREAMLIT_QUIET]))
     if not args.no_worker:
         cmds.append(("worker", [py, "-m", "beacon_cli.main", "worker"]))
     print(f"beacon:    http://127.0.0.1:{port}/  (script: /script.js, events: /api/event)")
@@ -48,7 +53,9 @@ def _commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    procs = [subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy()) for _, cmd in _commands(args)]
+    # The children run in the package folder, not in ours: hand them our .env too.
+    env = environment()
+    procs = [subprocess.Popen(cmd, cwd=ROOT, env=env) for _, cmd in _commands(args)]
     stopping = False
 
     def _stop(signum: int, _frame: object) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 
 from beacon_cli.common import emit, settings_and_engine
 from shared.auth import (
@@ -23,9 +22,8 @@ from shared.auth import (
     set_admin,
     set_password,
 )
+from shared.settings import Settings
 from shared.sites import list_sites
-
-PASSWORD_ENV = "BEACON_NEW_PASSWORD"  # noqa: S105 - the name of a variable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -63,11 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     admin.set_defaults(func=run_admin)
 
 
-def read_new_password() -> str:
+def read_new_password(settings: Settings) -> str:
     """The new password from BEACON_NEW_PASSWORD, or asked twice on the terminal."""
-    from_env = os.environ.get(PASSWORD_ENV)
-    if from_env:
-        return from_env
+    if settings.new_password:
+        return settings.new_password
     first = getpass.getpass("New password: ")
     if first != getpass.getpass("Repeat it: "):
         raise AuthError("the two passwords differ")
@@ -83,8 +80,8 @@ def _site_grants(values: list[str]) -> list[tuple[str, str]]:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    _, engine = settings_and_engine()
-    password = None if args.oidc_only else read_new_password()
+    settings, engine = settings_and_engine()
+    password = None if args.oidc_only else read_new_password(settings)
     with engine.begin() as conn:
         user = add_user(conn, args.email, password, is_admin=args.admin)
         for domain, role in _site_grants(args.site):
@@ -118,8 +115,8 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_passwd(args: argparse.Namespace) -> int:
-    _, engine = settings_and_engine()
-    password = read_new_password()
+    settings, engine = settings_and_engine()
+    password = read_new_password(settings)
     with engine.begin() as conn:
         user = set_password(conn, args.email, password)
     print(f"password of {user.email} changed")

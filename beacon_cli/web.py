@@ -76,17 +76,33 @@ def build_app(settings: Settings, threads: int = 16) -> Any:
     ], lifespan=lifespan)
 
 
-def run_web(args: argparse.Namespace) -> int:
-    import logging
+def http_protocol() -> type:
+    """uvicorn's HTTP/1.1 protocol, answering a request it cannot parse (a malformed
+    request line, too large headers) as the beacon answers: a JSON reason with the
+    security headers (SECURITY.md), not uvicorn's bare text."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
+    from beacon_app.protocol_errors import error_answer
+
+    class BeaconH11Protocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            self.transport.write(error_answer(b"HTTP/1.1 400 Bad Request"))
+            self.transport.close()
+
+    return BeaconH11Protocol
+
+
+def run_web(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()
-    # uvicorn logs each websocket's client address at INFO: we never log IP addresses.
-    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     app = build_app(settings, threads=args.threads)
+    from dashboard_app.server_logs import use_json_logs
+
+    use_json_logs(settings.log_level)   # uvicorn's and Streamlit's lines as JSON
     uvicorn.run(
         app, host=args.host, port=args.port or settings.port, lifespan="on",
+        http=http_protocol(),
         # The beacon reads X-Forwarded-For itself (BEACON_TRUSTED_PROXIES); uvicorn must
         # not rewrite the client address, and its access log would record IPs.
         proxy_headers=False, access_log=False, server_header=False, log_config=None,

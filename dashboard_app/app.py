@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
+from dashboard_app.server_logs import use_json_logs
 from shared.settings import SettingsError
 from shared.sites import Site
 
@@ -73,6 +74,7 @@ def main() -> None:
         st.error("The dashboard cannot start: its configuration is invalid.")
         st.code(str(exc), language=None)
         st.stop()
+    use_json_logs(settings.log_level)
     engine = data.engine(settings.resolved_database_url)
     access = auth.current_access(engine, settings)
     if access is None:

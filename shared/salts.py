@@ -53,3 +53,12 @@ def delete_old_salts(conn: Connection, now: datetime) -> int:
     cutoff = now.date() - timedelta(days=1)
     result = conn.execute(sa.delete(schema.salts).where(schema.salts.c.day < cutoff))
     return result.rowcount or 0
+
+
+def read_salts_of_days(conn: Connection, days: set[date]) -> dict[date, bytes]:
+    """The salts still stored for `days` (a day whose salt was deleted is missing)."""
+    if not days:
+        return {}
+    rows = conn.execute(sa.select(schema.salts.c.day, schema.salts.c.salt)
+                        .where(schema.salts.c.day.in_(sorted(days)))).all()
+    return {r.day: bytes(r.salt) for r in rows}

@@ -3,6 +3,9 @@
 Every setting is a field of the frozen `Settings` with a default and a line of help
 (`metadata["help"]`); `.env.example` documents each one and a test fails when it misses
 one. An invalid value stops start-up with a `SettingsError` that names the variable.
+
+The environment is the process's own, over a `.env` file in the working directory (as
+`.env.example` suggests): a variable set in the environment wins over the file.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from dotenv import dotenv_values
 
 
 class SettingsError(ValueError):
@@ -46,7 +51,9 @@ class Settings:
     )
     port: int = field(default=8000, metadata=_help("Port of the web process.", "PORT"))
     dashboard_port: int = field(
-        default=8501, metadata=_help("Port of the Streamlit dashboard.", "BEACON_DASHBOARD_PORT"),
+        default=8501,
+        metadata=_help("Port of the Streamlit dashboard that `beacon serve` starts (run "
+                       "alone, `streamlit run` takes --server.port).", "BEACON_DASHBOARD_PORT"),
     )
     trusted_proxies: int = field(
         default=0,
@@ -65,8 +72,8 @@ class Settings:
     )
     empty_ua_policy: str = field(
         default="drop",
-        metadata=_help("What to do with a hit that has no User-Agent: drop (counted as a "
-                       "bot) or keep.", "BEACON_EMPTY_UA_POLICY"),
+        metadata=_help("What to do with a hit that has no User-Agent: drop (counted as "
+                       "empty_user_agent) or keep.", "BEACON_EMPTY_UA_POLICY"),
     )
     spool_dir: str = field(
         default="",
@@ -151,6 +158,22 @@ class Settings:
                        "cookie holding a random token); 0 = ask again on every reload.",
                        "BEACON_LOGIN_REMEMBER_DAYS"),
     )
+    web_concurrency: int = field(
+        default=2,
+        metadata=_help("gunicorn worker processes of the beacon (gunicorn.conf.py: the "
+                       "Procfile's `beacon` process and `beacon serve`).", "WEB_CONCURRENCY"),
+    )
+    threads: int = field(
+        default=8,
+        metadata=_help("Threads of each gunicorn worker; more threads let one process write "
+                       "more requests in one batch.", "BEACON_THREADS"),
+    )
+    new_password: str = field(
+        default="",
+        metadata=_help("The new password for `beacon users add` and `beacon users passwd` "
+                       "in scripts; empty = asked on the terminal. Unset it afterwards.",
+                       "BEACON_NEW_PASSWORD"),
+    )
 
     # --- derived values -------------------------------------------------------------
     @property
@@ -209,6 +232,8 @@ def _validate(s: Settings) -> None:
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
         scheme = url.split(":")[0]
         raise SettingsError(f"DATABASE_URL must be a sqlite or postgresql URL, got {scheme!r}")
+    if s.web_concurrency < 1 or s.threads < 1:
+        raise SettingsError("WEB_CONCURRENCY and BEACON_THREADS must be at least 1")
     if s.batch_size < 1 or s.batch_size > 50_000:
         raise SettingsError("BEACON_BATCH_SIZE must be between 1 and 50000")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -224,9 +249,20 @@ def setting_fields() -> list[tuple[str, str, Any, str]]:
     return [(f.metadata["env"], f.name, f.default, f.metadata["help"]) for f in fields(Settings)]
 
 
+DOTENV_FILE = ".env"
+
+
+def environment(dotenv_path: str | Path = DOTENV_FILE) -> dict[str, str]:
+    """The variables of the `.env` file (if there is one), overridden by the process's
+    environment. Every entry point reads its settings through this, and `beacon serve`
+    hands it to its child processes."""
+    from_file = {k: v for k, v in dotenv_values(dotenv_path).items() if v is not None}
+    return {**from_file, **os.environ}
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Build Settings from the environment (or `environ`), then apply `overrides`."""
-    env = os.environ if environ is None else environ
+    """Build Settings from `environment()` (or `environ`), then apply `overrides`."""
+    env = environment() if environ is None else environ
     values: dict[str, Any] = {}
     for f in fields(Settings):
         raw = env.get(f.metadata["env"])

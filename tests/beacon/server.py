@@ -32,6 +32,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def answers_200(port: int, path: str, timeout: float = 45) -> bool:
+    """True once GET `path` on 127.0.0.1:`port` answers 200; False at the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return True
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            conn.close()
+    return False
+
+
 class BeaconServer:
     def __init__(self, env: dict[str, str], workers: int = 2) -> None:
         self.port = free_port()

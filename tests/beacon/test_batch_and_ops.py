@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from beacon_app import state_of
-from shared.settings import Settings
+from beacon_app import create_app, state_of
+from shared.settings import Settings, load_settings
 from shared.sites import new_ingest_token
 from shared.storage import write_transaction
-from tests.beacon.helpers import IPHONE_UA, browser_headers, make_app, stored_events
+from tests.beacon.helpers import CREATED, IPHONE_UA, browser_headers, make_app, stored_events
+from tests.beacon.server import free_port
 
 
 @pytest.fixture
@@ -99,3 +102,23 @@ def test_metrics_count_accepted_written_and_drops(app: Flask) -> None:
     assert 'beacon_events_dropped_total{reason="bot"} 1' in text
     assert "beacon_payload_errors_total 1" in text
     assert "beacon_flush_seconds_count 1" in text
+
+
+def test_healthz_names_no_database_host_when_the_database_is_down(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """/healthz is public: it says "unavailable", the driver's message (host, port, user)
+    goes to the log only."""
+    port = free_port()    # nothing listens there
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), flush_interval_ms=20,
+                             database_url=f"postgresql://beacon_user@127.0.0.1:{port}/stats")
+    app = create_app(settings)
+    CREATED.append(app)
+    caplog.set_level(logging.WARNING)
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 200
+    data = resp.get_json()
+    assert data["status"] == "degraded" and data["database"] == "unavailable"
+    for private in (str(port), "127.0.0.1", "beacon_user", "stats"):
+        assert private not in resp.get_data(as_text=True)
+    assert any(str(port) in r.getMessage() and "healthz" in r.getMessage()
+               for r in caplog.records)
