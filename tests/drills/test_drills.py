@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.dashboard_socket import DashboardSocket
 from shared.sites import add_site
 from shared.storage import make_engine, migrate
 from tests.beacon.helpers import CHROME_UA
@@ -208,3 +209,51 @@ def test_fuzz_100k_requests_no_5xx(sqlite_env: dict[str, str],
     assert server.terminate() == 0
     log = server.log.read_text()
     assert "Traceback" not in log
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def test_sigterm_mid_load_on_the_one_port_web_process(sqlite_env: dict[str, str],
+                                                      servers: list[BeaconServer]) -> None:
+    """`beacon web` (the Procfile's web: line) stopped by SIGTERM while hits pour in and
+    a dashboard session is open on the same port: every acknowledged event is stored,
+    none twice, no spool left, and the dashboard process goes with it."""
+    env = {**sqlite_env, "BEACON_FLUSH_INTERVAL_MS": "5000", "BEACON_LOG_LEVEL": "WARNING"}
+    server = BeaconServer(env, workers=2, web=True).start()
+    servers.append(server)
+    assert server.proc is not None
+    dashboard = _open_dashboard(server.port)
+    assert dashboard.ping()
+    dashboard_pids = [p for p in _children(server.proc.pid)
+                      if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    assert len(dashboard_pids) == 1
+    load = EventLoad(server.port, threads=6)
+    load.run_until(lambda: len(load.acked) >= 1500)
+    assert server.terminate(60) == 0          # SIGTERM while the load is still running
+    load.stop()
+    paths = stored_paths(sqlite_env["DATABASE_URL"])
+    print(f"\nweb SIGTERM mid-load: {len(load.acked)} acked, {len(paths)} stored, "
+          f"statuses {dict(load.statuses)}")
+    assert len(load.acked) >= 1500 and not load.server_errors
+    assert set(paths) == load.acked and len(paths) == len(set(paths))
+    assert not list((Path(env["BEACON_DATA_DIR"]) / "spool").glob("*.seg"))
+    assert dashboard.closed.wait(10)          # the relay ended with the process
+    assert not Path(f"/proc/{dashboard_pids[0]}").exists()
+    log = server.log.read_text()
+    assert "Traceback" not in log, log[-3000:]
+
+
+def _open_dashboard(port: int) -> DashboardSocket:
+    """A dashboard websocket through the web port, once Streamlit is up (it starts
+    next to the beacon, which answers first)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return DashboardSocket(port)
+        except (OSError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
