@@ -10,15 +10,14 @@ copy bytes both ways until either side closes, without holding a request thread.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
-import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-LOG = logging.getLogger("beacon.web")
 PREFIX = "/dashboard"
 # RFC 9110 section 7.6.1: headers that describe one connection, never forwarded.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate",
@@ -111,7 +110,11 @@ class DashboardProxy:
             client.close()
             return
         client.settimeout(None)
-        done = threading.Barrier(2, action=lambda: (client.close(), upstream.close()))
+        def close_both() -> None:
+            client.close()
+            upstream.close()
+
+        done = threading.Barrier(2, action=close_both)
         for src, dst in ((client, upstream), (upstream, client)):
             threading.Thread(target=_pipe, args=(src, dst, done), daemon=True,
                              name="dashboard-websocket").start()
@@ -128,8 +131,6 @@ def _pipe(src: socket.socket, dst: socket.socket, done: threading.Barrier) -> No
     except OSError:          # a reset: end both directions, waking the other pipe
         how = socket.SHUT_RDWR
     for sock in (dst, src) if how == socket.SHUT_RDWR else (dst,):
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(how)
-        except OSError:
-            pass
     done.wait()

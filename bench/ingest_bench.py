@@ -7,8 +7,9 @@ Procfile's `web:` line) vs. the `beacon:` process, all driven by wrk on loopback
 
 The servers run side by side and take turns under wrk for `--rounds` rounds. Prints
 requests/s (over all rounds), p50/p99 latency (the median round's), the ratios full/bare
-and web/full (throughput and p99), and events stored vs accepted - the servers' own counts from /metrics, as wrk
-does not count the answers in flight at its deadline (every 202 must become a row).
+and web/full (throughput and p99), and events stored vs accepted - the servers' own
+counts from /metrics, as wrk does not count the answers in flight at its deadline
+(every 202 must become a row).
 While wrk loads `web`, a dashboard websocket is held open through the same port and
 must still answer a ping afterwards. Needs `wrk` (Debian package).
 """
