@@ -12,12 +12,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 LOG = logging.getLogger("beacon.web")
 DASHBOARD_SCRIPT = Path(__file__).resolve().parent.parent / "dashboard_app" / "app.py"
 RESTART_DELAY_SECONDS = (1.0, 2.0, 5.0, 10.0)   # then every 10 s
 STOP_TIMEOUT_SECONDS = 10.0
+STABLE_SECONDS = 60.0
 
 
 def free_loopback_port() -> int:
@@ -61,7 +63,10 @@ class DashboardProcess:
             proc = self._proc
             if proc is None:
                 return
+            started = time.monotonic()
             code = proc.wait()
+            if time.monotonic() - started > STABLE_SECONDS:
+                failures = 0            # it had been running well: restart quickly
             # A platform stopping the dyno signals every process at once: give our own
             # stop() the chance to say so before restarting anything.
             delay = RESTART_DELAY_SECONDS[min(failures, len(RESTART_DELAY_SECONDS) - 1)]

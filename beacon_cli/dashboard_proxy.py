@@ -62,6 +62,15 @@ def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
 
 
+def _request_body(environ: dict[str, Any]) -> bytes | None:
+    """The whole body (forwarded with a Content-Length): a chunked one is read to its
+    end, as the server decodes it."""
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return bytes(environ["wsgi.input"].read())
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return bytes(environ["wsgi.input"].read(length)) if length else None
+
+
 class DashboardProxy:
     """Forwards dashboard requests to the Streamlit process on 127.0.0.1:`port`."""
 
@@ -73,8 +82,7 @@ class DashboardProxy:
         target = environ.get("RAW_URI") or (
             environ.get("PATH_INFO", "/") + ("?" + environ["QUERY_STRING"]
                                              if environ.get("QUERY_STRING") else ""))
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else None
+        body = _request_body(environ)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
             conn.sock = _connect(self.port, self.timeout)

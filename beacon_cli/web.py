@@ -21,6 +21,7 @@ from gunicorn.arbiter import Arbiter
 
 from beacon_cli.dashboard_child import DashboardProcess, free_loopback_port
 from beacon_cli.dashboard_proxy import PREFIX, DashboardProxy, is_dashboard_path
+from shared.logs import configure_logging
 from shared.settings import load_settings
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
@@ -112,6 +113,7 @@ class OnePortServer(Application):
 
 def run_web(args: argparse.Namespace) -> int:
     settings = load_settings()     # a bad setting fails here, with one clear line
+    configure_logging(settings.log_level)   # the master's own lines (dashboard restarts)
     port = args.port or settings.port
     OnePortServer(f"{args.host}:{port}", args.workers, args.threads).run()
     return 0

@@ -7,6 +7,7 @@ the browser tests, which go through a real `beacon web`."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -99,6 +100,14 @@ def test_dashboard_requests_arrive_as_sent(client: Client) -> None:
     assert seen["headers"]["cookie"] == "beacon_login=bl_x"
     assert seen["headers"]["content-type"] == "application/octet-stream"
     assert "te" not in seen["headers"] and "keep-alive" not in seen["headers"]
+
+
+def test_a_chunked_body_is_forwarded_whole(client: Client) -> None:
+    resp = client.post("/dashboard/_stcore/upload", input_stream=io.BytesIO(b"streamed"),
+                       headers={"Transfer-Encoding": "chunked"})
+    seen = resp.get_json()
+    assert seen["body"] == "streamed" and seen["headers"]["content-length"] == "8"
+    assert "transfer-encoding" not in seen["headers"]
 
 
 def test_dashboard_not_running_is_503_with_a_reason(settings: Settings,
