@@ -1,4 +1,5 @@
-"""gunicorn settings for the beacon (used by the Procfile and `beacon serve`).
+"""gunicorn settings for the beacon (used by the Procfile's `beacon:` line, `beacon serve`
+and `beacon web`, which sets its own worker class on top).
 
 Threads let one process group-commit many requests into one batch. Port, workers,
 threads and the log level are settings (shared/settings.py: PORT, WEB_CONCURRENCY,
@@ -47,9 +48,23 @@ def post_worker_init(worker):  # noqa: ANN001 - gunicorn hook signature
 
 
 def worker_exit(server, worker):  # noqa: ANN001 - gunicorn hook signature
-    """Flush this worker's writer before it exits (SIGTERM path)."""
+    """Flush this worker's writer before it exits (SIGTERM path).
+
+    The threaded worker leaves its loop without waiting for its thread pool: a request
+    queued or running then would be spooled after the writer stopped, and its event
+    left in the spool until the next start. The requests running finish first (their
+    events are then written), the ones not started are dropped unanswered; a request
+    that hangs (a dashboard upload through `beacon web`) is not waited for past 10 s."""
+    import threading
+
     from beacon_app.state import BeaconState
 
+    pool = getattr(worker, "tpool", None)
+    if pool is not None:
+        waiter = threading.Thread(target=pool.shutdown, daemon=True,
+                                  kwargs={"wait": True, "cancel_futures": True})
+        waiter.start()
+        waiter.join(10)
     app = getattr(worker, "wsgi", None)
     state = getattr(app, "extensions", {}).get("beacon") if app is not None else None
     if isinstance(state, BeaconState):

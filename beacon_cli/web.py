@@ -1,34 +1,31 @@
 """`beacon web`: the whole product on ONE port - beacon endpoints at the root, the
 dashboard under /dashboard - for a single Heroku-style dyno or a small server.
 
-One ASGI process under uvicorn: Streamlit's own ASGI app (`st.App`) is mounted at
-/dashboard (HTTP and its websocket), and the Flask beacon answers every other path
-through a WSGI-to-ASGI adapter (a2wsgi, a thread pool like gunicorn's gthread). The
-beacon keeps its promises here too: a request is answered only after its event is in
-the spool, and on SIGTERM uvicorn stops accepting, finishes the requests in flight,
-then the lifespan shutdown runs `Writer.stop()`, which writes everything queued.
+One gunicorn master (the settings of gunicorn.conf.py, as the `beacon` process type)
+owns the port. Its threaded workers answer the beacon's paths on gunicorn's own WSGI
+path, exactly as `beacon` does, and pass /dashboard/... (HTTP and the websocket) to the
+one Streamlit process the master starts on a loopback port. SIGTERM: the workers stop
+accepting, finish the requests in flight and flush their writers (gunicorn.conf.py's
+worker_exit); then the master stops Streamlit. See docs/deploy-web.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-from collections.abc import AsyncIterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from shared.settings import Settings, load_settings
+from gunicorn.app.base import Application
+from gunicorn.arbiter import Arbiter
 
-DASHBOARD_SCRIPT = Path(__file__).resolve().parent.parent / "dashboard_app" / "app.py"
-DASHBOARD_PREFIX = "/dashboard"
-# Streamlit reads its options from the environment when it is imported; these make it a
-# server (no browser, no usage statistics sent anywhere).
-STREAMLIT_ENV = {"STREAMLIT_SERVER_HEADLESS": "true",
-                 "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-                 "STREAMLIT_SERVER_RUN_ON_SAVE": "false",
-                 "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
-                 "STREAMLIT_CLIENT_TOOLBAR_MODE": "minimal"}
+from beacon_cli.dashboard_child import DashboardProcess, free_loopback_port
+from beacon_cli.dashboard_proxy import PREFIX, DashboardProxy, is_dashboard_path
+from shared.logs import configure_logging
+from shared.settings import load_settings
+
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+WORKER_CLASS = "beacon_cli.web_worker.OnePortWorker"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,79 +33,87 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, help="port (default $PORT or 8000)")
     p.add_argument("--host", default="0.0.0.0",  # noqa: S104 - it is a server
                    help="address to listen on (default 0.0.0.0)")
-    p.add_argument("--threads", type=int, default=16,
-                   help="threads answering beacon requests (default 16)")
+    p.add_argument("--workers", type=int,
+                   help="beacon processes (default $WEB_CONCURRENCY or 2, as `beacon`)")
+    p.add_argument("--threads", type=int,
+                   help="threads per beacon process (default $BEACON_THREADS or 8)")
     p.set_defaults(func=run_web)
 
 
-def build_app(settings: Settings, threads: int = 16) -> Any:
-    """The one-port ASGI app: /dashboard -> Streamlit, everything else -> the beacon."""
-    for key, value in STREAMLIT_ENV.items():
-        os.environ.setdefault(key, value)
-    import streamlit as st
-    from a2wsgi import WSGIMiddleware
-    from starlette.applications import Starlette
-    from starlette.responses import RedirectResponse
-    from starlette.routing import Mount, Route
+class OnePortApp:
+    """The WSGI app of a `beacon web` worker: /dashboard/... to the dashboard proxy,
+    /dashboard redirected there, every other path to the beacon untouched."""
 
-    from beacon_app import create_app, state_of
+    def __init__(self, beacon: Any, dashboard: DashboardProxy) -> None:
+        self.beacon = beacon
+        self.dashboard = dashboard
+        # gunicorn.conf.py's worker_exit finds the beacon's writer here to flush it.
+        self.extensions = beacon.extensions
 
-    beacon = create_app(settings)
-    dashboard = st.App(str(DASHBOARD_SCRIPT))
-    dashboard_lifespan = dashboard.lifespan()
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(PREFIX):
+            if is_dashboard_path(path):
+                return self.dashboard(environ, start_response)
+            if path == PREFIX:
+                query = environ.get("QUERY_STRING", "")
+                start_response("308 Permanent Redirect", [
+                    ("Location", PREFIX + "/" + ("?" + query if query else "")),
+                    ("Content-Length", "0")])
+                return []
+        return self.beacon(environ, start_response)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
+
+class OnePortArbiter(Arbiter):
+    """gunicorn's master, which also runs the dashboard process: started with the
+    master, stopped only once the workers have drained."""
+
+    dashboard: DashboardProcess
+
+    def start(self) -> None:
+        super().start()
+        self.dashboard.start()
+
+    def stop(self, graceful: bool = True) -> None:
         try:
-            async with dashboard_lifespan(app):
-                yield
+            super().stop(graceful)
         finally:
-            # Runs after uvicorn finished the requests in flight: nothing is lost.
-            state_of(beacon).writer.stop()
-
-    async def to_dashboard(_request: Any) -> RedirectResponse:
-        return RedirectResponse(DASHBOARD_PREFIX + "/", status_code=308)
-
-    return Starlette(routes=[
-        Route(DASHBOARD_PREFIX, to_dashboard),
-        Mount(DASHBOARD_PREFIX, app=dashboard),
-        Mount("", app=WSGIMiddleware(beacon, workers=threads)),  # type: ignore[arg-type]
-    ], lifespan=lifespan)
+            self.dashboard.stop()
 
 
-def http_protocol() -> type:
-    """uvicorn's HTTP/1.1 protocol, answering a request it cannot parse (a malformed
-    request line, too large headers) as the beacon answers: a JSON reason with the
-    security headers (SECURITY.md), not uvicorn's bare text."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+class OnePortServer(Application):
+    def __init__(self, bind: str, workers: int | None, threads: int | None) -> None:
+        self.bind, self.workers, self.threads = bind, workers, threads
+        self.dashboard_port = free_loopback_port()
+        super().__init__()
 
-    from beacon_app.protocol_errors import error_answer
+    def init(self, parser: Any, opts: Any, args: Any) -> None:
+        return None
 
-    class BeaconH11Protocol(H11Protocol):
-        def send_400_response(self, msg: str) -> None:
-            self.transport.write(error_answer(b"HTTP/1.1 400 Bad Request"))
-            self.transport.close()
+    def load_config(self) -> None:
+        self.load_config_from_file(str(GUNICORN_CONF))
+        self.cfg.set("bind", [self.bind])
+        self.cfg.set("worker_class", WORKER_CLASS)
+        if self.workers:
+            self.cfg.set("workers", self.workers)
+        if self.threads:
+            self.cfg.set("threads", self.threads)
 
-    return BeaconH11Protocol
+    def load(self) -> OnePortApp:
+        from beacon_app import create_app
+
+        return OnePortApp(create_app(load_settings()), DashboardProxy(self.dashboard_port))
+
+    def run(self) -> None:
+        arbiter = OnePortArbiter(self)
+        arbiter.dashboard = DashboardProcess(self.dashboard_port, PREFIX)
+        arbiter.run()
 
 
 def run_web(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    settings = load_settings()
-    app = build_app(settings, threads=args.threads)
-    from dashboard_app.server_logs import use_json_logs
-
-    use_json_logs(settings.log_level)   # uvicorn's and Streamlit's lines as JSON
-    uvicorn.run(
-        app, host=args.host, port=args.port or settings.port, lifespan="on",
-        http=http_protocol(),
-        # The beacon reads X-Forwarded-For itself (BEACON_TRUSTED_PROXIES); uvicorn must
-        # not rewrite the client address, and its access log would record IPs.
-        proxy_headers=False, access_log=False, server_header=False, log_config=None,
-        timeout_graceful_shutdown=20, timeout_keep_alive=5,
-        # One process: Streamlit's sessions live in it. uvicorn would otherwise read the
-        # platform's WEB_CONCURRENCY (meant for the gunicorn `beacon` process type).
-        workers=1,
-    )
+    settings = load_settings()     # a bad setting fails here, with one clear line
+    configure_logging(settings.log_level)   # the master's own lines (dashboard restarts)
+    port = args.port or settings.port
+    OnePortServer(f"{args.host}:{port}", args.workers, args.threads).run()
     return 0

@@ -49,19 +49,27 @@ def answers_200(port: int, path: str, timeout: float = 45) -> bool:
 
 
 class BeaconServer:
-    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
+    """The Procfile's `beacon:` process (gunicorn), or with `web=True` its `web:` process
+    (`beacon web`: the beacon and the dashboard on one port)."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, web: bool = False) -> None:
         self.port = free_port()
         self.env = {**os.environ, **env, "PORT": str(self.port), "WEB_CONCURRENCY": str(workers)}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = Path(env["BEACON_DATA_DIR"]) / f"server-{self.port}.log"
+        self.web = web
+
+    def command(self) -> list[str]:
+        if self.web:
+            return [sys.executable, "-m", "beacon_cli.main", "web", "--host", "127.0.0.1"]
+        return [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                "--bind", f"127.0.0.1:{self.port}", "beacon_app.wsgi:app"]
 
     def start(self) -> BeaconServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{self.port}", "beacon_app.wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+            self.command(), cwd=ROOT, env=self.env, stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

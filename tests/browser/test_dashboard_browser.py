@@ -1,4 +1,5 @@
-"""The dashboard in a real browser: `streamlit run` on a seeded database, driven by Chromium.
+"""The dashboard in a real browser: `streamlit run` on a seeded database, driven by Chromium,
+and the same again through `beacon web` (the dashboard under /dashboard on the beacon's port).
 
 Signs in, opens the Overview, filters by clicking a source, changes the period, opens
 every page, and checks that visitor-supplied `<script>` / `<img onerror>` payloads in
@@ -86,36 +87,46 @@ def _wait_healthy(origin: str, proc: subprocess.Popen[bytes], timeout: float = 6
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("streamlit exited early")
+            raise RuntimeError("the dashboard's server exited early")
         try:
             with urllib.request.urlopen(origin + "/_stcore/health", timeout=2) as r:  # noqa: S310
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.5)
-    raise RuntimeError("streamlit did not become healthy")
+    raise RuntimeError("the dashboard did not become healthy")
 
 
-@pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+def _dashboard_command(how: str, port: int) -> tuple[list[str], str]:
+    """The command serving the dashboard, and the dashboard's address under it:
+    `streamlit run` (the Procfile's dashboard: line) at the root, or `beacon web` (the
+    web: line, the beacon on the same port) under /dashboard."""
+    if how == "web":
+        return ([sys.executable, "-m", "beacon_cli.main", "web", "--host", "127.0.0.1",
+                 "--port", str(port), "--workers", "1"], f"http://127.0.0.1:{port}/dashboard")
+    return ([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard_app" / "app.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"], f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="module", params=["streamlit", "web"])
+def dashboard(request: pytest.FixtureRequest,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     folder = tmp_path_factory.mktemp("dashboard")
     url = f"sqlite:///{folder / 'beacon.db'}"
     _seed(url)
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "BEACON_ENV": "development"}
-    log = (folder / "streamlit.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard_app" / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    origin = f"http://127.0.0.1:{port}"
+    command, origin = _dashboard_command(request.param, _free_port())
+    env = {**os.environ, "DATABASE_URL": url, "BEACON_ENV": "development",
+           "BEACON_DATA_DIR": str(folder / "data")}
+    log = (folder / "server.log").open("wb")
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         _wait_healthy(origin, proc)
         yield Dashboard(origin, url)
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=40)
         log.close()
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.dashboard_socket import DashboardSocket
 from shared.sites import add_site
 from shared.storage import make_engine, migrate
 from tests.beacon.helpers import CHROME_UA
@@ -208,3 +211,94 @@ def test_fuzz_100k_requests_no_5xx(sqlite_env: dict[str, str],
     assert server.terminate() == 0
     log = server.log.read_text()
     assert "Traceback" not in log
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def test_sigterm_mid_load_on_the_one_port_web_process(sqlite_env: dict[str, str],
+                                                      servers: list[BeaconServer]) -> None:
+    """`beacon web` (the Procfile's web: line) stopped by SIGTERM while hits pour in and
+    a dashboard session is open on the same port: every acknowledged event is stored,
+    none twice, no spool left, and the dashboard process goes with it."""
+    env = {**sqlite_env, "BEACON_FLUSH_INTERVAL_MS": "5000", "BEACON_LOG_LEVEL": "WARNING"}
+    server = BeaconServer(env, workers=2, web=True).start()
+    servers.append(server)
+    assert server.proc is not None
+    dashboard = _open_dashboard(server.port)
+    assert dashboard.ping()
+    dashboard_pid = _dashboard_pid(server.proc.pid, not_in=[])
+    load = EventLoad(server.port, threads=6)
+    load.run_until(lambda: len(load.acked) >= 1500)
+    assert server.terminate(60) == 0          # SIGTERM while the load is still running
+    load.stop()
+    paths = stored_paths(sqlite_env["DATABASE_URL"])
+    print(f"\nweb SIGTERM mid-load: {len(load.acked)} acked, {len(paths)} stored, "
+          f"statuses {dict(load.statuses)}")
+    assert len(load.acked) >= 1500 and not load.server_errors
+    assert set(paths) == load.acked and len(paths) == len(set(paths))
+    assert not list((Path(env["BEACON_DATA_DIR"]) / "spool").glob("*.seg"))
+    assert dashboard.closed.wait(10)          # the relay ended with the process
+    assert not Path(f"/proc/{dashboard_pid}").exists()
+    log = server.log.read_text()
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_web_restarts_a_killed_dashboard_while_hits_go_on(sqlite_env: dict[str, str],
+                                                          servers: list[BeaconServer]) -> None:
+    """kill -9 of the dashboard process under `beacon web`, twice, while hits pour in:
+    every hit is still answered 202, the dashboard comes back (a new process) on the
+    same port, and SIGTERM still stores every acknowledged event."""
+    server = BeaconServer({**sqlite_env, "BEACON_LOG_LEVEL": "WARNING"}, web=True).start()
+    servers.append(server)
+    assert server.proc is not None
+    _open_dashboard(server.port).close()
+    load = EventLoad(server.port, threads=4)
+    load.start()
+    killed: list[int] = []
+    for _ in range(2):
+        pid = _dashboard_pid(server.proc.pid, not_in=killed)
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+        dashboard = _open_dashboard(server.port)     # waits through the restart
+        assert dashboard.ping()
+        dashboard.close()
+    assert _dashboard_pid(server.proc.pid, not_in=killed) not in killed
+    load.stop()
+    assert server.terminate(60) == 0
+    paths = stored_paths(sqlite_env["DATABASE_URL"])
+    print(f"\ndashboard killed twice: {len(load.acked)} hits acked meanwhile, "
+          f"statuses {dict(load.statuses)}")
+    assert set(load.statuses) == {202} and len(load.acked) > 100
+    assert set(paths) == load.acked
+    assert "restarting it" in server.log.read_text()
+
+
+def _dashboard_pid(master: int, not_in: list[int], timeout: float = 60) -> int:
+    """The pid of the master's Streamlit child (a new one, not in `not_in`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in _children(master):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"streamlit" in cmdline and pid not in not_in:
+                return pid
+        time.sleep(0.2)
+    raise AssertionError("no dashboard process under the web master")
+
+
+def _open_dashboard(port: int) -> DashboardSocket:
+    """A dashboard websocket through the web port, once Streamlit is up (it starts
+    next to the beacon, which answers first)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return DashboardSocket(port)
+        except (OSError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
