@@ -57,8 +57,11 @@ class DashboardProcess:
     def _spawn(self) -> None:
         with self._lock:
             if not self._stopping.is_set():
-                # Its output goes where ours goes (the platform's log).
-                self._proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL)
+                # Its log (stderr, JSON lines) goes where ours goes (the platform's log).
+                # Streamlit prints to stdout only its banner and a plain "Stopping...";
+                # every process of ours logs JSON lines, so stdout goes nowhere.
+                self._proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL,
+                                              stdout=subprocess.DEVNULL)
 
     def _watch(self) -> None:
         failures = 0
