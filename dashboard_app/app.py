@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
+from shared.queries.query import QueryError
+from shared.read_timeout import QueryTimeout
 from shared.settings import SettingsError
 from shared.sites import Site
 
@@ -85,7 +87,13 @@ def main() -> None:
     nav = st.navigation(_pages(access, bool(sites)))
     if sites:
         _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy"))
-    nav.run()
+    try:
+        nav.run()
+    except (QueryError, QueryTimeout) as exc:
+        # A period, filter or interval out of bounds (e.g. from a hand-edited or shared
+        # URL), or a report stopped at the time limit: the reason, never a traceback.
+        st.error("This report cannot be shown.")
+        st.text(str(exc))
 
 
 main()
