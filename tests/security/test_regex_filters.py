@@ -11,12 +11,15 @@ from hanging the run; no test asserts a duration.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.api_keys import create_key
 from shared.linear_regexp import regexp
@@ -100,6 +103,26 @@ def test_planted_path_and_backtracking_pattern_do_not_hold_the_beacon(
 ], ids=lambda v: str(v)[:20])
 def test_wildcards_keep_their_meaning_under_re2(pattern: str, path: str, expected: bool) -> None:
     assert regexp(wildcard_regex(pattern), path) is expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=st.text("ab/.é*", max_size=14), text=st.text("ab/.é", max_size=40))
+def test_re2_answers_what_a_backtracking_matcher_answers(pattern: str, text: str) -> None:
+    """Differential: on inputs small enough for `re`, RE2 agrees with it (the same
+    wildcard translation; stars, slashes, a dot and a non-ASCII letter)."""
+    translated = wildcard_regex(pattern)
+    assert regexp(translated, text) is (re.search(translated, text) is not None)
+
+
+def test_the_largest_allowed_pattern_still_answers_on_a_long_path() -> None:
+    """At the caps (300 characters, 10 stars) against a 2,000-character path that keeps
+    hundreds of partial matches alive at every step: RE2's DFA stays within its memory
+    and answers right both ways."""
+    pattern = "**a**a**a**a**" + "a" * 280 + "b"
+    assert len(pattern) <= 300 and pattern.count("*") == 10
+    path = "/" + "a" * 1998 + "b"
+    assert regexp(wildcard_regex(pattern), path) is True
+    assert regexp(wildcard_regex(pattern + "!"), path) is False
 
 
 @pytest.mark.parametrize(("values", "reason"), [
