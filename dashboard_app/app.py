@@ -8,8 +8,10 @@ every page with the reason.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -94,6 +96,12 @@ def main() -> None:
         # URL), or a report stopped at the time limit: the reason, never a traceback.
         st.error("This report cannot be shown.")
         st.text(str(exc))
+    except sa.exc.DBAPIError as exc:
+        # Its text holds the SQL and the parameters (the URL's filter values): the log
+        # gets the driver's error class, the page a plain sentence.
+        logging.getLogger(__name__).error("report failed in the database: %s",
+                                          type(exc.orig).__name__)
+        st.error("The database could not answer this report. Try again later.")
 
 
 main()

@@ -25,6 +25,7 @@ MAX_VALUES = 250            # `is`, `is_not`, `is_any_of`: one IN list
 MAX_PATTERNS = 20           # `contains`, `not_contains`, `matches`: one test per value
 MAX_VALUE_CHARS = 2000      # the longest page path the beacon stores
 MAX_PATTERN_CHARS = 300
+MAX_PROP_KEY_CHARS = 300    # the beacon stores keys of at most 300 bytes
 MAX_WILDCARDS = 10
 
 _PATTERN_OPERATORS = ("contains", "not_contains", "matches")

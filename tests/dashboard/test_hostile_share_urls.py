@@ -6,6 +6,7 @@ refused, never a traceback."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from dashboard_app.data import site_today
 from shared.records import Event
@@ -68,3 +69,23 @@ def test_a_far_future_end_in_a_share_url_reports_up_to_today(seeded: Seeded) -> 
                              **{"from": "2024-01-01", "to": "9999-12-31"}).run())
     assert not at.error and at.dataframe
     assert at.query_params["to"] == site_today(seeded.site).isoformat()
+
+
+def test_a_database_error_in_a_report_is_a_sentence_not_a_traceback(
+        seeded: Seeded, caplog: pytest.LogCaptureFixture) -> None:
+    """A real database error (the events table is away) while a share link's filtered
+    report runs: a plain message on the page, and the log holds no SQL and no filter
+    value."""
+    token = _share(seeded)
+    with seeded.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE events RENAME TO events_away"))
+    try:
+        at = app_as(None, timeout=GENEROUS, share=token, f="page|is|/private-filter-value").run()
+    finally:
+        with seeded.engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE events_away RENAME TO events"))
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The database could not answer this report. Try again later."]
+    assert "report failed in the database" in caplog.text
+    assert "/private-filter-value" not in caplog.text and "SELECT" not in caplog.text

@@ -74,13 +74,17 @@ ATTACKS = [
      "at most 10 are allowed"),
     ({"filters": [["is", "visit:country", [f"{PRIVATE_VALUE}{i}" for i in range(251)]]]},
      "at most 250 are allowed"),
+    ({"filters": [["is", "event:props:plan\x00", ["pro"]]]}, "without NUL"),
+    ({"dimensions": ["event:props:plan\x00"]}, "without NUL"),
+    ({"dimensions": ["event:props:" + "k" * 301]}, "at most 300 characters"),
 ]
 
 
 @pytest.mark.parametrize(("body", "reason"), ATTACKS,
                          ids=["minute-year", "hour-years", "day-breakdowns", "year-1-9999",
                               "1900", "far-future", "1000-filters", "nested-count",
-                              "nested-depth", "nul", "stars", "values"])
+                              "nested-depth", "nul", "stars", "values", "nul-prop-filter",
+                              "nul-prop-dimension", "long-prop-key"])
 def test_attack_queries_get_400_naming_the_limit_and_log_nothing(
         client: FlaskClient, caplog: pytest.LogCaptureFixture, body: dict[str, Any],
         reason: str) -> None:
