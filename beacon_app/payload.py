@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pycountry
 
+from beacon_app.enrichment.text import strip_unsafe
 from shared.records import RawHit
 
 MAX_NAME = 120
@@ -29,6 +30,7 @@ MAX_PROP_VALUE_BYTES = 2000
 MAX_UA = 1000
 MAX_HEADER = 500
 MAX_ENGAGEMENT_MS = 6 * 3600 * 1000   # longer is a tab left open, not engagement
+MAX_REVENUE_CHARS = 500               # {"amount": ..., "currency": "EUR"} as a string
 MAX_PAST = timedelta(days=366 * 5)    # oldest timestamp the batch API accepts
 MAX_FUTURE = timedelta(minutes=5)
 
@@ -134,10 +136,12 @@ def parse_props(raw: Any, errors: list[dict[str, str]]) -> dict[str, str]:
             text = value
         else:  # objects, lists, null: dropped, like Plausible does
             continue
-        key = clean_text(str(key)).strip()
+        # Controls and bidi overrides go, as from every other stored string: a value
+        # must read as what it is, in a dashboard cell and a CSV export alike.
+        key = strip_unsafe(clean_text(str(key))).strip()
         if not key or len(key.encode()) > MAX_PROP_KEY_BYTES:
             continue
-        props[key] = cap_bytes(clean_text(text), MAX_PROP_VALUE_BYTES)
+        props[key] = cap_bytes(strip_unsafe(clean_text(text)), MAX_PROP_VALUE_BYTES)
     return props
 
 
@@ -145,9 +149,9 @@ def parse_revenue(raw: Any, errors: list[dict[str, str]]) -> tuple[float | None,
     if raw is None:
         return None, None
     if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
+        try:   # a short object only: "[[[[..." must not reach the parser's recursion
+            raw = json.loads(raw) if len(raw) <= MAX_REVENUE_CHARS else None
+        except (ValueError, RecursionError):
             raw = None
     if not isinstance(raw, dict):
         errors.append({"field": "revenue", "message": "must be {amount, currency}"})
@@ -252,7 +256,9 @@ def parse_event(data: Any, client: ClientInfo, now: datetime, *,
     if not isinstance(data, dict):
         raise PayloadError([{"field": "body", "message": "must be a JSON object"}])
     errors: list[dict[str, str]] = []
-    name = _required_text(data, ("n", "name"), "name", errors)
+    name = strip_unsafe(_required_text(data, ("n", "name"), "name", errors)).strip()
+    if not name and "name" not in {e["field"] for e in errors}:
+        errors.append({"field": "name", "message": "has no printable characters"})
     if len(name) > MAX_NAME:
         errors.append({"field": "name", "message": f"longer than {MAX_NAME} characters"})
     url = _check_url(_required_text(data, ("u", "url"), "url", errors), errors)

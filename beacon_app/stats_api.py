@@ -7,9 +7,11 @@ it belongs to another site), parse the body (400 listing every problem), build t
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from beacon_app import stats_exec
@@ -17,9 +19,11 @@ from beacon_app.stats_openapi import openapi_document
 from beacon_app.stats_request import ApiError, ApiQuery, parse
 from shared.api_keys import verify_key
 from shared.queries.query import QueryError, StatsQuery, local_midnight_utc
+from shared.read_timeout import QueryTimeout, time_limit
 from shared.sites import Site, SiteError, get_site
 
 bp = Blueprint("stats_api", __name__)
+log = logging.getLogger(__name__)
 
 
 def _error(status: int, message: str, reasons: list[str] | None = None) -> Response:
@@ -76,7 +80,10 @@ def query() -> Response:
     token = _bearer()
     if not token:
         return _error(401, "missing API key: send the header Authorization: Bearer <key>")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:        # the JSON parser's own limit; nothing to log
+        return _error(400, "invalid query", ["the body is nested too deeply"])
     state = _state()
     with state.engine.connect() as conn:
         key = verify_key(conn, token)
@@ -91,11 +98,19 @@ def query() -> Response:
             return site
         try:
             stats = _stats_query(api, site, state.clock())
-            answer = stats_exec.run(conn, api, stats)
+            with time_limit(conn, state.settings.query_timeout_seconds):
+                answer = stats_exec.run(conn, api, stats)
         except ApiError as exc:
             return _error(exc.status, "invalid query", exc.reasons)
         except QueryError as exc:
             return _error(400, "invalid query", [str(exc)])
+        except QueryTimeout as exc:
+            return _error(503, "query stopped", [str(exc)])
+        except sa.exc.DBAPIError as exc:
+            # The exception's text holds the SQL and its parameters (request data): log
+            # the driver's error class only.
+            log.error("stats query failed in the database: %s", type(exc.orig).__name__)
+            return _error(503, "the database could not answer this query")
     return jsonify({"results": answer.results, "meta": _meta(api, answer.meta),
                     "query": _echo(api, stats)})
 

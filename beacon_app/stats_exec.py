@@ -16,11 +16,13 @@ from sqlalchemy.engine import Connection
 
 from beacon_app.stats_request import METRICS, ApiError, ApiQuery
 from shared.queries import reports
+from shared.queries.limits import bucket_count
 from shared.queries.query import StatsQuery
 from shared.queries.results import Metrics
 
 NATIVE_ORDER = reports.ORDERABLE
 ALL_ROWS = 1_000_000
+MAX_BUCKET_BREAKDOWNS = 400     # a year of days: each bucket is one breakdown query
 
 
 @dataclass
@@ -95,8 +97,13 @@ def _per_bucket(conn: Connection, api: ApiQuery, query: StatsQuery) -> Answer:
     if interval not in ("day", "week", "month"):
         raise ApiError([f"{api.time_dimension} cannot be combined with another dimension "
                         "(use time:day, time:week or time:month)"])
-    ts = reports.timeseries(conn, replace(query, comparison="off"))
     r = query.date_range
+    buckets = bucket_count(interval, r.first, r.last)
+    if buckets > MAX_BUCKET_BREAKDOWNS:
+        raise ApiError([f"{api.time_dimension} with another dimension makes {buckets} "
+                        f"breakdowns over this period; at most {MAX_BUCKET_BREAKDOWNS} are "
+                        "allowed (use a longer interval or a shorter period)"])
+    ts = reports.timeseries(conn, replace(query, comparison="off"))
     starts = [p.bucket.date() for p in ts.points]
     out: list[dict[str, Any]] = []
     for i, first in enumerate(starts):

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from shared.queries.dimensions import VISIT_DIMENSIONS
+from shared.queries.limits import filter_count_problem
 from shared.queries.query import Filter, QueryError
 
 # API metric -> Metrics attribute
@@ -34,6 +35,7 @@ OPERATORS = {"is": "is", "is_not": "is_not", "contains": "contains",
              "contains_not": "not_contains", "matches": "matches"}
 _RELATIVE = re.compile(r"^(\d{1,3})(d|mo)$")
 MAX_LIMIT = 10_000
+MAX_FILTER_DEPTH = 3         # ["and", [["and", [...]]]]: more nesting says nothing new
 
 
 class ApiError(ValueError):
@@ -157,18 +159,28 @@ def internal_dimension(name: str, errors: list[str]) -> str | None:
     return None
 
 
-def _filters(value: Any, errors: list[str]) -> tuple[Filter, ...]:
+def _filters(value: Any, errors: list[str], depth: int = 1) -> tuple[Filter, ...]:
     if not isinstance(value, list):
         errors.append("filters must be a list")
         return ()
     if len(value) == 2 and value[0] == "and" and isinstance(value[1], list):
         value = value[1]                     # ["and", [f1, f2]] is the same as [f1, f2]
+    if depth > MAX_FILTER_DEPTH:
+        errors.append(f"filters are nested more than {MAX_FILTER_DEPTH} levels deep")
+        return ()
+    problem = filter_count_problem(len(value))
+    if problem:                              # before any is parsed: one reason, not 1,000
+        errors.append(problem)
+        return ()
     out: list[Filter] = []
     for item in value:
         if isinstance(item, list) and len(item) == 2 and item[0] == "and":
-            out.extend(_filters(item[1], errors))
+            out.extend(_filters(item[1], errors, depth + 1))
             continue
         out.extend(_one_filter(item, errors))
+    total = filter_count_problem(len(out)) if depth == 1 else None
+    if total:
+        errors.append(total)
     return tuple(out)
 
 

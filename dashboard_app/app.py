@@ -8,14 +8,18 @@ every page with the reason.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
 from dashboard_app.server_logs import use_json_logs
+from shared.queries.query import QueryError
+from shared.read_timeout import QueryTimeout
 from shared.settings import SettingsError
 from shared.sites import Site
 
@@ -87,7 +91,19 @@ def main() -> None:
     nav = st.navigation(_pages(access, bool(sites)))
     if sites:
         _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy"))
-    nav.run()
+    try:
+        nav.run()
+    except (QueryError, QueryTimeout) as exc:
+        # A period, filter or interval out of bounds (e.g. from a hand-edited or shared
+        # URL), or a report stopped at the time limit: the reason, never a traceback.
+        st.error("This report cannot be shown.")
+        st.text(str(exc))
+    except sa.exc.DBAPIError as exc:
+        # Its text holds the SQL and the parameters (the URL's filter values): the log
+        # gets the driver's error class, the page a plain sentence.
+        logging.getLogger(__name__).error("report failed in the database: %s",
+                                          type(exc.orig).__name__)
+        st.error("The database could not answer this report. Try again later.")
 
 
 main()

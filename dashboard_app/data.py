@@ -25,6 +25,7 @@ from shared.queries.query import StatsQuery, to_local
 from shared.queries.realtime import realtime as realtime_report
 from shared.queries.reports import BreakdownSpec
 from shared.queries.results import Breakdown, Realtime, Timeseries, Totals
+from shared.read_timeout import time_limit
 from shared.settings import Settings, load_settings
 from shared.sites import Site, list_sites
 from shared.storage import make_engine
@@ -73,7 +74,8 @@ def clear() -> None:
 
 
 def _run(url: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with engine(url).connect() as conn:
+    """`fn(conn, ...)` within the query time limit (QueryTimeout past it: not cached)."""
+    with engine(url).connect() as conn, time_limit(conn, settings().query_timeout_seconds):
         return fn(conn, *args, **kwargs)
 
 

@@ -1,10 +1,10 @@
 """Downloads: DataFrames to CSV or Parquet bytes, safe to open in a spreadsheet.
 
-A cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula to
-Excel and LibreOffice; a visitor could plant `=HYPERLINK(...)` in a URL or property.
-Such text cells get a leading apostrophe (OWASP's advice), which spreadsheets hide.
-Numbers are left alone, so a negative number stays a number. Parquet keeps raw values:
-it is read by programs, not spreadsheets.
+Text cells a spreadsheet would run as a formula (a visitor could plant `=HYPERLINK(...)`
+in a URL or property) get a leading apostrophe through the exports' one rule,
+`shared.export.neutralise` (OWASP's advice; spreadsheets hide the apostrophe). Numbers
+are left alone, so a negative number stays a number. Parquet keeps raw values: it is
+read by programs, not spreadsheets.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ import io
 
 import pandas as pd
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from shared import export
 
 
 def neutralise(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return export.neutralise(value) if isinstance(value, str) else value
 
 
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:

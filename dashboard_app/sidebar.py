@@ -105,7 +105,9 @@ def period_controls(today: date) -> None:
                                   format_func=PERIODS.__getitem__)
     start, end = frame.start, frame.end
     if period == "custom":
-        _initial("sb_days", (start or today - timedelta(days=29), end or today))
+        # Clamped to the widget's bound: a URL may carry any date (e.g. 9999-12-31).
+        _initial("sb_days", (min(start or today - timedelta(days=29), today),
+                             min(end or today, today)))
         picked = st.sidebar.date_input("Days", key="sb_days", max_value=today)
         start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (None, None)
     interval = st.sidebar.selectbox("Interval", list(INTERVALS), key="sb_interval",

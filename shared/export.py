@@ -1,8 +1,8 @@
 """Data out, stage "export": write a stream of DataFrames as CSV, Parquet or NDJSON.
 
 Frames are written one by one, so an export of ten million events holds one chunk in
-memory. CSV cells that a spreadsheet would run as a formula (starting with = + - @, a
-tab or a carriage return) get a leading apostrophe: every exported string - pages,
+memory. CSV cells that a spreadsheet would run as a formula get a leading apostrophe
+(`neutralise`, also used by the dashboard's downloads): every exported string - pages,
 referrers, props - comes from visitors and is attacker-controlled. Parquet uses one
 fixed Arrow schema for all chunks (derived from the events table for event exports), so
 a chunk whose column happens to be all-null still matches the file.
@@ -26,12 +26,18 @@ import sqlalchemy as sa
 from shared import schema
 
 FORMATS = ("csv", "parquet", "ndjson")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# = + - @ start a formula in Excel, LibreOffice and Google Sheets, and so do their
+# full-width forms (which some spreadsheets fold to ASCII on input).
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 
 
 def neutralise(value: str) -> str:
-    """A CSV cell a spreadsheet shows as text, never evaluates."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """A CSV cell a spreadsheet shows as text, never evaluates: an apostrophe before a
+    formula character, and before any leading whitespace (space, tab, CR, LF, ideographic
+    space...), which spreadsheets skip on import to find a formula behind it."""
+    if value and (value[0] in _FORMULA_START or value[0].isspace()):
+        return "'" + value
+    return value
 
 
 def _plain(value: Any) -> Any:

@@ -140,6 +140,12 @@ class Settings:
         metadata=_help("How long the dashboard reuses a report's result before asking the "
                        "database again.", "BEACON_DASHBOARD_CACHE_SECONDS"),
     )
+    query_timeout_seconds: int = field(
+        default=20,
+        metadata=_help("Longest time one report query of the Stats API or the dashboard may "
+                       "run before it is stopped (503 / a message); 0 = no limit. Keep it "
+                       "below gunicorn's 30 s worker timeout.", "BEACON_QUERY_TIMEOUT_SECONDS"),
+    )
     allowed_hosts: str = field(
         default="",
         metadata=_help("Comma list of Host header names the beacon answers (e.g. "

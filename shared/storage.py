@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from shared import schema
+from shared import linear_regexp, schema
 from shared.records import EVENT_COLUMNS
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -54,6 +54,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # After SQLAlchemy's own connect hook: replaces its backtracking `regexp`.
+        linear_regexp.install(dbapi_conn)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -14,6 +14,8 @@ Every dimension except `prop:<key>` has daily rollup rows.
 
 from __future__ import annotations
 
+from shared.queries.limits import MAX_PROP_KEY_CHARS
+
 # dimension -> events column whose value the visit takes from its first (or last) event
 VISIT_DIMENSIONS: dict[str, str] = {
     "entry_page": "pathname",
@@ -65,9 +67,11 @@ def check_dimension(dimension: str, *, for_filter: bool = False) -> str:
     """Return `dimension` if it is known (or a `prop:<key>`), else raise QueryError."""
     if dimension in VISIT_DIMENSIONS or dimension in EVENT_DIMENSIONS:
         return dimension
-    if is_prop(dimension) and prop_key(dimension):
+    key = prop_key(dimension) if is_prop(dimension) else ""
+    if key and len(key) <= MAX_PROP_KEY_CHARS and "\x00" not in key:
         return dimension
     from shared.queries.query import QueryError
 
-    raise QueryError(f"unknown dimension {dimension!r} (expected one of "
-                     f"{', '.join(DIMENSIONS)} or prop:<key>)")
+    raise QueryError(f"unknown dimension {dimension!r:.80} (expected one of "
+                     f"{', '.join(DIMENSIONS)} or prop:<key>, a key of at most "
+                     f"{MAX_PROP_KEY_CHARS} characters without NUL)")

@@ -33,9 +33,11 @@ def wildcard_regex(pattern: str) -> str:
 
 
 def _escape(ch: str) -> str:
-    # A backslash before any non-alphanumeric character means "this character" in
-    # Python re, PostgreSQL ARE and re2 alike.
-    return ch if ch.isalnum() or ch == "/" else "\\" + ch
+    # A backslash before ASCII punctuation means "this character" in PostgreSQL ARE and
+    # RE2 (SQLite's REGEXP) alike; RE2 refuses it before a word character (`_` included)
+    # or a non-ASCII one, and neither is ever special.
+    special = ch.isascii() and not (ch.isalnum() or ch in "/_")
+    return "\\" + ch if special else ch
 
 
 def condition(column: Any, f: Filter) -> ColumnElement[bool]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.queries import limits
 from shared.queries.dimensions import check_dimension
 
 OPERATORS = ("is", "is_not", "is_any_of", "contains", "not_contains", "matches")
@@ -48,6 +49,9 @@ class Filter:
         if isinstance(self.values, str) or not self.values:
             raise QueryError(f"filter on {self.dimension} needs a tuple of one or more values")
         object.__setattr__(self, "values", tuple(str(v) for v in self.values))
+        problem = limits.filter_problem(self.dimension, self.operator, self.values)
+        if problem:
+            raise QueryError(problem)
 
     @property
     def negated(self) -> bool:
@@ -78,6 +82,9 @@ class StatsQuery:
     date), "year" (year to date), "last_month", "12mo" (alias of "12mo" months),
     "all" (from `all_since`, or the site's first event when the report looks it up)
     or "custom" with `start`/`end` dates (inclusive). `now` is UTC, naive.
+
+    The period, the filters and the timeseries buckets are held to `limits` (a
+    `comparison_query` may reach before its first day: it is `derived`).
     """
 
     site_id: int
@@ -90,6 +97,7 @@ class StatsQuery:
     filters: tuple[Filter, ...] = ()
     comparison: str = "off"
     all_since: date | None = None
+    derived: bool = field(default=False, repr=False, compare=False)
     tz: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -106,7 +114,18 @@ class StatsQuery:
         if self.comparison not in COMPARISONS:
             raise QueryError(f"unknown comparison {self.comparison!r} "
                              f"(expected one of {', '.join(COMPARISONS)})")
-        self.date_range  # noqa: B018 - validates the period now, not at report time
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        """Validate the period and the bounds now, not at report time."""
+        r = self.date_range
+        problem = limits.filter_count_problem(len(self.filters))
+        if not problem and not self.derived:
+            problem = limits.range_problem(r.first, r.last, self.today)
+        if not problem:
+            problem = limits.bucket_problem(self.resolved_interval, r.first, r.last)
+        if problem:
+            raise QueryError(problem)
 
     # --- time ------------------------------------------------------------------------
     @property
@@ -137,9 +156,10 @@ class StatsQuery:
     def with_filters(self, *filters: Filter) -> StatsQuery:
         return replace(self, filters=self.filters + tuple(filters))
 
-    def with_range(self, first: date, last: date) -> StatsQuery:
+    def with_range(self, first: date, last: date, *, derived: bool = False) -> StatsQuery:
         """The same query over custom days (filters and interval kept, comparison off)."""
-        return replace(self, period="custom", start=first, end=last, comparison="off")
+        return replace(self, period="custom", start=first, end=last, comparison="off",
+                       derived=derived)
 
     def comparison_query(self) -> StatsQuery | None:
         """The query for the comparison period, or None when comparison is off.
@@ -150,9 +170,9 @@ class StatsQuery:
         r = self.date_range
         if self.comparison == "previous_period":
             last = r.first - timedelta(days=1)
-            return self.with_range(last - timedelta(days=r.days - 1), last)
+            return self.with_range(last - timedelta(days=r.days - 1), last, derived=True)
         if self.comparison == "year_over_year":
-            return self.with_range(_year_earlier(r.first), _year_earlier(r.last))
+            return self.with_range(_year_earlier(r.first), _year_earlier(r.last), derived=True)
         return None
 
 
@@ -188,7 +208,10 @@ def resolve_period(period: str, today: date, start: date | None = None,
         first = _month_start(today, 1)
         return DateRange(first, today.replace(day=1) - timedelta(days=1))
     if period == "all":
-        return DateRange(min(all_since or today, today), today)
+        # Clamped: an event stamped before the earliest reported day (a batch import can
+        # set any time) must not make "all" a refused period.
+        first = max(all_since or today, limits.EARLIEST_DAY)
+        return DateRange(min(first, today), today)
     m = _PERIOD_RE.match(period)
     if m and int(m.group(1)) >= 1:
         n = int(m.group(1))

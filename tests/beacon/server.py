@@ -80,8 +80,9 @@ class BeaconServer:
         raise RuntimeError("beacon did not start:\n" + self.log.read_text()[-3000:])
 
     def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                headers: dict[str, str] | None = None,
+                timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()

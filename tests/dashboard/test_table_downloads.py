@@ -40,16 +40,15 @@ def test_our_table_csv_neutralises_a_hyperlink_formula() -> None:
     """A breakdown row whose value is a formula, as the tables build and download it."""
     metrics = Metrics(visitors=3, visits=3, pageviews=4, bounce_rate=50.0,
                       visit_duration=12.5)
-    rows = [Row(value=HYPERLINK, metrics=metrics),
-            Row(value="-2+3", metrics=metrics),
-            Row(value="\tcmd", metrics=metrics),
-            Row(value="Google", metrics=metrics)]
+    values = [HYPERLINK, "-2+3", "\tcmd", " " + HYPERLINK, "\n" + HYPERLINK,
+              "\uff1d" + HYPERLINK[1:], "\uff0b1", "\uff0d1", "\uff20SUM(A1)"]
+    rows = [Row(value=v, metrics=metrics) for v in [*values, "Google"]]
     df = rounded(breakdown_frame(Breakdown(dimension="source", rows=rows, has_more=False),
                                  "Source"))
     header, *body = _rows_of(to_csv_bytes(df))
     assert header[0] == "Source"
-    assert [r[0] for r in body] == ["'" + HYPERLINK, "'-2+3", "'\tcmd", "Google"]
-    assert [r[1] for r in body] == ["3"] * 4  # numbers stay numbers
+    assert [r[0] for r in body] == ["'" + v for v in values] + ["Google"]
+    assert [r[1] for r in body] == ["3"] * len(rows)  # numbers stay numbers
 
 
 class _Downloads:
@@ -76,24 +75,26 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> _Downloads:
     return recorder
 
 
+@pytest.mark.parametrize("hostile", [HYPERLINK, " " + HYPERLINK, "\uff1d" + HYPERLINK[1:]],
+                         ids=["ascii", "space", "full-width"])
 def test_dashboard_download_of_a_hostile_source_is_neutralised(
-        seeded: Seeded, downloads: _Downloads) -> None:
+        seeded: Seeded, downloads: _Downloads, hostile: str) -> None:
     now = utcnow()
     events = [Event(site_id=seeded.site.id, ts=now - timedelta(hours=1, minutes=i),
                     name="pageview", hostname=DOMAIN, pathname="/landing",
                     uid=9_100_000 + i, visitor_id=8_100_000 + i, session_id=7_100_000 + i,
-                    referrer="https://evil.example/", referrer_source=HYPERLINK,
+                    referrer="https://evil.example/", referrer_source=hostile,
                     channel="Referral", country="DE", browser="Chrome", os="Linux",
                     device="Desktop").to_row() for i in range(5)]
     with seeded.engine.begin() as conn:
         write_events(conn, events)
         mark_dirty_range(conn, seeded.site.id, seeded.site.timezone, now - timedelta(hours=2),
                          now, now)
-    at = no_exception(app_as("admin@example.com", site=DOMAIN, f=f"source|is|{HYPERLINK}")
+    at = no_exception(app_as("admin@example.com", site=DOMAIN, f=f"source|is|{hostile}")
                       .run())
-    assert HYPERLINK in at.dataframe[3].value["Source"].tolist()  # shown as text
+    assert hostile in at.dataframe[3].value["Source"].tolist()  # shown as text
     header, *body = _rows_of(downloads.file("sources.csv"))
-    assert header[0] == "Source" and [r[0] for r in body] == ["'" + HYPERLINK]
+    assert header[0] == "Source" and [r[0] for r in body] == ["'" + hostile]
 
 
 @pytest.mark.parametrize("email", ["owner@example.com", "viewer@example.com"])

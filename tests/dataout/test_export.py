@@ -24,7 +24,12 @@ from shared.storage import write_events
 
 E = schema.events
 HOSTILE = {"pathname": "=HYPERLINK(\"http://evil\")", "referrer": "+cmd|' /C calc'!A0",
-           "utm_campaign": "-2+3", "utm_content": "@SUM(A1)", "city": "\tTab", "region": "\rCR"}
+           "utm_campaign": "-2+3", "utm_content": "@SUM(A1)", "city": "\tTab", "region": "\rCR",
+           # Leading whitespace (skipped by spreadsheets on import) and full-width signs.
+           "utm_term": " =1+1", "utm_medium": "\n=2+2", "utm_source": "\u3000=3+3",
+           "browser": "\uff1dHYPERLINK(\"http://evil\")", "os": "\uff0b1", "device": "\uff0d1",
+           "language": "\uff20SUM(A1)"}
+FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @pytest.fixture
@@ -54,7 +59,11 @@ def _count(engine: Engine) -> int:
 
 @pytest.mark.parametrize("value,expected", [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"),
                                             ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-                                            ("/page", "/page"), ("", "")])
+                                            (" =1+1", "' =1+1"), ("\n=1+1", "'\n=1+1"),
+                                            ("\uff1d1+1", "'\uff1d1+1"), ("\uff0b1", "'\uff0b1"),
+                                            ("\uff0d1", "'\uff0d1"), ("\uff20x", "'\uff20x"),
+                                            ("\u3000=1", "'\u3000=1"), ("\xa0=1", "'\xa0=1"),
+                                            ("/page", "/page"), ("a =1", "a =1"), ("", "")])
 def test_neutralise(value: str, expected: str) -> None:
     assert neutralise(value) == expected
 
@@ -67,7 +76,8 @@ def test_csv_neutralises_formulas(cli_db: Engine, tmp_path: Path) -> None:
     for column, value in HOSTILE.items():
         assert evil[column] == "'" + value
     assert json.loads(evil["props"]) == {"note": "=1+1"}   # starts with "{": inert
-    assert all(not v.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for v in r.values())
+    assert all(not (v.startswith(FORMULA_START) or v[:1].isspace())
+               for r in rows for v in r.values())
 
 
 def test_parquet_round_trip(cli_db: Engine, tmp_path: Path) -> None:
