@@ -21,6 +21,8 @@ accesslog = None
 # Several beacons may share a machine (and tests start many): no shared control socket.
 control_socket_disable = True
 errorlog = "-"
+# Files the beacon creates (spool, SQLite database, metrics) are private: 0600 / 0700.
+umask = 0o077
 
 
 def post_worker_init(worker):  # noqa: ANN001 - gunicorn hook signature

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from beacon_cli.common import settings_and_engine
+from shared.private_files import secure_start
 from shared.queries.rollups import rebuild_dirty, rebuild_site
 from shared.sites import list_sites, require_site
 from shared.worker import run_worker, utcnow
@@ -44,6 +45,7 @@ def run_rollup(args: argparse.Namespace) -> int:
 
 def run_worker_cmd(args: argparse.Namespace) -> int:
     settings, engine = settings_and_engine()
+    secure_start(settings)
     stop = threading.Event()
 
     def _stop(*_: Any) -> None:
