@@ -15,12 +15,10 @@ import argparse
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from shared.settings import Settings, load_settings
 
-DASHBOARD_SCRIPT = Path(__file__).resolve().parent.parent / "dashboard_app" / "app.py"
 DASHBOARD_PREFIX = "/dashboard"
 # Streamlit reads its options from the environment when it is imported; these make it a
 # server (no browser, no usage statistics sent anywhere).
@@ -39,22 +37,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=16,
                    help="threads answering beacon requests (default 16)")
     p.set_defaults(func=run_web)
+    d = sub.add_parser("dashboard", help="serve the dashboard alone (behind its guard)")
+    d.add_argument("--port", type=int, help="port (default $BEACON_DASHBOARD_PORT or 8501)")
+    d.add_argument("--host", default="0.0.0.0",  # noqa: S104 - it is a server
+                   help="address to listen on (default 0.0.0.0)")
+    d.set_defaults(func=run_dashboard)
+
+
+def _streamlit_env() -> None:
+    for key, value in STREAMLIT_ENV.items():
+        os.environ.setdefault(key, value)
 
 
 def build_app(settings: Settings, threads: int = 16) -> Any:
-    """The one-port ASGI app: /dashboard -> Streamlit, everything else -> the beacon."""
-    for key, value in STREAMLIT_ENV.items():
-        os.environ.setdefault(key, value)
-    import streamlit as st
+    """The one-port ASGI app: /dashboard -> Streamlit (behind `dashboard_app.guard`),
+    everything else -> the beacon."""
+    _streamlit_env()
     from a2wsgi import WSGIMiddleware
     from starlette.applications import Starlette
     from starlette.responses import RedirectResponse
     from starlette.routing import Mount, Route
 
     from beacon_app import create_app, state_of
+    from dashboard_app.guard import guarded_dashboard
 
     beacon = create_app(settings)
-    dashboard = st.App(str(DASHBOARD_SCRIPT))
+    dashboard, guard = guarded_dashboard(settings)
     dashboard_lifespan = dashboard.lifespan()
 
     @contextlib.asynccontextmanager
@@ -71,22 +79,39 @@ def build_app(settings: Settings, threads: int = 16) -> Any:
 
     return Starlette(routes=[
         Route(DASHBOARD_PREFIX, to_dashboard),
-        Mount(DASHBOARD_PREFIX, app=dashboard),
+        Mount(DASHBOARD_PREFIX, app=guard),
         Mount("", app=WSGIMiddleware(beacon, workers=threads)),  # type: ignore[arg-type]
     ], lifespan=lifespan)
 
 
 def run_web(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _serve(build_app(settings, threads=args.threads), args.host, args.port or settings.port)
+    return 0
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    """The dashboard alone (the Procfile's `dashboard`, `beacon serve`): Streamlit's app
+    behind the guard that sets frame headers, checks websocket origins, guards metrics
+    and exports, and sets the sign-in cookie."""
+    _streamlit_env()
+    from dashboard_app.guard import guarded_dashboard
+
+    settings = load_settings()
+    _, guard = guarded_dashboard(settings)
+    _serve(guard, args.host, args.port or settings.dashboard_port)
+    return 0
+
+
+def _serve(app: Any, host: str, port: int) -> None:
     import logging
 
     import uvicorn
 
-    settings = load_settings()
     # uvicorn logs each websocket's client address at INFO: we never log IP addresses.
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
-    app = build_app(settings, threads=args.threads)
     uvicorn.run(
-        app, host=args.host, port=args.port or settings.port, lifespan="on",
+        app, host=host, port=port, lifespan="on",
         # The beacon reads X-Forwarded-For itself (BEACON_TRUSTED_PROXIES); uvicorn must
         # not rewrite the client address, and its access log would record IPs.
         proxy_headers=False, access_log=False, server_header=False, log_config=None,
@@ -95,4 +120,3 @@ def run_web(args: argparse.Namespace) -> int:
         # platform's WEB_CONCURRENCY (meant for the gunicorn `beacon` process type).
         workers=1,
     )
-    return 0

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
-from shared.settings import SettingsError
+from shared.private_files import secure_start
+from shared.settings import Settings, SettingsError
 from shared.sites import Site
 
 VIEWS = Path(__file__).parent / "views"
@@ -42,7 +43,9 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
 
 def _account_box(access: Access, engine: Engine) -> None:
     if access.is_share:
-        st.sidebar.caption("Shared dashboard (read-only)")
+        until = access.share_expires_at
+        st.sidebar.caption("Shared dashboard (read-only)" + (
+            f", until {until:%Y-%m-%d %H:%M} UTC" if until else ""))
         return
     st.sidebar.caption("Signed in as")
     st.sidebar.text(access.email or "")
@@ -64,6 +67,12 @@ def _frame_controls(sites: list[Site], reports: bool) -> None:
     sidebar.mirror_to_url(sidebar.current_frame())
 
 
+@st.cache_resource(show_spinner=False)
+def _secure_start(settings: Settings) -> None:
+    """Once per process: private umask and the warning about readable data files."""
+    secure_start(settings)
+
+
 def main() -> None:
     st.set_page_config(page_title="Beacon Analytics", page_icon=":material/monitoring:",
                        layout="wide")
@@ -73,6 +82,7 @@ def main() -> None:
         st.error("The dashboard cannot start: its configuration is invalid.")
         st.code(str(exc), language=None)
         st.stop()
+    _secure_start(settings)
     engine = data.engine(settings.resolved_database_url)
     access = auth.current_access(engine, settings)
     if access is None:

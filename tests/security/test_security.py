@@ -160,3 +160,18 @@ def test_request_handling_and_errors_never_log_ips_or_user_agents(
     formatted = caplog.text
     for private in (VISITOR_IP, VISITOR_UA, "RareAgent"):
         assert private not in text and private not in formatted
+
+
+def test_metrics_only_for_this_machine_or_the_token(tmp_path: Path) -> None:
+    client = _client(tmp_path)
+    assert client.get("/metrics").status_code == 200          # a local scraper
+    outside = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.5"})
+    assert outside.status_code == 403 and b"BEACON_METRICS_TOKEN" in outside.data
+    # Through a reverse proxy on this machine: the proxy header gives the visitor away.
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 403
+    token = _client(tmp_path / "t", metrics_token="scrape-me-" + "x" * 20)
+    assert token.get("/metrics").status_code == 403
+    assert token.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 403
+    good = token.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.5"},
+                     headers={"Authorization": "Bearer scrape-me-" + "x" * 20})
+    assert good.status_code == 200 and b"beacon_events_accepted_total" in good.data
