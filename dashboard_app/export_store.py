@@ -3,7 +3,8 @@
 Streamlit serves `st.download_button` files from /media/ to anyone who has the URL,
 for minutes after the session ended. Exports (raw events above all) are served by
 `guard` instead, from here: only to a request whose sign-in cookie is the same user's,
-for EXPIRY_SECONDS, the last few per user, and forgotten at sign-out.
+for EXPIRY_SECONDS, the last few per user; signing out ends the cookie, and with it
+every link.
 """
 
 from __future__ import annotations
@@ -54,8 +55,3 @@ def take(export_id: str, user_id: int) -> Prepared | None:
         prepared = _prepared.get(export_id)
     return prepared if prepared is not None and prepared.user_id == user_id else None
 
-
-def forget_user(user_id: int) -> None:
-    with _lock:
-        for key in [k for k, p in _prepared.items() if p.user_id == user_id]:
-            del _prepared[key]

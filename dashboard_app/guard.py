@@ -206,11 +206,13 @@ async def _body(receive: Receive) -> bytes:
 async def _answer(send: Send, status: int, body: bytes,
                   headers: list[tuple[str, str]] | None = None) -> None:
     raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers or []]
-    if body and not any(k == b"content-type" for k, _ in raw):
+    names = {k for k, _ in raw}
+    if body and b"content-type" not in names:
         raw.append((b"content-type", b"text/plain; charset=utf-8"))
+    if b"cache-control" not in names:
+        raw.append((b"cache-control", b"no-store"))
     await send({"type": "http.response.start", "status": status,
-                "headers": [*raw, *FRAME_HEADERS, (b"cache-control", b"no-store")]
-                if not any(k == b"cache-control" for k, _ in raw) else [*raw, *FRAME_HEADERS]})
+                "headers": [*raw, *FRAME_HEADERS]})
     await send({"type": "http.response.body", "body": body})
 
 

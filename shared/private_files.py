@@ -10,6 +10,7 @@ about existing files that others may read, and files written on an operator's or
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import stat
@@ -42,11 +43,7 @@ def too_open(paths: Iterable[str | Path]) -> list[Path]:
         base = Path(root)
         if not base.exists():
             continue
-        seen = 0
-        for path in [base, *base.rglob("*")]:
-            seen += 1
-            if seen > _SCAN_LIMIT:
-                break
+        for path in itertools.islice(itertools.chain([base], base.rglob("*")), _SCAN_LIMIT):
             try:
                 mode = path.lstat().st_mode
             except OSError:
