@@ -16,6 +16,11 @@ UNREACHABLE = ('echo "ConnectionError: HTTPSConnectionPool(host=\'pypi.org\', po
 VULNERABLE = ('echo "Found 1 known vulnerability in 1 package"; '
               'echo "setuptools 65.5.0 PYSEC-2022-43012 65.5.1"; exit 1')
 CLEAN = 'echo "No known vulnerabilities found"; exit 0'
+# What pip-audit says, exit 0, when the advisory data it reached knows none of the
+# packages (a mirror without the advisory API): nothing was checked.
+NOT_AUDITED = ('echo "No known vulnerabilities found"; '
+               'echo "flask  Dependency not found on PyPI and could not be audited: flask"; '
+               'exit 0')
 
 
 def _audit(tmp_path: Path, pypi: str, osv: str) -> subprocess.CompletedProcess[str]:
@@ -40,13 +45,20 @@ def test_a_reported_vulnerability_fails(tmp_path: Path, pypi: str, osv: str) -> 
     assert "known vulnerabilities in the installed packages" in done.stderr
 
 
-def test_no_reachable_database_is_a_visible_warning(tmp_path: Path) -> None:
-    done = _audit(tmp_path, UNREACHABLE, UNREACHABLE)
+@pytest.mark.parametrize("pypi,osv", [(UNREACHABLE, UNREACHABLE), (NOT_AUDITED, UNREACHABLE)],
+                         ids=["both-down", "packages-not-audited"])
+def test_an_audit_that_did_not_happen_is_a_visible_warning(tmp_path: Path, pypi: str,
+                                                           osv: str) -> None:
+    done = _audit(tmp_path, pypi, osv)
     assert done.returncode == 0
     assert any(line.startswith("WARNING: dependency audit NOT done")
                for line in done.stdout.splitlines())
+    assert "no known vulnerabilities" not in done.stdout
 
 
-def test_a_clean_answer_passes_without_warning(tmp_path: Path) -> None:
-    done = _audit(tmp_path, CLEAN, UNREACHABLE)
+@pytest.mark.parametrize("pypi,osv", [(CLEAN, UNREACHABLE), (NOT_AUDITED, CLEAN)],
+                         ids=["pypi-clean", "osv-clean"])
+def test_a_complete_clean_answer_passes_without_warning(tmp_path: Path, pypi: str,
+                                                        osv: str) -> None:
+    done = _audit(tmp_path, pypi, osv)
     assert done.returncode == 0 and "WARNING" not in done.stdout
