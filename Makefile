@@ -9,16 +9,19 @@ export BEACON_DATA_DIR ?= $(CURDIR)/data
 
 .PHONY: run test venv dev-venv lint bench-ingest bench-analysis bench-dashboard clean
 
-$(BIN)/beacon: pyproject.toml
+# Installs the versions pinned in requirements.lock (a constraint: what the project
+# needs, at exactly the locked version); current pip, setuptools and wheel in the venv
+# (re-run when this file changes, so existing venvs get them too).
+$(BIN)/beacon: pyproject.toml requirements.lock Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -c requirements.lock -e .
 	touch $@
 
 venv: $(BIN)/beacon
 
 dev-venv: venv
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 
 run: venv
 	$(BIN)/beacon migrate

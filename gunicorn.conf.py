@@ -35,6 +35,8 @@ accesslog = None
 control_socket_disable = True
 errorlog = "-"
 logconfig_dict = server_log_config(_settings.log_level)
+# Files the beacon creates (spool, SQLite database, metrics) are private: 0600 / 0700.
+umask = 0o077
 
 
 def post_worker_init(worker):  # noqa: ANN001 - gunicorn hook signature

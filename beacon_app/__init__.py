@@ -16,11 +16,13 @@ from flask import Flask
 from beacon_app.hits import HitEndpoints, request_limit
 from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
+from beacon_app.rate_limit import RateLimiter
 from beacon_app.security import ResponseHeaders
 from beacon_app.spool import Spool
-from beacon_app.state import BeaconState, RateLimiter, SaltCache, utc_now
+from beacon_app.state import BeaconState, SaltCache, utc_now
 from beacon_app.writer import Writer
 from shared.logs import configure_logging
+from shared.private_files import secure_start
 from shared.settings import Settings, load_settings
 from shared.sites import SiteDirectory
 from shared.storage import make_engine
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None, *,
                clock: Callable[[], datetime] | None = None) -> Flask:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
+    secure_start(settings)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = request_limit(settings)
     engine = make_engine(settings.resolved_database_url, pool_size=4)
@@ -57,7 +60,7 @@ def create_app(settings: Settings | None = None, *,
     state = app.extensions["beacon"] = BeaconState(
         settings=settings, engine=engine, sites=sites, enrichers=Enrichers.load(settings),
         writer=writer, metrics=metrics, salts=salts,
-        limiter=RateLimiter(settings.rate_limit_per_minute), clock=clock or utc_now,
+        limiter=RateLimiter(settings.rate_limit_per_minute, spool_dir), clock=clock or utc_now,
     )
     # Start now so a restarted process replays what a crashed one left in the spool.
     writer.start()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from beacon_app.metrics import render_prometheus
 from beacon_app.state import BeaconState
+from shared.metrics_access import REFUSED, metrics_allowed
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ def healthz() -> Response:
 @bp.get("/metrics")
 def metrics() -> Response:
     state = _state()
+    if not metrics_allowed(state.settings.metrics_token, request.remote_addr or "",
+                           request.headers.get):
+        return Response(REFUSED + "\n", status=403, mimetype="text/plain")
     text = render_prometheus(state.metrics.combined(), state.writer.spool.total_bytes,
                              state.writer.backlog)
     return Response(text, mimetype="text/plain; version=0.0.4")

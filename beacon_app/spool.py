@@ -29,10 +29,11 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.spool_policy import SEGMENT_MAX_AGE_SECONDS as SEGMENT_MAX_AGE
+from shared.spool_policy import SEGMENT_MAX_BYTES
+
 log = logging.getLogger(__name__)
 
-SEGMENT_MAX_BYTES = 4 * 1024 * 1024
-SEGMENT_MAX_AGE = 30.0
 _OWN = re.compile(r"^(\d+)-([0-9a-f]+)-(\d+)\.seg$")
 _CLAIMED = re.compile(r"^claimed-(\d+)-([0-9a-f]+)-(.+\.seg)$")
 

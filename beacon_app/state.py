@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
+from beacon_app.rate_limit import RateLimiter
 from beacon_app.writer import Writer
 from shared.salts import create_salts, ensure_salts, read_salts
 from shared.settings import Settings
@@ -78,39 +79,6 @@ class SaltCache:
                 self._retry_at = time.monotonic() + 5
         salt = self._fallback.setdefault(now.date(), secrets.token_bytes(32))
         self._salts, self._day = (salt, None), None   # _day None: try the database again
-
-
-class RateLimiter:
-    """Fixed one-minute windows per client IP, in this process's memory only.
-
-    At most `max_tracked` addresses are counted per window, so a flood from many
-    (spoofed or real) addresses cannot grow memory without bound; addresses beyond that
-    share one counter, which is then limited like a single client.
-    """
-
-    OVERFLOW = "*overflow*"
-
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
-                 max_tracked: int = 100_000) -> None:
-        self.per_minute = per_minute
-        self._clock = clock
-        self._max_tracked = max_tracked
-        self._window = 0
-        self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, ip: str) -> bool:
-        if self.per_minute <= 0:
-            return True
-        window = int(self._clock() // 60)
-        with self._lock:
-            if window != self._window:
-                self._window, self._counts = window, {}
-            if ip not in self._counts and len(self._counts) >= self._max_tracked:
-                ip = self.OVERFLOW
-            count = self._counts.get(ip, 0) + 1
-            self._counts[ip] = count
-        return count <= self.per_minute
 
 
 @dataclass

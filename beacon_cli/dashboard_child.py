@@ -29,16 +29,10 @@ def free_loopback_port() -> int:
 
 
 def streamlit_command(port: int, base_path: str) -> list[str]:
-    """Streamlit as a server behind the proxy: loopback only, no browser, no usage
-    statistics sent anywhere, no file watching, answering under `base_path`."""
-    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_SCRIPT),
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.baseUrlPath", base_path.strip("/"), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            "--server.runOnSave", "false", "--client.toolbarMode", "minimal",
-            # No welcome banner: printing it makes Streamlit look up the machine's
-            # external address at a third-party host.
-            "--logger.hideWelcomeMessage", "true", "--logger.level", "warning"]
+    """The dashboard as a server behind the relay: `beacon dashboard` (Streamlit behind
+    its guard) on loopback only, answering under `base_path`."""
+    return [sys.executable, "-m", "beacon_cli.main", "dashboard", "--host", "127.0.0.1",
+            "--port", str(port), "--base-path", base_path]
 
 
 class DashboardProcess:

@@ -59,6 +59,12 @@ def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
     for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
         if environ.get(key):
             headers[name] = environ[key]
+    # The dashboard sees this relay's loopback address as its peer: name the real one, so
+    # it never takes a remote browser for a local client (its metrics are for local
+    # clients or the token only).
+    peer = environ.get("REMOTE_ADDR", "")
+    previous = headers.pop("X-Forwarded-For", "")
+    headers["X-Forwarded-For"] = f"{previous}, {peer}" if previous else peer
     return {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from beacon_cli.common import settings_and_engine
 from shared import dataframes as bdf
 from shared.export import FORMATS, events_arrow_schema, write_frames
+from shared.private_files import open_private
 from shared.queries.dimensions import check_dimension
 from shared.queries.query import StatsQuery
 
@@ -39,18 +41,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "country, prop:plan, ...); without it the report is a timeseries")
     p.add_argument("--interval", help="report timeseries: hour, day, week or month")
     p.add_argument("--format", choices=FORMATS, default="csv")
-    p.add_argument("--output", "-o", required=True, help="file to write, or - for stdout")
+    p.add_argument("--output", "-o", required=True, help="file to write, or - for stdout "
+                   "(an existing file is refused without --force; a symlink always)")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--chunk-size", type=int, default=100_000, dest="chunk_size")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 @contextmanager
-def _open_output(path: str) -> Iterator[IO[bytes]]:
+def _open_output(path: str, force: bool) -> Iterator[IO[bytes]]:
     if path == "-":
         yield sys.stdout.buffer
         return
-    with open(path, "wb") as handle:
+    fd = open_private(path, replace=force, tighten=True)
+    with os.fdopen(fd, "wb") as handle:
         yield handle
 
 
@@ -81,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     with tqdm(unit="rows", unit_scale=True, file=sys.stderr, disable=args.quiet,
-              desc=f"export {args.what}") as bar, _open_output(args.output) as out:
+              desc=f"export {args.what}") as bar, _open_output(args.output, args.force) as out:
         if args.what == "events":
             frames = bdf.events_df_chunks(engine, query, args.chunk_size)
             rows = write_frames(frames, args.format, out, progress=bar.update,

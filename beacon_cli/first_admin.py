@@ -10,6 +10,7 @@ from pathlib import Path
 
 from beacon_cli.common import settings_and_engine
 from shared.auth import add_user, list_users
+from shared.private_files import open_private
 from shared.storage import write_transaction
 
 
@@ -27,12 +28,15 @@ def run(args: argparse.Namespace) -> int:
             if secret_file.is_file():
                 print(f"dashboard login: {args.email} / password in {secret_file}")
             return 0
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        # Opened before the admin exists: a leftover file others can read, or a symlink
+        # planted in the data folder, would hand them the password. Refused (one-line
+        # error), the transaction rolls back and no admin is created.
+        fd = open_private(secret_file, replace=True)
         password = secrets.token_urlsafe(12)
-        add_user(conn, args.email, password, is_admin=True)
-    secret_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(password + "\n")
+        with os.fdopen(fd, "w") as fh:
+            add_user(conn, args.email, password, is_admin=True)
+            fh.write(password + "\n")
     print(f"created admin {args.email} with password {password} (also in {secret_file}; "
           "change it with `beacon users passwd`)")
     engine.dispose()

@@ -8,6 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from shared.private_files import restrict_umask
 from shared.settings import SettingsError
 
 # Each module has register(subparsers); a command sets `func(args) -> int`.
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before anything is created: databases, backups, exports and the spool are private.
+    restrict_umask()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

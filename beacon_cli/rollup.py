@@ -10,6 +10,7 @@ from typing import Any
 
 from beacon_cli.common import settings_and_engine
 from shared.logs import configure_logging
+from shared.private_files import secure_start
 from shared.queries.rollups import rebuild_dirty, rebuild_site
 from shared.sites import list_sites, require_site
 from shared.worker import run_worker, utcnow
@@ -46,6 +47,7 @@ def run_rollup(args: argparse.Namespace) -> int:
 def run_worker_cmd(args: argparse.Namespace) -> int:
     settings, engine = settings_and_engine()
     configure_logging(settings.log_level)   # a failing job is logged as a JSON line
+    secure_start(settings)
     stop = threading.Event()
 
     def _stop(*_: Any) -> None:

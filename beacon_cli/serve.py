@@ -39,10 +39,8 @@ def _commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     cmds = [("beacon", [py, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
                         "--bind", f"0.0.0.0:{port}", "beacon_app.wsgi:app"])]
     if not args.no_dashboard:
-        cmds.append(("dashboard", [py, "-m", "streamlit", "run",
-                                   str(ROOT / "dashboard_app" / "app.py"),
-                                   "--server.port", str(dash_port), "--server.headless", "true",
-                                   "--browser.gatherUsageStats", "false", *STREAMLIT_QUIET]))
+        cmds.append(("dashboard", [py, "-m", "beacon_cli.main", "dashboard",
+                                   "--port", str(dash_port)]))
     if not args.no_worker:
         cmds.append(("worker", [py, "-m", "beacon_cli.main", "worker"]))
     print(f"beacon:    http://127.0.0.1:{port}/  (script: /script.js, events: /api/event)")

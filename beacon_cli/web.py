@@ -12,6 +12,7 @@ worker_exit); then the master stops Streamlit. See docs/deploy-web.md.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,16 @@ from shared.settings import load_settings
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 WORKER_CLASS = "beacon_cli.web_worker.OnePortWorker"
+# Streamlit reads its options from the environment when it is imported; these make it a
+# server (no browser, no usage statistics sent anywhere, no welcome banner - printing it
+# makes Streamlit look up the machine's external address at a third-party host).
+STREAMLIT_ENV = {"STREAMLIT_SERVER_HEADLESS": "true",
+                 "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+                 "STREAMLIT_SERVER_RUN_ON_SAVE": "false",
+                 "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+                 "STREAMLIT_CLIENT_TOOLBAR_MODE": "minimal",
+                 "STREAMLIT_LOGGER_HIDE_WELCOME_MESSAGE": "true",
+                 "STREAMLIT_LOGGER_LEVEL": "warning"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int,
                    help="threads per beacon process (default $BEACON_THREADS or 8)")
     p.set_defaults(func=run_web)
+    d = sub.add_parser("dashboard", help="serve the dashboard alone (behind its guard)")
+    d.add_argument("--port", type=int, help="port (default $BEACON_DASHBOARD_PORT or 8501)")
+    d.add_argument("--host", default="0.0.0.0",  # noqa: S104 - it is a server
+                   help="address to listen on (default 0.0.0.0)")
+    d.add_argument("--base-path", default="",
+                   help="URL prefix it answers under (`beacon web` uses /dashboard)")
+    d.set_defaults(func=run_dashboard)
 
 
 class OnePortApp:
@@ -116,4 +134,37 @@ def run_web(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)   # the master's own lines (dashboard restarts)
     port = args.port or settings.port
     OnePortServer(f"{args.host}:{port}", args.workers, args.threads).run()
+    return 0
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    """The dashboard alone (the Procfile's `dashboard`, `beacon serve`, and the child of
+    `beacon web`): Streamlit's app behind the guard that sets frame headers, checks
+    websocket origins, guards metrics and exports, and sets the sign-in cookie."""
+    for key, value in STREAMLIT_ENV.items():
+        os.environ.setdefault(key, value)
+    import uvicorn
+
+    from dashboard_app.guard import guarded_dashboard
+    from dashboard_app.server_logs import use_json_logs
+
+    settings = load_settings()
+    use_json_logs(settings.log_level)   # uvicorn's and Streamlit's lines as JSON
+    dashboard, app = guarded_dashboard(settings)
+    prefix = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
+    if prefix:
+        from starlette.applications import Starlette
+        from starlette.routing import Mount
+
+        app = Starlette(routes=[Mount(prefix, app=app)], lifespan=dashboard.lifespan())
+    uvicorn.run(
+        app, host=args.host, port=args.port or settings.dashboard_port, lifespan="on",
+        # The guard reads X-Forwarded-For itself (BEACON_TRUSTED_PROXIES); uvicorn must
+        # not rewrite the client address, and its access log would record IPs.
+        proxy_headers=False, access_log=False, server_header=False, log_config=None,
+        timeout_graceful_shutdown=20, timeout_keep_alive=5,
+        # One process: Streamlit's sessions live in it. uvicorn would otherwise read the
+        # platform's WEB_CONCURRENCY (meant for the gunicorn `beacon` process type).
+        workers=1,
+    )
     return 0

@@ -20,7 +20,8 @@ from dashboard_app.auth import Access
 from dashboard_app.server_logs import use_json_logs
 from shared.queries.query import QueryError
 from shared.read_timeout import QueryTimeout
-from shared.settings import SettingsError
+from shared.private_files import secure_start
+from shared.settings import Settings, SettingsError
 from shared.sites import Site
 
 VIEWS = Path(__file__).parent / "views"
@@ -47,7 +48,9 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
 
 def _account_box(access: Access, engine: Engine) -> None:
     if access.is_share:
-        st.sidebar.caption("Shared dashboard (read-only)")
+        until = access.share_expires_at
+        st.sidebar.caption("Shared dashboard (read-only)" + (
+            f", until {until:%Y-%m-%d %H:%M} UTC" if until else ""))
         return
     st.sidebar.caption("Signed in as")
     st.sidebar.text(access.email or "")
@@ -69,6 +72,12 @@ def _frame_controls(sites: list[Site], reports: bool) -> None:
     sidebar.mirror_to_url(sidebar.current_frame())
 
 
+@st.cache_resource(show_spinner=False)
+def _secure_start(settings: Settings) -> None:
+    """Once per process: private umask and the warning about readable data files."""
+    secure_start(settings)
+
+
 def main() -> None:
     st.set_page_config(page_title="Beacon Analytics", page_icon=":material/monitoring:",
                        layout="wide")
@@ -79,6 +88,7 @@ def main() -> None:
         st.code(str(exc), language=None)
         st.stop()
     use_json_logs(settings.log_level)
+    _secure_start(settings)
     engine = data.engine(settings.resolved_database_url)
     access = auth.current_access(engine, settings)
     if access is None:

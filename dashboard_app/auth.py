@@ -14,15 +14,17 @@ user ends the session at the next click.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard_app import login_cookie
 from shared import auth, login_tokens
+from shared.client_address import client_ip
 from shared.settings import Settings
 from shared.share_links import check_share_password, resolve_share_link
+from shared.sign_in_throttle import ThrottlePolicy
 from shared.storage import write_transaction
 
 USER_KEY = "auth_user_email"
@@ -31,6 +33,11 @@ TOKEN_KEY = "auth_login_token"  # noqa: S105 - a session-state key; holds the us
 SET_COOKIE_KEY = "auth_set_cookie"   # (token, max_age) the browser is to keep
 CLEAR_COOKIE_KEY = "auth_clear_cookie"  # the browser is to forget its cookie
 COOKIE_TRIED_KEY = "auth_cookie_tried"  # this session's cookie was looked at already
+# One message for every refusal: which accounts exist and whose tries wait stays unsaid.
+FAILED_SIGN_IN = ("Sign-in failed: wrong e-mail or password, or too many tries from your "
+                  "address - wait a little before the next one.")
+FAILED_SHARE_OPEN = ("Wrong password, or too many tries from your address - wait a "
+                     "little before the next one.")
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Access:
     roles: dict[int, str] = field(default_factory=dict)
     is_admin: bool = False
     share_site_id: int | None = None
+    share_expires_at: datetime | None = None
 
     @property
     def is_share(self) -> bool:
@@ -48,6 +56,16 @@ class Access:
 
     def can_edit(self, site_id: int | None) -> bool:
         return site_id is not None and self.roles.get(site_id) == "owner"
+
+
+def client_address(settings: Settings) -> str:
+    """The browser's address, through as many proxies as BEACON_TRUSTED_PROXIES says."""
+    try:
+        forwarded = st.context.headers.get("X-Forwarded-For")
+        peer = st.context.ip_address or "127.0.0.1"   # None means a localhost connection
+    except Exception:  # no browser connection (a script run without a client)
+        return ""
+    return client_ip(peer, forwarded, settings.trusted_proxies)
 
 
 def oidc_configured() -> bool:
@@ -76,30 +94,34 @@ def _user_access(engine: Engine, email: str) -> Access | None:
         return Access(email=user.email, roles=auth.roles_of(conn, user), is_admin=user.is_admin)
 
 
-def _share_access(engine: Engine, token: str) -> Access | None:
+def _share_access(engine: Engine, settings: Settings, token: str) -> Access | None:
     with engine.connect() as conn:
         link = resolve_share_link(conn, token)
         if link is None:
-            st.error("This share link is not valid (it may have been revoked).")
+            st.error("This share link is not valid (it may have expired or been revoked).")
             st.stop()
         assert link is not None
         if link.has_password and st.session_state.get(SHARE_KEY) != link.id:
-            _share_password_form(engine, token)
+            _share_password_form(engine, settings, token)
             return None
-    return Access(email=None, roles={link.site_id: "viewer"}, share_site_id=link.site_id)
+    return Access(email=None, roles={link.site_id: "viewer"}, share_site_id=link.site_id,
+                  share_expires_at=link.expires_at)
 
 
-def _share_password_form(engine: Engine, token: str) -> None:
+def _share_password_form(engine: Engine, settings: Settings, token: str) -> None:
     st.subheader("This shared dashboard is protected")
     with st.form("share_password"):
         password = st.text_input("Password", type="password")
         if st.form_submit_button("Open"):
-            with engine.connect() as conn:
+            with write_transaction(engine) as conn:
                 link = resolve_share_link(conn, token)
-                if link and check_share_password(conn, link, password):
-                    st.session_state[SHARE_KEY] = link.id
-                    st.rerun()
-            st.error("Wrong password.")
+                opened = link is not None and check_share_password(
+                    conn, link, password, client_ip=client_address(settings),
+                    policy=ThrottlePolicy.from_settings(settings))
+            if link is not None and opened:
+                st.session_state[SHARE_KEY] = link.id
+                st.rerun()
+            st.error(FAILED_SHARE_OPEN)
 
 
 def _oidc_access(engine: Engine, settings: Settings, email: str) -> Access | None:
@@ -152,7 +174,7 @@ def current_access(engine: Engine, settings: Settings) -> Access | None:
     """The access of this session, or None after drawing the way in (login, password)."""
     token = st.query_params.get("share")
     if token:
-        return _share_access(engine, token)
+        return _share_access(engine, settings, token)
     email = st.session_state.get(USER_KEY) or _restore_from_cookie(engine)
     if email:
         access = _user_access(engine, email) if _token_still_live(engine) else None
@@ -187,18 +209,15 @@ def login_form(engine: Engine, settings: Settings) -> None:
 
 def _try_password(engine: Engine, settings: Settings, email: str, password: str) -> None:
     with write_transaction(engine) as conn:
-        result = auth.login(conn, email, password, max_failures=settings.login_max_failures,
-                            lockout=timedelta(minutes=settings.login_lockout_minutes))
+        result = auth.login(conn, email, password, client_ip=client_address(settings),
+                            policy=ThrottlePolicy.from_settings(settings))
     if result.outcome is auth.LoginOutcome.OK and result.user:
         st.session_state[USER_KEY] = result.user.email
         st.session_state.pop(CLEAR_COOKIE_KEY, None)
         _remember(engine, settings, result.user)
         st.rerun()
-    elif result.outcome is auth.LoginOutcome.LOCKED and result.locked_until:
-        st.error(f"Too many failed sign-ins. This account is locked until "
-                 f"{result.locked_until:%Y-%m-%d %H:%M} UTC.")
     else:
-        st.error("Wrong e-mail or password.")
+        st.error(FAILED_SIGN_IN)
 
 
 def _remember(engine: Engine, settings: Settings, user: auth.User) -> None:
@@ -217,7 +236,7 @@ def remembered_login_cookie() -> None:
     the script is unchanged between runs, so the browser does not reload it)."""
     pending = st.session_state.get(SET_COOKIE_KEY)
     if pending:
-        login_cookie.set_cookie(*pending)
+        login_cookie.set_cookie(pending[0])
 
 
 def sign_out(engine: Engine) -> None:

@@ -12,7 +12,14 @@ import streamlit as st
 from dashboard_app import data
 from dashboard_app.ui import data_table
 from shared.api_keys import create_key, list_keys, revoke_key
-from shared.share_links import create_share_link, list_share_links, revoke_share_link
+from shared.share_links import (
+    DEFAULT_EXPIRY_DAYS,
+    MAX_EXPIRY_DAYS,
+    ShareLink,
+    create_share_link,
+    list_share_links,
+    revoke_share_link,
+)
 from shared.sites import Site, SiteError, add_site, update_site
 from shared.storage import write_transaction
 
@@ -96,17 +103,23 @@ def share_links(site: Site, public_base: str) -> None:
     live = [link for link in links if link.revoked_at is None]
     if live:
         data_table(pd.DataFrame([{"id": x.id, "created (UTC)": x.created_at,
+                                  "expires (UTC)": x.expires_at,
                                   "password": x.has_password} for x in live]),
                    f"{site.domain}-share-links", f"share_links_{site.id}")
     with st.form(f"share_{site.id}", clear_on_submit=True):
         password = st.text_input("Optional password (10+ characters)", type="password")
+        days = st.number_input(f"Works for how many days (at most {MAX_EXPIRY_DAYS})", 1,
+                               MAX_EXPIRY_DAYS, DEFAULT_EXPIRY_DAYS)
         if st.form_submit_button("Create a share link"):
             try:
-                _, token = _write_pair(create_share_link, site.id, password=password or None)
+                link, token = _write_pair(create_share_link, site.id,
+                                          password=password or None, days=int(days))
             except ValueError as exc:
                 st.text(str(exc))
                 return
-            st.success("Share link created. Copy it now: it is not shown again.")
+            assert isinstance(link, ShareLink)
+            st.success(f"Share link created; it works until {link.expires_at:%Y-%m-%d %H:%M} "
+                       "UTC. Copy it now: it is not shown again.")
             st.code(f"{public_base}?share={token}", language=None)
     _revoke_picker("share link", [x.id for x in live],
                    lambda i: _write(revoke_share_link, i, site.id), f"rv_share_{site.id}")

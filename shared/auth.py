@@ -1,4 +1,5 @@
-"""Dashboard accounts: users with argon2 password hashes, per-site roles, lock-out.
+"""Dashboard accounts: users with argon2 password hashes, per-site roles, throttled
+password checks (no lock-out: `shared.sign_in_throttle` says why).
 
 Used by the dashboard's login form and by `beacon users`; it knows nothing about
 Streamlit. Roles: "owner" may change a site (goals, settings, keys), "viewer" may only
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from shared import schema
 from shared.login_tokens import revoke_user_tokens
+from shared.sign_in_throttle import ThrottlePolicy, may_try, record_failure, record_success
 from shared.sites import Site, list_sites, require_site
 
 ROLES = ("owner", "viewer")
@@ -36,8 +38,7 @@ class AuthError(ValueError):
 
 class LoginOutcome(StrEnum):
     OK = "ok"
-    WRONG = "wrong"          # unknown e-mail or wrong password: never say which
-    LOCKED = "locked"
+    WRONG = "wrong"   # unknown e-mail, wrong password or a throttled try: never say which
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,6 @@ class User:
 class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
-    locked_until: datetime | None = None
 
 
 def _utcnow() -> datetime:
@@ -143,36 +143,31 @@ def set_admin(conn: Connection, email: str, is_admin: bool) -> User:
     return require_user(conn, email)
 
 
-def login(conn: Connection, email: str, password: str, *, now: datetime | None = None,
-          max_failures: int = 5, lockout: timedelta = timedelta(minutes=15)) -> LoginResult:
-    """Check a password; `max_failures` wrong ones in a row lock the account for `lockout`.
+def login(conn: Connection, email: str, password: str, *, client_ip: str = "",
+          now: datetime | None = None, policy: ThrottlePolicy | None = None) -> LoginResult:
+    """Check a password, throttled per (e-mail, client address); never locks an account.
 
-    Call inside a write transaction: the failure counter is updated in it.
+    Every refusal is the same WRONG - wrong password, unknown e-mail or a try that has
+    to wait (`shared.sign_in_throttle`) - so answers reveal neither which accounts exist
+    nor whose guesses are slowed down. Call inside a write transaction.
     """
     now = now or _utcnow()
+    policy = policy or ThrottlePolicy()
     try:
         email = normalise_email(email)
     except AuthError:
-        verify_password(None, password)
-        return LoginResult(LoginOutcome.WRONG)
+        email = email.strip().lower()[:320]
     row = conn.execute(sa.select(schema.users).where(schema.users.c.email == email)).first()
-    if row is None:
-        verify_password(None, password)
+    user_id = row._mapping["id"] if row is not None else None
+    subject = "login:" + email
+    if not may_try(conn, policy, subject, client_ip, now, user_id=user_id):
         return LoginResult(LoginOutcome.WRONG)
-    m = row._mapping
-    if m["locked_until"] is not None and m["locked_until"] > now:
-        return LoginResult(LoginOutcome.LOCKED, locked_until=m["locked_until"])
-    table = schema.users
-    if verify_password(m["password_hash"], password):
-        conn.execute(sa.update(table).where(table.c.id == m["id"])
-                     .values(failed_logins=0, locked_until=None))
+    if row is not None and verify_password(row._mapping["password_hash"], password):
+        record_success(conn, policy, subject, client_ip, now, user_id=user_id)
         return LoginResult(LoginOutcome.OK, user=_user(row))
-    failures = int(m["failed_logins"]) + 1
-    locked_until = now + lockout if failures >= max_failures else None
-    conn.execute(sa.update(table).where(table.c.id == m["id"]).values(
-        failed_logins=0 if locked_until else failures, locked_until=locked_until))
-    if locked_until:
-        return LoginResult(LoginOutcome.LOCKED, locked_until=locked_until)
+    if row is None:
+        verify_password(None, password)   # the same time as a wrong password
+    record_failure(conn, policy, subject, client_ip, now)
     return LoginResult(LoginOutcome.WRONG)
 
 

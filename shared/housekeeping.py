@@ -17,6 +17,7 @@ from shared.login_tokens import delete_expired_tokens
 from shared.retention import apply_retention
 from shared.salts import create_salts, delete_old_salts
 from shared.settings import load_settings
+from shared.sign_in_throttle import delete_old_entries
 from shared.storage import write_transaction
 
 
@@ -55,10 +56,17 @@ def expire_login_tokens(engine: Engine, now: datetime) -> int:
         return delete_expired_tokens(conn, now)
 
 
+def expire_sign_in_throttle(engine: Engine, now: datetime) -> int:
+    """Forget failed password tries a day old and networks unused for 90 days."""
+    with write_transaction(engine) as conn:
+        return delete_old_entries(conn, now)
+
+
 # Appended to shared.worker.JOBS.
 HOUSEKEEPING_JOBS = [
     ("salts", rotate_salts),
     ("sessions", expire_visits),
     ("retention", enforce_retention),
     ("login_tokens", expire_login_tokens),
+    ("sign_in_throttle", expire_sign_in_throttle),
 ]

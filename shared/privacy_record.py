@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from shared import schema
 from shared.settings import Settings
 from shared.sites import Site
+from shared.spool_policy import spool_retention
 
 COLLECTED = (
     ("Page address", "host name and path of the page viewed; the query string is not "
@@ -95,8 +96,8 @@ def build_record(conn: Connection, settings: Settings, sites: list[Site],
         )),
         Section("Storage", (
             ("Where", _storage(settings)),
-            ("Local write-ahead spool", "events wait on this server's disk only while "
-                                        "the database is unreachable"),
+            ("Local write-ahead spool", spool_retention(settings.flush_interval_ms,
+                                                        settings.spool_max_bytes)),
             ("Access", "dashboard accounts with per-site roles; public share links only "
                        "where an owner created them"),
         )),

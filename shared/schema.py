@@ -240,6 +240,27 @@ share_links = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("revoked_at", sa.DateTime, nullable=True),
+    sa.Column("expires_at", sa.DateTime, nullable=True),   # null: made before expiry existed
+)
+
+# Failed password checks (sign-in and share-link passwords), per keyed hash of
+# (what was tried, client address), plus hourly totals under "global|<hour>" keys
+# (shared/sign_in_throttle.py). No address is stored, only HMACs of it.
+sign_in_failures = sa.Table(
+    "sign_in_failures", metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("blocked_until", sa.DateTime, nullable=True),
+    sa.Column("last_failure", sa.DateTime, nullable=False, index=True),
+)
+
+# Networks (keyed hash of the /24 or /48) a user signed in from with the right password:
+# when failed sign-ins flood the whole server, these may still try.
+sign_in_networks = sa.Table(
+    "sign_in_networks", metadata,
+    sa.Column("user_id", sa.Integer, primary_key=True),
+    sa.Column("network_hash", sa.String(64), primary_key=True),
+    sa.Column("last_success", sa.DateTime, nullable=False, index=True),
 )
 
 # Remembered dashboard logins: the browser keeps the token in a cookie, the database only

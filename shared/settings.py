@@ -10,7 +10,9 @@ The environment is the process's own, over a `.env` file in the working director
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -46,8 +48,11 @@ class Settings:
     )
     secret_key: str = field(
         default="",
-        metadata=_help("Secret for signing dashboard sessions and share links (>= 32 chars "
-                       "in production).", "BEACON_SECRET_KEY"),
+        metadata=_help("Key of the HMACs the sign-in throttle keeps instead of client "
+                       "addresses; required in production (>= 32 characters, random: a "
+                       "guessable key is refused). Sessions, share links and remembered "
+                       "sign-ins are random tokens stored as hashes and need no key.",
+                       "BEACON_SECRET_KEY"),
     )
     port: int = field(default=8000, metadata=_help("Port of the web process.", "PORT"))
     dashboard_port: int = field(
@@ -107,8 +112,9 @@ class Settings:
     )
     rate_limit_per_minute: int = field(
         default=0,
-        metadata=_help("Per-IP limit of event requests a minute on each beacon process; "
-                       "0 = off.", "BEACON_RATE_LIMIT_PER_MINUTE"),
+        metadata=_help("Per-IP limit of event requests a minute, shared by the beacon "
+                       "processes of one machine (and spool folder); 0 = off.",
+                       "BEACON_RATE_LIMIT_PER_MINUTE"),
     )
     rollup_interval_seconds: int = field(
         default=30,
@@ -121,13 +127,20 @@ class Settings:
     )
     login_max_failures: int = field(
         default=5,
-        metadata=_help("Wrong dashboard passwords in a row that lock an account.",
-                       "BEACON_LOGIN_MAX_FAILURES"),
+        metadata=_help("Wrong passwords in a row from one address for one account (or share "
+                       "link) before each further try waits, twice as long every time; "
+                       "accounts are never locked.", "BEACON_LOGIN_MAX_FAILURES"),
     )
     login_lockout_minutes: int = field(
         default=15,
-        metadata=_help("How long a locked dashboard account stays locked.",
-                       "BEACON_LOGIN_LOCKOUT_MINUTES"),
+        metadata=_help("Longest wait between password tries from one address for one "
+                       "account (or share link).", "BEACON_LOGIN_LOCKOUT_MINUTES"),
+    )
+    login_global_failures_per_hour: int = field(
+        default=500,
+        metadata=_help("Failed password checks an hour on the whole server beyond which only "
+                       "networks an account signed in from before may try its password.",
+                       "BEACON_LOGIN_GLOBAL_FAILURES_PER_HOUR"),
     )
     oidc_allowed_emails: str = field(
         default="",
@@ -157,6 +170,18 @@ class Settings:
         metadata=_help("Events a beacon process holds in memory while its spool cannot be "
                        "written; beyond that they are dropped as spool_full.",
                        "BEACON_SPOOL_MEMORY_EVENTS"),
+    )
+    dashboard_origins: str = field(
+        default="",
+        metadata=_help("Comma list of origins (https://stats.example.com) whose pages may "
+                       "open the dashboard's websocket besides its own; needed when a proxy "
+                       "in front rewrites the Host header.", "BEACON_DASHBOARD_ORIGINS"),
+    )
+    metrics_token: str = field(
+        default="",
+        metadata=_help("Bearer token a scraper sends to read /metrics (beacon) and "
+                       "/_stcore/metrics (dashboard); empty = only direct connections from "
+                       "this machine may read them.", "BEACON_METRICS_TOKEN"),
     )
     login_remember_days: int = field(
         default=30,
@@ -226,6 +251,19 @@ def _parse(name: str, raw: str, kind: Any) -> Any:
     return raw.strip()
 
 
+# A key is refused below this estimate: `secrets.token_urlsafe(32)` gives ~215,
+# `openssl rand -hex 32` ~250; 32 x "a" gives 0 and a short word repeated very little.
+MIN_SECRET_KEY_BITS = 128
+
+
+def estimated_key_bits(key: str) -> int:
+    """Randomness of `key` estimated from its own character frequencies (Shannon): an
+    upper bound for a random key, and low for repeats and small alphabets."""
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return int(per_char * len(key))
+
+
 def _validate(s: Settings) -> None:
     if s.env not in ("development", "production"):
         raise SettingsError(f"BEACON_ENV={s.env!r} must be development or production")
@@ -234,6 +272,11 @@ def _validate(s: Settings) -> None:
     if s.is_production and len(s.secret_key) < 32:
         raise SettingsError("BEACON_SECRET_KEY must be set (>= 32 characters) when "
                             "BEACON_ENV=production")
+    if s.secret_key and estimated_key_bits(s.secret_key) < MIN_SECRET_KEY_BITS:
+        raise SettingsError(
+            f"BEACON_SECRET_KEY looks guessable (about {estimated_key_bits(s.secret_key)} bits "
+            f"of randomness, {MIN_SECRET_KEY_BITS} needed); generate one with: python -c "
+            '"import secrets; print(secrets.token_urlsafe(32))"')
     url = s.resolved_database_url
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
         scheme = url.split(":")[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,22 @@ def test_invalid_values_stop_start_up_naming_the_variable(env: str, value: str) 
 def test_production_needs_a_secret_key() -> None:
     with pytest.raises(SettingsError, match="BEACON_SECRET_KEY"):
         load_settings({"BEACON_ENV": "production"})
-    assert load_settings({"BEACON_ENV": "production", "BEACON_SECRET_KEY": "x" * 40}).is_production
+    key = secrets.token_urlsafe(32)
+    assert load_settings({"BEACON_ENV": "production", "BEACON_SECRET_KEY": key}).is_production
+
+
+@pytest.mark.parametrize("key", ["a" * 32, "x" * 64, "abab" * 16, "password" * 5, "0123" * 10],
+                         ids=["a32", "x64", "abab", "password", "digits"])
+def test_a_guessable_secret_key_is_refused(key: str) -> None:
+    with pytest.raises(SettingsError, match="BEACON_SECRET_KEY looks guessable"):
+        load_settings({"BEACON_ENV": "production", "BEACON_SECRET_KEY": key})
+    with pytest.raises(SettingsError, match="BEACON_SECRET_KEY looks guessable"):
+        load_settings({"BEACON_SECRET_KEY": key})   # set in development: checked too
+
+
+def test_generated_secret_keys_pass() -> None:
+    for key in (secrets.token_urlsafe(32), secrets.token_hex(32)):
+        assert load_settings({"BEACON_ENV": "production", "BEACON_SECRET_KEY": key})
 
 
 @pytest.mark.parametrize(("url", "expected"), [

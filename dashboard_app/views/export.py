@@ -1,7 +1,9 @@
 """Export page: any report, or the raw events of the current frame, as CSV or Parquet.
 
 CSV cells that a spreadsheet would run as a formula are neutralised. Raw events are read
-in chunks and capped, so an export cannot take the dashboard process's memory.
+in chunks and capped, so an export cannot take the dashboard process's memory. Files are
+handed out by the dashboard's guard to the signed-in user who made them only, not
+through Streamlit's public /media/ URLs.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard_app import data
+from dashboard_app import data, export_store
+from dashboard_app.auth import TOKEN_KEY
 from dashboard_app.downloads import to_csv_bytes, to_parquet_bytes
 from dashboard_app.frame import dimension_label, filter_label
 from dashboard_app.tables import breakdown_frame, points_frame, rounded
 from dashboard_app.ui import no_site_state, page_context
+from shared.auth import get_user
 from shared.queries.dimensions import DIMENSIONS
 from shared.queries.query import StatsQuery
 from shared.queries.results import METRICS
@@ -49,14 +53,31 @@ def raw_events(query: StatsQuery) -> pd.DataFrame:
     return df
 
 
-def offer(df: pd.DataFrame, name: str, fmt: str) -> None:
+def offer(df: pd.DataFrame, name: str, fmt: str, user_id: int | None) -> None:
+    """A download link that only this signed-in user's browser can use (`export_store`)."""
     if fmt == "CSV":
         payload, mime, ext = to_csv_bytes(df), "text/csv", "csv"
     else:
         payload, mime, ext = to_parquet_bytes(df), "application/vnd.apache.parquet", "parquet"
-    st.download_button(f"Download {name}.{ext} ({len(df):,} rows)", payload,
-                       file_name=f"{name}.{ext}", mime=mime, type="primary", key=f"dl_{name}",
-                       on_click="ignore")
+    if user_id is None:
+        st.info("Downloads need a remembered sign-in (BEACON_LOGIN_REMEMBER_DAYS above 0): "
+                "the file is handed only to the browser holding it.")
+        return
+    export_id = export_store.put(user_id, payload, mime, f"{name}.{ext}")
+    st.link_button(f"Download {name}.{ext} ({len(df):,} rows)",
+                   f"_beacon/export/{export_id}", type="primary")
+    st.caption(f"The link works for {export_store.EXPIRY_SECONDS // 60} minutes, only for "
+               "you (signed in in this browser).")
+
+
+def _user_id(email: str | None) -> int | None:
+    """The signed-in user's id when the browser holds (or is being given) the sign-in
+    cookie the download needs; None otherwise."""
+    if not email or not st.session_state.get(TOKEN_KEY):
+        return None
+    with data.current_engine().connect() as conn:
+        user = get_user(conn, email)
+    return user.id if user else None
 
 
 def render() -> None:
@@ -76,11 +97,13 @@ def render() -> None:
                           else f"Breakdown by {dimension_label(x)}")
     df = rounded(report_frame(query, report))
     st.dataframe(df.head(20), hide_index=True, width="stretch")
-    offer(df, f"{ctx.site.domain}-{report}-{r.first}-{r.last}", fmt or "CSV")
+    user_id = _user_id(ctx.access.email)
+    offer(df, f"{ctx.site.domain}-{report}-{r.first}-{r.last}", fmt or "CSV", user_id)
     st.subheader("Raw events", anchor=False)
     st.caption(f"Every stored event of the frame, up to {MAX_RAW_ROWS:,} rows.")
     if st.button("Prepare raw events", key="exp_raw"):
-        offer(raw_events(query), f"{ctx.site.domain}-events-{r.first}-{r.last}", fmt or "CSV")
+        offer(raw_events(query), f"{ctx.site.domain}-events-{r.first}-{r.last}", fmt or "CSV",
+              user_id)
 
 
 render()

@@ -1,5 +1,6 @@
-"""The dashboard in a real browser: `streamlit run` on a seeded database, driven by Chromium,
-and the same again through `beacon web` (the dashboard under /dashboard on the beacon's port).
+"""The dashboard in a real browser: `beacon dashboard` (Streamlit behind its guard, as
+deployed) on a seeded database, driven by Chromium, and the same again through `beacon web`
+(the dashboard under /dashboard on the beacon's port).
 
 Signs in, opens the Overview, filters by clicking a source, changes the period, opens
 every page, and checks that visitor-supplied `<script>` / `<img onerror>` payloads in
@@ -99,18 +100,16 @@ def _wait_healthy(origin: str, proc: subprocess.Popen[bytes], timeout: float = 6
 
 def _dashboard_command(how: str, port: int) -> tuple[list[str], str]:
     """The command serving the dashboard, and the dashboard's address under it:
-    `streamlit run` (the Procfile's dashboard: line) at the root, or `beacon web` (the
+    `beacon dashboard` (the Procfile's dashboard: line) at the root, or `beacon web` (the
     web: line, the beacon on the same port) under /dashboard."""
     if how == "web":
         return ([sys.executable, "-m", "beacon_cli.main", "web", "--host", "127.0.0.1",
                  "--port", str(port), "--workers", "1"], f"http://127.0.0.1:{port}/dashboard")
-    return ([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard_app" / "app.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"], f"http://127.0.0.1:{port}")
+    return ([sys.executable, "-m", "beacon_cli.main", "dashboard", "--host", "127.0.0.1",
+             "--port", str(port)], f"http://127.0.0.1:{port}")
 
 
-@pytest.fixture(scope="module", params=["streamlit", "web"])
+@pytest.fixture(scope="module", params=["dashboard", "web"])
 def dashboard(request: pytest.FixtureRequest,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     folder = tmp_path_factory.mktemp("dashboard")
@@ -239,7 +238,8 @@ def _login_cookie(page: Any) -> dict[str, Any] | None:
 
 
 def _wait_cookie(page: Any, present: bool) -> dict[str, Any] | None:
-    """The cookie is set by a script in a small iframe once the run has drawn it."""
+    """The cookie is set by the server, asked by a script in a small iframe once the run
+    has drawn it."""
     for _ in range(80):
         cookie = _login_cookie(page)
         if (cookie is not None and cookie["value"] != "") == present:
@@ -257,6 +257,9 @@ def test_password_login_survives_a_reload_until_sign_out(page: Any,
     token = cookie["value"]
     assert token.startswith("bl_") and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
     assert cookie["expires"] > time.time() + 29 * 86_400  # BEACON_LOGIN_REMEMBER_DAYS=30
+    # Set by the server, HttpOnly: a script on the page (an XSS) cannot read it.
+    assert cookie["httpOnly"] is True and not cookie["secure"]   # plain http here
+    assert "beacon_login" not in page.evaluate("document.cookie")
     engine = make_engine(dashboard.url)
     with engine.connect() as conn:
         stored = conn.execute(schema.login_tokens.select()).mappings().all()
@@ -298,3 +301,26 @@ def test_table_toolbar_has_no_raw_csv_download(page: Any, dashboard: Dashboard) 
     assert page.locator("button[aria-label^='Download as CSV']").count() == 0
     # ... while our own, formula-safe download is right under the table.
     assert page.get_by_role("button", name="Download CSV").count() >= 1
+
+
+def test_export_link_works_only_in_the_signed_in_browser(page: Any, browser: Any,
+                                                         dashboard: Dashboard) -> None:
+    _sign_in(page, dashboard, f"?site={DOMAIN}")
+    _wait_cookie(page, present=True)
+    page.get_by_role("link", name="Export").first.click()
+    _settle(page)
+    link = page.get_by_role("link", name="Download").first
+    link.wait_for(timeout=30_000)
+    href = link.get_attribute("href")
+    assert href and "_beacon/export/" in href
+    url = href if href.startswith("http") else f"{dashboard.origin}/{href.lstrip('/')}"
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.endswith(".csv")
+    # The browser was closed, the link copied elsewhere: a browser without the sign-in
+    # cookie gets nothing.
+    stranger = browser.new_context()
+    try:
+        assert stranger.request.get(url).status == 404
+    finally:
+        stranger.close()

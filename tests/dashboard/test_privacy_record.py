@@ -35,3 +35,22 @@ def test_record_reflects_site_and_salts(engine: Engine, settings: Settings) -> N
     assert ("SQLite" if backend == "sqlite" else "PostgreSQL") in by_title["Storage"]["Where"]
     assert "@" not in by_title["Storage"]["Where"]   # never credentials
     assert text.startswith("Record of processing") and "Europe/Berlin" in text
+
+
+def test_record_describes_the_spool_every_event_passes_through(engine: Engine,
+                                                               settings: Settings) -> None:
+    from beacon_app import spool
+    from shared import spool_policy
+
+    with engine.begin() as conn:
+        sections = build_record(conn, settings, [], NOW)
+    text = dict({s.title: dict(s.rows) for s in sections}["Storage"])["Local write-ahead spool"]
+    assert text.startswith("every accepted event is first written to a spool file")
+    assert "only while" not in text
+    # The numbers quoted are the ones the spool runs with.
+    assert spool.SEGMENT_MAX_AGE == spool_policy.SEGMENT_MAX_AGE_SECONDS
+    assert spool.SEGMENT_MAX_BYTES == spool_policy.SEGMENT_MAX_BYTES
+    assert f"{spool_policy.SEGMENT_MAX_AGE_SECONDS:.0f} s" in text
+    assert f"{spool_policy.SEGMENT_MAX_BYTES // 1048576} MiB" in text
+    assert f"{settings.flush_interval_ms} ms" in text
+    assert f"{settings.spool_max_bytes / 1e9:.1f} GB" in text

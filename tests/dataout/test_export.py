@@ -112,7 +112,9 @@ def test_report_export(cli_db: Engine, tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     assert rows[0].keys() >= {"source", "visitors", "pageviews", "bounce_rate"}
     assert sum(int(r["visits"]) for r in rows) > 0
-    out = _export(tmp_path, "report", "--period", "7d", "--interval", "day", "--format", "ndjson")
+    # The same output file again: replacing it needs --force.
+    out = _export(tmp_path, "report", "--period", "7d", "--interval", "day", "--format", "ndjson",
+                  "--force")
     assert len(out.read_text().splitlines()) == 7
 
 

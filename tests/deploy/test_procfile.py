@@ -170,6 +170,11 @@ def test_one_dyno_web_and_worker(env: dict[str, str], pg_url: str, tmp_path: Pat
     status, page = _request(port, "GET", "/dashboard/")
     assert status == 200 and b"<div id=\"root\">" in page or b"streamlit" in page.lower()
     assert _request(port, "GET", "/dashboard")[0] == 308
+    # The dashboard's guard is in front here too (docs/access-and-files.md).
+    assert _request(port, "POST", "/dashboard/_beacon/session", b"bl_x",
+                    {"Origin": "http://evil.example"})[0] == 403
+    assert _request(port, "GET", "/dashboard/_stcore/metrics", None,
+                    {"X-Forwarded-For": "203.0.113.5"})[0] == 403
     assert _request(port, "GET", "/script.js")[0] == 200
     assert _send_hits(port, "one.example", 300) == 300
     assert _request(port, "GET", "/", None, {"Referer": "https://one.example/bare",

@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 
 from beacon_app import state_of
 from beacon_app.security import ResponseHeaders, host_allowed
-from beacon_app.state import RateLimiter
 from shared.settings import load_settings
 from tests.beacon.helpers import CHROME_UA, make_app, stored_events
 
@@ -140,20 +139,6 @@ def test_rate_limit_per_ip_ignores_spoofed_forwarded_for(tmp_path: Path) -> None
     assert 'beacon_events_dropped_total{reason="rate_limited"} 3' in metrics
 
 
-def test_rate_limiter_windows_and_memory_bound() -> None:
-    now = [0.0]
-    limiter = RateLimiter(2, clock=lambda: now[0], max_tracked=3)
-    assert [limiter.allow("a") for _ in range(3)] == [True, True, False]
-    now[0] = 60.0                                       # next minute: a fresh budget
-    assert limiter.allow("a")
-    for ip in ("b", "c"):
-        assert limiter.allow(ip)
-    # Beyond 3 tracked addresses, newcomers share one counter instead of growing memory.
-    assert [limiter.allow(f"new{i}") for i in range(3)] == [True, True, False]
-    assert len(limiter._counts) == 4
-    assert RateLimiter(0).allow("x")
-
-
 def test_request_handling_and_errors_never_log_ips_or_user_agents(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     client = _client(tmp_path, log_level="DEBUG", trusted_proxies=1)
@@ -175,3 +160,18 @@ def test_request_handling_and_errors_never_log_ips_or_user_agents(
     formatted = caplog.text
     for private in (VISITOR_IP, VISITOR_UA, "RareAgent"):
         assert private not in text and private not in formatted
+
+
+def test_metrics_only_for_this_machine_or_the_token(tmp_path: Path) -> None:
+    client = _client(tmp_path)
+    assert client.get("/metrics").status_code == 200          # a local scraper
+    outside = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.5"})
+    assert outside.status_code == 403 and b"BEACON_METRICS_TOKEN" in outside.data
+    # Through a reverse proxy on this machine: the proxy header gives the visitor away.
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 403
+    token = _client(tmp_path / "t", metrics_token="scrape-me-" + "x" * 20)
+    assert token.get("/metrics").status_code == 403
+    assert token.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 403
+    good = token.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.5"},
+                     headers={"Authorization": "Bearer scrape-me-" + "x" * 20})
+    assert good.status_code == 200 and b"beacon_events_accepted_total" in good.data
