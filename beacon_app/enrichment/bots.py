@@ -100,6 +100,9 @@ def warm_up() -> None:
 class BotDetector:
     """Classifies a hit's User-Agent; thread-safe (no per-call state), results cached."""
 
+    def __init__(self) -> None:
+        warm_up()   # ~1-2 s once per process, before the first hit rather than during it
+
     def detect(self, user_agent: str, webdriver: bool,
                empty_ua_policy: str) -> BotVerdict | None:
         """Why and as whom this client is dropped, or None for a person's browser.
