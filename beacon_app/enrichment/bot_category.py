@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from beacon_app.enrichment.bot_patterns import PatternSet
 from shared.bot_categories import MAX_FAMILY, BotCategory
 
 C = BotCategory
@@ -36,13 +37,13 @@ SOURCE_CATEGORIES: dict[str, BotCategory] = {
 
 # Assistants fetch one page because a person asked; crawlers collect pages in bulk.
 # Both lists name the published user-agent tokens of the operators.
-_AI_ASSISTANT = re.compile(
+_AI_ASSISTANT = PatternSet.of_alternatives(
     r"ChatGPT-User|ChatGPT Agent|Claude-User|Claude-Web|Perplexity-User|MistralAI-User|"
     r"Gemini-Deep-Research|Google-Agent|Google-NotebookLM|Google-GeminiNotebook|"
     r"DuckAssistBot|meta-externalfetcher|Operator|Manus-User|Devin|Kagi-Assistant|"
     r"Cohere-command|YouBot-User|Phind-User|NovaAct|Comet(?:Agent|Assistant)",
     re.IGNORECASE)
-_AI_CRAWLER = re.compile(
+_AI_CRAWLER = PatternSet.of_alternatives(
     r"GPTBot|OAI-SearchBot|ClaudeBot|Claude-SearchBot|anthropic-ai|cohere-ai|"
     r"cohere-training-data-crawler|PerplexityBot|meta-externalagent|meta-externalads|"
     r"Meta-WebIndexer|FacebookBot|Bytespider|TikTokSpider|CCBot|Amazonbot|Applebot-Extended|"
@@ -53,8 +54,8 @@ _AI_CRAWLER = re.compile(
     r"SBIntuitionsBot|ShapBot|Thinkbot|TerraCotta|Andibot|Anomura|aiHitBot|Cotoyogi|"
     r"VelenPublicWebCrawler|LinerBot|wpbot|Brightbot|iaskspider|GeedoBot|Ai2Bot",
     re.IGNORECASE)
-_KEYWORDS: tuple[tuple[re.Pattern[str], BotCategory], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), category) for pattern, category in (
+_KEYWORDS: tuple[tuple[PatternSet[None], BotCategory], ...] = tuple(
+    (PatternSet.of_alternatives(pattern, re.IGNORECASE), category) for pattern, category in (
         (r"headless|selenium|webdriver|puppeteer|playwright|phantomjs|slimerjs|"
          r"electron/.*\bautomation|cypress|htmlunit|jsdom", C.AUTOMATION),
         (r"scan|nmap|nikto|nuclei|sqlmap|zgrab|masscan|dast|l9explore|l9tcpid|"
@@ -103,7 +104,21 @@ def categorise(user_agent: str, source_label: str | None) -> BotCategory:
 
 
 _TRIM = " /;:,()+-_.\"'[]{}"
-_PRODUCT = re.compile(r"[A-Za-z][\w.\-]*(?: [A-Z][\w\-]*)?")
+_VERSIONED = re.compile(r"([A-Za-z][\w.\-]*)/v?\d")
+_WORD = re.compile(r"[A-Za-z][\w.\-]*")
+# Tokens every browser-like agent carries: never the name of the agent that sent it.
+_COMMON = frozenset({
+    "mozilla", "applewebkit", "chrome", "safari", "version", "gecko", "firefox", "mobile",
+    "edg", "edge", "opr", "khtml", "like", "compatible", "windows", "linux", "android",
+    "iphone", "macintosh", "intel", "mac", "x11", "u", "en", "en-us", "wow64", "win64", "x64",
+    "trident", "msie", "cpu", "os", "nt", "ubuntu", "x86_64", "chromium", "headless",
+})
+# Words a list matches by that are kinds, not names ("bot" in "Googlebot").
+GENERIC_MATCHES = frozenset({
+    "bot", "bots", "spider", "crawler", "crawl", "robot", "fetch", "fetcher", "scan",
+    "scanner", "http", "client", "agent", "preview", "monitor", "check", "checker", "feed",
+    "search", "index", "indexer", "archive", "reader", "parser", "scraper", "link",
+})
 
 
 def family_name(text: str) -> str:
@@ -115,10 +130,14 @@ def family_name(text: str) -> str:
 
 def product_family(user_agent: str) -> str:
     """The family of a user agent no list names: its bot-like product token, else its
-    first product token ("python-requests/2.32" -> "python-requests")."""
+    first own "Name/1.0" token, else its first own word ("Dormouse/1.0" -> "Dormouse")."""
     for token in re.findall(r"[\w.\-]*(?:bot|spider|crawler|agent|fetcher)[\w.\-]*",
                             user_agent, re.IGNORECASE):
-        if len(token) > 3 and token.lower() != "user-agent":
+        if len(token) > 3 and token.lower() not in GENERIC_MATCHES | {"user-agent"}:
             return family_name(token)
-    first = _PRODUCT.search(user_agent.removeprefix("Mozilla/5.0"))
-    return family_name(first.group(0)) if first else "Unknown bot"
+    for pattern in (_VERSIONED, _WORD):
+        for m in pattern.finditer(user_agent):
+            name = m.group(1) if m.groups() else m.group(0)
+            if name.lower() not in _COMMON:
+                return family_name(name)
+    return "Unknown bot"

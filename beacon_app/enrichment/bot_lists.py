@@ -17,13 +17,15 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml_rs
 
-from beacon_app.enrichment.bot_category import family_name
+from beacon_app.enrichment.bot_category import GENERIC_MATCHES, family_name, product_family
 from beacon_app.enrichment.bot_patterns import PatternSet, split_alternatives
 
 
@@ -68,14 +70,14 @@ def _without_device_model(user_agent: str) -> str:
 _BROWSER_TOKENS = re.compile(
     r"SogouMobileBrowser|SogouMSE|QQDownload \d+|Fluid/[\d.]+|libwww/[\d.]+_Mosaic|"
     r"AmigaVoyager|Webster Pro|com\.yandex\.zen|yandexstation|Cronet/|Banca Caboto|"
-    r"libwww-FM/[\d.]+|amaya/[\d.]+ libwww/[\d.]+|"
+    r"libwww-FM/[\d.]+|amaya/[\d.]+ libwww/[\d.]+|Sonic Slack_SSB/[\d.]+|Slack/[\d.]+|"
     r"HbbTV/[\d.]+ \([^()]*\)")   # a smart TV's vendor and model ("LGE/KTC/BOTECH")
 
 
 class BotList:
     """One source's regexes, matched through the prefilter of `PatternSet`."""
 
-    def __init__(self, name: str, rules: list[tuple[str, int, tuple[str, str | None]]],
+    def __init__(self, name: str, rules: Iterable[tuple[str, int, tuple[str, str | None]]],
                  exclusions: re.Pattern[str] | None = None) -> None:
         self.name = name
         self.patterns = PatternSet(rules)
@@ -85,6 +87,10 @@ class BotList:
         return len(self.patterns.rules)
 
     def match(self, user_agent: str) -> ListMatch | None:
+        # The masks below only take text away, so a user agent that matches nothing as it
+        # is (nearly every browser's) needs none of them: they cost more than the list.
+        if self.patterns.first(user_agent) is None:
+            return None
         user_agent = _BROWSER_TOKENS.sub("", _without_device_model(user_agent))
         if self.exclusions is not None:
             user_agent = self.exclusions.sub("", user_agent)
@@ -92,8 +98,10 @@ class BotList:
         if found is None:
             return None
         (name, label), m = found
-        return ListMatch(family_name(_substitute(name, m) if name else m.group(m.lastindex or 0)),
-                         label, self.name)
+        family = family_name(_substitute(name, m) if name else m.group(m.lastindex or 0))
+        if family.lower() in GENERIC_MATCHES or len(family) < 3:
+            family = product_family(user_agent)   # matched by a kind ("bot"), not a name
+        return ListMatch(family, label, self.name)
 
 
 def _substitute(name: str, m: re.Match[str]) -> str:
@@ -106,15 +114,17 @@ def _substitute(name: str, m: re.Match[str]) -> str:
 
 @cache
 def matomo() -> BotList:
-    data = yaml_rs.loads((_package_dir("device_detector") / "regexes" / "upstream" /
-                          "bots.yml").read_text(encoding="utf-8"))
-    rules = []
+    path = _package_dir("device_detector") / "regexes" / "upstream" / "bots.yml"
+    data: Any = yaml_rs.loads(path.read_text(encoding="utf-8"))   # a list of entries
+    rules: list[tuple[str, int, tuple[str, str | None]]] = []
     for entry in data:
         name, label = str(entry.get("name") or ""), entry.get("category") or None
         # An entry whose name uses no group is split into its alternatives (prefilter).
-        parts = [entry["regex"]] if "$" in name or "\\g<" in name else \
+        parts = [str(entry["regex"])] if "$" in name or "\\g<" in name else \
             split_alternatives(entry["regex"])
-        rules += [(_MATOMO_BOUND.format(part), re.IGNORECASE, (name, label)) for part in parts]
+        # A part anchored at the start needs no bound (and is only tried there then).
+        rules += [(part if part.startswith("^") else _MATOMO_BOUND.format(part),
+                   int(re.IGNORECASE), (name, label)) for part in parts]
     return BotList("matomo", rules)
 
 
@@ -123,7 +133,7 @@ def crawler_user_agents() -> BotList:
     path = _package_dir("crawleruseragents") / "crawler-user-agents.json"
     entries = json.loads(path.read_text(encoding="utf-8"))
     # Case-sensitive, as the list's own matchers use it.
-    rules = [(e["pattern"], 0, ("", (e.get("tags") or [None])[0])) for e in entries]
+    rules = [(str(e["pattern"]), 0, ("", (e.get("tags") or [None])[0])) for e in entries]
     return BotList("crawler_user_agents", rules)
 
 
@@ -132,7 +142,7 @@ def crawlerdetect() -> BotList:
     from crawlerdetect.crawlerdetect import get_compiled_exclusions_regex
     from crawlerdetect.providers.crawlers import data as patterns
 
-    rules = [(p, re.IGNORECASE, ("", None)) for p in patterns]
+    rules = [(str(p), int(re.IGNORECASE), ("", None)) for p in patterns]
     return BotList("crawlerdetect", rules, get_compiled_exclusions_regex())
 
 

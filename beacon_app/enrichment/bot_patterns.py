@@ -43,16 +43,29 @@ def _alternatives(items: sre_parse.SubPattern) -> set[str] | None:
             continue
         if len(run) >= _MIN_WORD:
             take({"".join(run).lower()})
-        run = []
         if op is _BRANCH:
             branches = [_alternatives(b) for b in arg[1]]
             if all(branches):
                 take(set().union(*branches))  # type: ignore[arg-type]
+            # re's parser moves a common prefix out: "BuiltWith|BW/" is "B(uiltWith|W/)"
+            joined = {"".join(run) + _leading_text(b) for b in arg[1]}
+            if run and all(len(w) >= _MIN_WORD for w in joined):
+                take({w.lower() for w in joined})
         elif op is _SUBPATTERN:
             take(_alternatives(arg[-1]))
+        run = []
     if len(run) >= _MIN_WORD:
         take({"".join(run).lower()})
     return best
+
+
+def _leading_text(items: sre_parse.SubPattern) -> str:
+    text = []
+    for op, arg in items:
+        if op is not _LITERAL:
+            break
+        text.append(chr(arg))
+    return "".join(text)
 
 
 def required_words(pattern: str, flags: int = 0) -> set[str] | None:
@@ -130,6 +143,16 @@ class PatternSet(Generic[T]):
                     user_agent.lower(), overlapping=True):
                 found.update(self._rules_of[word_index])
         return sorted(found)
+
+    @classmethod
+    def of_alternatives(cls, pattern: str, flags: int = 0) -> PatternSet[None]:
+        """One regex of many alternatives ("a|b|c") as a prefiltered set."""
+        return PatternSet((part, flags, None) for part in split_alternatives(pattern))
+
+    def search(self, user_agent: str) -> re.Match[str] | None:
+        """The match of the first rule that matches (as `re.search` of the whole list)."""
+        found = self.first(user_agent)
+        return found[1] if found else None
 
     def first(self, user_agent: str) -> tuple[T, re.Match[str]] | None:
         for index in self.candidates(user_agent):

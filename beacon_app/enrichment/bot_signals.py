@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from beacon_app.enrichment.bot_category import categorise, family_name, product_family
+from beacon_app.enrichment.bot_patterns import PatternSet
 from shared.bot_categories import BotCategory
 
 
@@ -24,7 +25,7 @@ class Signal:
     category: BotCategory
 
 
-_AUTOMATION = re.compile(
+_AUTOMATION = PatternSet.of_alternatives(
     r"HeadlessChrome|Headless|PhantomJS|Puppeteer|Playwright|Selenium|WebDriver|SlimerJS|"
     r"\bjsdom\b|Cypress|Nightmare|HtmlUnit|Lightpanda|browserless|ScrapingBee|Splash\b",
     re.IGNORECASE)
@@ -43,8 +44,14 @@ _CONTACT = re.compile(
     re.IGNORECASE)
 
 
+# Text that every contact above contains: a cheap test before the regex.
+_CONTACT_HINTS = ("http", "www.", "@", ".com", ".org", ".net", ".io", ".ai", ".dev", ".app",
+                  ".info")
+
+
 def contact_in_agent(user_agent: str) -> Signal | None:
-    if not _CONTACT.search(user_agent):
+    lowered = user_agent.lower()
+    if not any(hint in lowered for hint in _CONTACT_HINTS) or not _CONTACT.search(user_agent):
         return None
     return Signal(product_family(user_agent), categorise(user_agent, None))
 
@@ -78,7 +85,7 @@ def library_default(user_agent: str) -> Signal | None:
 # through the Events API pass the device's Dalvik or CFNetwork agent). Without any of
 # them it is a program, not a person - also with a "Mozilla/5.0" in front
 # ("Mozilla/5.0 (compatible; Dormouse/1.0)").
-_ENGINE = re.compile(
+_ENGINE = PatternSet.of_alternatives(
     r"Opera|AppleWebKit|Gecko|Trident|Presto|KHTML|MSIE|Edge?/|Chrome/|Safari/|"
     r"Firefox/|Goanna|NetFront|UCBrowser|UCWEB|UC Browser|Obigo|Dolfin|Openwave|UP\.Browser|"
     r"Profile/MIDP|Configuration/CLDC|BlackBerry|Nokia|SAMSUNG|SonyEricsson|"
