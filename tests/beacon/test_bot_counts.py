@@ -126,3 +126,11 @@ def test_stats_api_bots_refuses_bad_bodies(app: Flask, body: dict[str, object],
 def test_stats_api_bots_needs_the_sites_key(app: Flask) -> None:
     res = app.test_client().post("/api/v2/bots", json={"site_id": "example.com"})
     assert res.status_code == 401
+
+
+def test_openapi_document_describes_the_bots_endpoint(app: Flask) -> None:
+    doc = app.test_client().get("/api/v2/openapi.json").json
+    bots = doc["paths"]["/api/v2/bots"]["post"]
+    assert set(bots["responses"]) == {"200", "400", "401", "403"}
+    query = doc["components"]["schemas"]["BotsQuery"]
+    assert "ai_assistant" in query["properties"]["categories"]["items"]["enum"]
