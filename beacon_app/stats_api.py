@@ -43,6 +43,15 @@ def _bearer() -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+def _api_key(conn: Any) -> Any:
+    """The request's API key record, or the 401 answer when it is missing or unknown."""
+    token = _bearer()
+    if not token:
+        return _error(401, "missing API key: send the header Authorization: Bearer <key>")
+    key = verify_key(conn, token)
+    return key if key is not None else _error(401, "unknown or revoked API key")
+
+
 def _site(conn: Any, api: ApiQuery, key_site_id: int) -> Site | Response:
     try:
         site = get_site(conn, api.site_id)
@@ -73,15 +82,12 @@ def _echo(api: ApiQuery, query: StatsQuery) -> dict[str, Any]:
 
 @bp.post("/api/v2/query")
 def query() -> Response:
-    token = _bearer()
-    if not token:
-        return _error(401, "missing API key: send the header Authorization: Bearer <key>")
     body = request.get_json(silent=True)
     state = _state()
     with state.engine.connect() as conn:
-        key = verify_key(conn, token)
-        if key is None:
-            return _error(401, "unknown or revoked API key")
+        key = _api_key(conn)
+        if isinstance(key, Response):
+            return key
         try:
             api = parse(body)
         except ApiError as exc:

@@ -14,9 +14,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from beacon_app.stats_api import _bearer, _error, _site, _state
+from beacon_app.stats_api import _api_key, _error, _site, _state
 from beacon_app.stats_request import ApiError, ApiQuery, _date_range
-from shared.api_keys import verify_key
 from shared.bot_categories import BotCategory
 from shared.queries.bots import BOT_DIMENSIONS, MAX_ROWS, bot_report, bot_total
 from shared.queries.query import QueryError, StatsQuery
@@ -60,14 +59,11 @@ def _parse(body: Any) -> tuple[ApiQuery, tuple[str, ...], tuple[BotCategory, ...
 
 @bp.post("/api/v2/bots")
 def bots() -> Response:
-    token = _bearer()
-    if not token:
-        return _error(401, "missing API key: send the header Authorization: Bearer <key>")
     state = _state()
     with state.engine.connect() as conn:
-        key = verify_key(conn, token)
-        if key is None:
-            return _error(401, "unknown or revoked API key")
+        key = _api_key(conn)
+        if isinstance(key, Response):
+            return key
         try:
             api, dims, cats, limit = _parse(request.get_json(silent=True))
         except ApiError as exc:
