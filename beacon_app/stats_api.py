@@ -7,6 +7,7 @@ it belongs to another site), parse the body (400 listing every problem), build t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,21 @@ def _site(conn: Any, api: ApiQuery, key_site_id: int) -> Site | Response:
     return site
 
 
+def _authorised(conn: Any,
+                parse_body: Callable[[Any], ApiQuery]) -> tuple[ApiQuery, Site] | Response:
+    """The request's parsed body and its site, or the 4xx answer: no or an unknown key
+    (401), a bad body (400 listing every problem), a site not of this key (403)."""
+    key = _api_key(conn)
+    if isinstance(key, Response):
+        return key
+    try:
+        api = parse_body(request.get_json(silent=True))
+    except ApiError as exc:
+        return _error(exc.status, "invalid query", exc.reasons)
+    site = _site(conn, api, key.site_id)
+    return site if isinstance(site, Response) else (api, site)
+
+
 def _stats_query(api: ApiQuery, site: Site, now: datetime) -> StatsQuery:
     return StatsQuery(site_id=site.id, timezone=site.timezone, period=api.period, now=now,
                       start=api.start, end=api.end, interval=api.interval,
@@ -82,19 +98,12 @@ def _echo(api: ApiQuery, query: StatsQuery) -> dict[str, Any]:
 
 @bp.post("/api/v2/query")
 def query() -> Response:
-    body = request.get_json(silent=True)
     state = _state()
     with state.engine.connect() as conn:
-        key = _api_key(conn)
-        if isinstance(key, Response):
-            return key
-        try:
-            api = parse(body)
-        except ApiError as exc:
-            return _error(exc.status, "invalid query", exc.reasons)
-        site = _site(conn, api, key.site_id)
-        if isinstance(site, Response):
-            return site
+        authorised = _authorised(conn, parse)
+        if isinstance(authorised, Response):
+            return authorised
+        api, site = authorised
         try:
             stats = _stats_query(api, site, state.clock())
             answer = stats_exec.run(conn, api, stats)

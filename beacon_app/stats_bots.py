@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
-from beacon_app.stats_api import _api_key, _error, _site, _state
+from beacon_app.stats_api import _authorised, _error, _state
 from beacon_app.stats_request import ApiError, ApiQuery, _date_range
 from shared.bot_categories import BotCategory
 from shared.queries.bots import BOT_DIMENSIONS, MAX_ROWS, bot_report, bot_total
@@ -24,7 +24,8 @@ bp = Blueprint("stats_bots", __name__)
 _FIELDS = {"site_id", "date_range", "dimensions", "categories", "pagination"}
 
 
-def _parse(body: Any) -> tuple[ApiQuery, tuple[str, ...], tuple[BotCategory, ...], int]:
+def _parse(body: Any) -> ApiQuery:
+    """The body as an ApiQuery: `dimensions`, `limit`, and the categories in `raw`."""
     if not isinstance(body, dict):
         raise ApiError(["the body must be a JSON object"])
     errors: list[str] = []
@@ -52,25 +53,20 @@ def _parse(body: Any) -> tuple[ApiQuery, tuple[str, ...], tuple[BotCategory, ...
         limit = MAX_ROWS
     if errors:
         raise ApiError(errors)
-    api = ApiQuery(str(site_id), (), period, start, end, None, None, None, tuple(dims), (),
-                   (), raw=body)
-    return api, tuple(dims), tuple(BotCategory(c) for c in cats), limit
+    return ApiQuery(str(site_id), (), period, start, end, None, None, None, tuple(dims), (),
+                    (), limit=limit, raw={**body, "categories": cats})
 
 
 @bp.post("/api/v2/bots")
 def bots() -> Response:
     state = _state()
     with state.engine.connect() as conn:
-        key = _api_key(conn)
-        if isinstance(key, Response):
-            return key
-        try:
-            api, dims, cats, limit = _parse(request.get_json(silent=True))
-        except ApiError as exc:
-            return _error(exc.status, "invalid query", exc.reasons)
-        site = _site(conn, api, key.site_id)
-        if isinstance(site, Response):
-            return site
+        authorised = _authorised(conn, _parse)
+        if isinstance(authorised, Response):
+            return authorised
+        api, site = authorised
+        dims, limit = api.dimensions, api.limit
+        cats = tuple(BotCategory(c) for c in api.raw["categories"])
         try:   # the counts are per UTC day, so the period is resolved in UTC
             days = StatsQuery(site_id=site.id, timezone="UTC", period=api.period,
                               now=state.clock(), start=api.start, end=api.end).date_range
