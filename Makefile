@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 DEMO_SITE ?= demo.example.com
 export BEACON_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test venv dev-venv lint bench-ingest bench-analysis bench-dashboard clean
+.PHONY: run test venv dev-venv lint bench-ingest bench-analysis bench-dashboard bench-bots clean
 
 $(BIN)/beacon: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench-analysis: dev-venv
 
 bench-dashboard: dev-venv
 	$(BIN)/python bench/dashboard_bench.py
+
+bench-bots: dev-venv
+	$(BIN)/python bench/bots_bench.py
 
 clean:
 	rm -rf $(VENV) data test-artifacts
