@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 DEMO_SITE ?= demo.example.com
 export BEACON_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test venv dev-venv lint bench-ingest bench-analysis bench-dashboard clean
+.PHONY: run test venv dev-venv lint bench-ingest bench-analysis bench-dashboard bench-bots clean
 
 # Installs the versions pinned in requirements.lock (a constraint: what the project
 # needs, at exactly the locked version); current pip, setuptools and wheel in the venv
@@ -48,6 +48,9 @@ bench-analysis: dev-venv
 
 bench-dashboard: dev-venv
 	$(BIN)/python bench/dashboard_bench.py
+
+bench-bots: dev-venv
+	$(BIN)/python bench/bots_bench.py
 
 clean:
 	rm -rf $(VENV) data test-artifacts

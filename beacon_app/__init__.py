@@ -33,6 +33,7 @@ BLUEPRINTS = (
     ("beacon_app.health", "bp"),
     ("beacon_app.tracker", "bp"),
     ("beacon_app.stats_api", "bp"),
+    ("beacon_app.stats_bots", "bp"),
     ("beacon_app.security", "bp"),
 )
 

@@ -28,6 +28,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 from werkzeug.wsgi import get_host, get_input_stream
 
+from beacon_app.enrichment.browser_headers import sends_browser_headers
 from beacon_app.enrichment.client_ip import client_ip
 from beacon_app.metrics import INTERNAL_ERROR
 from beacon_app.payload import (
@@ -74,8 +75,12 @@ class Reply:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def client_info(state: BeaconState, environ: Environ) -> ClientInfo:
-    """What the socket and the headers say about the client, straight from the environ."""
+def client_info(state: BeaconState, environ: Environ,
+                check_browser_headers: bool = False) -> ClientInfo:
+    """What the socket and the headers say about the client, straight from the environ.
+
+    `check_browser_headers`: the pixel and 204 endpoints, which only browsers should call,
+    also note whether the headers every browser sends are there."""
     purpose = " ".join(environ.get(key, "") for key in _PURPOSE_KEYS).lower()
     return ClientInfo(
         ip=client_ip(environ.get("REMOTE_ADDR", ""), environ.get("HTTP_X_FORWARDED_FOR"),
@@ -85,6 +90,7 @@ def client_info(state: BeaconState, environ: Environ) -> ClientInfo:
         dnt=environ.get("HTTP_DNT", "").strip() == "1",
         gpc=environ.get("HTTP_SEC_GPC", "").strip() == "1",
         prefetch="prefetch" in purpose or "preview" in purpose,
+        browser_headers=not check_browser_headers or sends_browser_headers(environ),
     )
 
 
@@ -100,7 +106,7 @@ def ingest(state: BeaconState, hit: RawHit,
     for result in enrich(hit, state.sites, state.settings, state.enrichers,
                          salts or state.salts.get(now)):
         if isinstance(result, Drop):
-            state.metrics.drop(result.site_id, result.reason, now.date())
+            state.metrics.drop(result.site_id, result.reason, now.date(), result.bot)
             reasons.append(result.reason.value)
         elif not state.writer.submit(result):
             reasons.append(DropReason.SPOOL_FULL.value)
@@ -168,7 +174,7 @@ def pixel(state: BeaconState, environ: Environ) -> Reply:
     request = Request(environ)
     try:
         hit = parse_query_hit(request.args, request.headers.get("Referer", ""),
-                              client_info(state, environ), state.clock())
+                              client_info(state, environ, True), state.clock())
     except PayloadError as exc:
         return payload_error(state, exc)
     return Reply(200, PIXEL, "image/gif",
@@ -183,7 +189,7 @@ def bare_beacon(state: BeaconState, environ: Environ) -> Reply:
         return Reply(400, b"", None,
                      (("X-Beacon-Error", "no Referer header: nothing to count"),))
     try:
-        hit = parse_query_hit(request.args, referer, client_info(state, environ),
+        hit = parse_query_hit(request.args, referer, client_info(state, environ, True),
                               state.clock())
     except PayloadError as exc:
         return payload_error(state, exc)

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from shared import schema
+from shared.bot_categories import BotLabel
 from shared.records import DropReason
 from shared.storage import upsert_add, write_transaction
 
@@ -43,6 +44,7 @@ class Metrics:
         self.flush_sum = 0.0
         self.flush_count = 0
         self._unsaved_drops: Counter[tuple[int, date, str]] = Counter()
+        self._unsaved_bots: Counter[tuple[int, date, str, str]] = Counter()
         self._saved_at = 0.0
         self._drop_write_lock = threading.Lock()   # one drop write at a time
 
@@ -50,10 +52,14 @@ class Metrics:
         with self._lock:
             self.counters[name] += amount
 
-    def drop(self, site_id: int, reason: DropReason, day: date) -> None:
+    def drop(self, site_id: int, reason: DropReason, day: date,
+             bot: BotLabel | None = None) -> None:
+        """Count a drop; a bot's (`bot` given, a site matched) also per category and family."""
         with self._lock:
             self.drops[reason.value] += 1
             self._unsaved_drops[(site_id, day, reason.value)] += 1
+            if bot is not None and site_id:
+                self._unsaved_bots[(site_id, day, bot.category.value, bot.family)] += 1
 
     def internal_error(self) -> None:
         with self._lock:
@@ -78,17 +84,26 @@ class Metrics:
     def _write_drops(self, engine: Engine) -> None:
         with self._lock:
             pending, self._unsaved_drops = self._unsaved_drops, Counter()
-        if pending:
-            rows = [{"site_id": s, "day": d, "reason": r, "count": n}
-                    for (s, d, r), n in pending.items()]
-            try:
-                with write_transaction(engine) as conn:
-                    upsert_add(conn, schema.drop_counts, rows, ["site_id", "day", "reason"],
-                               "count")
-            except Exception:
-                with self._lock:
-                    self._unsaved_drops.update(pending)
-                raise
+            bots, self._unsaved_bots = self._unsaved_bots, Counter()
+        if not pending and not bots:
+            return
+        drop_rows = [{"site_id": s, "day": d, "reason": r, "count": n}
+                     for (s, d, r), n in pending.items()]
+        bot_rows = [{"site_id": s, "day": d, "category": c, "family": f, "count": n}
+                    for (s, d, c, f), n in bots.items()]
+        try:
+            with write_transaction(engine) as conn:
+                if drop_rows:
+                    upsert_add(conn, schema.drop_counts, drop_rows,
+                               ["site_id", "day", "reason"], "count")
+                if bot_rows:
+                    upsert_add(conn, schema.bot_counts, bot_rows,
+                               ["site_id", "day", "category", "family"], "count")
+        except Exception:
+            with self._lock:   # counted again next time: nothing is lost
+                self._unsaved_drops.update(pending)
+                self._unsaved_bots.update(bots)
+            raise
 
     # --- cross-process view ------------------------------------------------------------
     def snapshot(self) -> dict[str, object]:

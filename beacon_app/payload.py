@@ -55,6 +55,7 @@ class ClientInfo:
     dnt: bool = False
     gpc: bool = False
     prefetch: bool = False
+    browser_headers: bool = True   # see enrichment/browser_headers.py
 
 
 def clean_text(value: str, max_chars: int | None = None) -> str:
@@ -286,6 +287,7 @@ def parse_event(data: Any, client: ClientInfo, now: datetime, *,
         engagement_ms=engaged, scroll_depth=scroll, ip=client.ip,
         user_agent=client.user_agent, accept_language=client.accept_language,
         dnt=client.dnt, gpc=client.gpc, prefetch=client.prefetch,
+        browser_headers=client.browser_headers,
         webdriver=_truthy(data.get("wd")), timestamp=timestamp,
     )
 

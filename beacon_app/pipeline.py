@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from beacon_app.enrichment.bots import BotDetector
+from beacon_app.enrichment.browser_headers import NO_BROWSER_HEADERS
 from beacon_app.enrichment.campaign import Campaign, campaign
 from beacon_app.enrichment.geo import GeoLookup
 from beacon_app.enrichment.language import primary_language
@@ -71,9 +72,15 @@ def drop_prefetch(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
 
 
 def drop_bots(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
-    reason = ctx.enrichers.bots.classify(hit.user_agent, hit.webdriver,
-                                         ctx.settings.empty_ua_policy)
-    return Drop(reason, ctx.site.id) if reason else event
+    verdict = ctx.enrichers.bots.detect(hit.user_agent, hit.webdriver,
+                                        ctx.settings.empty_ua_policy)
+    return Drop(verdict.reason, ctx.site.id, verdict.label) if verdict else event
+
+
+def drop_without_browser_headers(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
+    if hit.browser_headers:
+        return event
+    return Drop(DropReason.BOT, ctx.site.id, NO_BROWSER_HEADERS)
 
 
 def drop_ignored_ip(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
@@ -143,6 +150,7 @@ def add_visitor(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
 STEPS: tuple[Step, ...] = (
     drop_prefetch,
     drop_bots,
+    drop_without_browser_headers,
     drop_ignored_ip,
     drop_do_not_track,
     drop_spam,

@@ -8,6 +8,7 @@ it belongs to another site), parse the body (400 listing every problem), build t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,15 @@ def _bearer() -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+def _api_key(conn: Any) -> Any:
+    """The request's API key record, or the 401 answer when it is missing or unknown."""
+    token = _bearer()
+    if not token:
+        return _error(401, "missing API key: send the header Authorization: Bearer <key>")
+    key = verify_key(conn, token)
+    return key if key is not None else _error(401, "unknown or revoked API key")
+
+
 def _site(conn: Any, api: ApiQuery, key_site_id: int) -> Site | Response:
     try:
         site = get_site(conn, api.site_id)
@@ -56,6 +66,25 @@ def _site(conn: Any, api: ApiQuery, key_site_id: int) -> Site | Response:
         # The same answer for "no such site" and "not yours": ids are not probed.
         return _error(403, f"this API key cannot read site {api.site_id!r}")
     return site
+
+
+def _authorised(conn: Any,
+                parse_body: Callable[[Any], ApiQuery]) -> tuple[ApiQuery, Site] | Response:
+    """The request's parsed body and its site, or the 4xx answer: no or an unknown key
+    (401), a bad body (400 listing every problem), a site not of this key (403)."""
+    key = _api_key(conn)
+    if isinstance(key, Response):
+        return key
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:        # the JSON parser's own limit; nothing to log
+        return _error(400, "invalid query", ["the body is nested too deeply"])
+    try:
+        api = parse_body(body)
+    except ApiError as exc:
+        return _error(exc.status, "invalid query", exc.reasons)
+    site = _site(conn, api, key.site_id)
+    return site if isinstance(site, Response) else (api, site)
 
 
 def _stats_query(api: ApiQuery, site: Site, now: datetime) -> StatsQuery:
@@ -77,25 +106,12 @@ def _echo(api: ApiQuery, query: StatsQuery) -> dict[str, Any]:
 
 @bp.post("/api/v2/query")
 def query() -> Response:
-    token = _bearer()
-    if not token:
-        return _error(401, "missing API key: send the header Authorization: Bearer <key>")
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:        # the JSON parser's own limit; nothing to log
-        return _error(400, "invalid query", ["the body is nested too deeply"])
     state = _state()
     with state.engine.connect() as conn:
-        key = verify_key(conn, token)
-        if key is None:
-            return _error(401, "unknown or revoked API key")
-        try:
-            api = parse(body)
-        except ApiError as exc:
-            return _error(exc.status, "invalid query", exc.reasons)
-        site = _site(conn, api, key.site_id)
-        if isinstance(site, Response):
-            return site
+        authorised = _authorised(conn, parse)
+        if isinstance(authorised, Response):
+            return authorised
+        api, site = authorised
         try:
             stats = _stats_query(api, site, state.clock())
             with time_limit(conn, state.settings.query_timeout_seconds):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from beacon_app.stats_request import DIMENSIONS, MAX_LIMIT, METRICS, OPERATORS, TIME_DIMENSIONS
+from shared.bot_categories import BotCategory
 
 _FILTER = {
     "type": "array", "minItems": 3, "maxItems": 3,
@@ -79,6 +80,31 @@ _ERROR = {"type": "object", "required": ["error"], "properties": {
     "error": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "string"}}}}
 
 
+# POST /api/v2/bots (stats_bots.py): dropped bot hits per UTC day, category and family.
+_BOT_CATEGORIES = [c.value for c in BotCategory]
+_BOTS_QUERY = {"type": "object", "required": ["site_id"], "additionalProperties": False,
+               "properties": {
+    "site_id": {"type": "string", "description": "the site's domain"},
+    "date_range": {"description": "as in /api/v2/query, resolved in UTC; default 30d",
+                   "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
+                                                   "minItems": 2, "maxItems": 2}]},
+    "dimensions": {"type": "array", "uniqueItems": True, "description":
+                   "default [\"category\", \"family\"]",
+                   "items": {"enum": ["day", "category", "family"]}},
+    "categories": {"type": "array", "items": {"enum": _BOT_CATEGORIES}},
+    "pagination": {"type": "object", "properties": {
+        "limit": {"type": "integer", "minimum": 1, "maximum": 10000}}},
+}}
+_BOTS_RESULT = {"type": "object", "required": ["results", "total", "query"], "properties": {
+    "results": {"type": "array", "items": {"type": "object", "properties": {
+        "dimensions": {"type": "array", "items": {"type": "string"}},
+        "metrics": {"type": "array", "items": {"type": "integer"},
+                    "description": "[hits]"}}}},
+    "total": {"type": "integer", "description": "all bot hits of the range"},
+    "query": {"type": "object"},
+}}
+
+
 def _response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -102,10 +128,24 @@ def openapi_document() -> dict[str, Any]:
                 "401": _response("no or an unknown/revoked API key", error),
                 "403": _response("the key belongs to another site", error),
                 "404": _response("no such site", error),
-            }}}},
+            }}},
+            "/api/v2/bots": {"post": {
+                "operationId": "bots",
+                "summary": "Dropped bot hits per UTC day, category and agent family",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/BotsQuery"}}}},
+                "responses": {
+                    "200": _response("the counts", {"$ref": "#/components/schemas/BotsResult"}),
+                    "400": _response("the query is invalid; `reasons` lists every problem",
+                                     error),
+                    "401": _response("no or an unknown/revoked API key", error),
+                    "403": _response("the key belongs to another site", error),
+                }}}},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "a key from `beacon keys create`"}},
-            "schemas": {"Query": _QUERY, "Result": _RESULT, "Error": _ERROR},
+            "schemas": {"Query": _QUERY, "Result": _RESULT, "Error": _ERROR,
+                        "BotsQuery": _BOTS_QUERY, "BotsResult": _BOTS_RESULT},
         },
     }

@@ -35,7 +35,8 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
     reports = [page("overview", "Overview", ":material/monitoring:", default=has_sites),
                page("realtime", "Realtime", ":material/bolt:"),
                page("goals", "Goals & funnels", ":material/flag:"),
-               page("events", "Events & properties", ":material/label:")]
+               page("events", "Events & properties", ":material/label:"),
+               page("bots", "Bots & AI agents", ":material/smart_toy:")]
     pages = reports if has_sites else []
     if not access.is_share:
         pages.append(page("settings", "Sites & settings", ":material/settings:",

@@ -96,6 +96,20 @@ def bars(df: pd.DataFrame, label_col: str, value_col: str, title: str, *,
     return _layout(fig, title, height or 80 + 28 * len(top), legend=False)
 
 
+def stacked_days(df: pd.DataFrame, day_col: str, group_col: str, value_col: str,
+                 title: str, height: int = 320) -> go.Figure:
+    """One bar per day, stacked by `group_col` (e.g. bot hits per day by category)."""
+    if df.empty:
+        return empty_figure("No data in this period")
+    fig = go.Figure()
+    for group, part in df.groupby(group_col, sort=False):
+        fig.add_trace(go.Bar(x=part[day_col], y=part[value_col], name=safe_label(group),
+                             hovertemplate="%{x}: %{y}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category", categoryorder="category ascending")
+    return _layout(fig, title, height)
+
+
 @cache
 def _iso3_by_iso2() -> dict[str, str]:
     import pycountry

@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 
 from dashboard_app.auth import Access
 from shared.queries import reports
+from shared.queries.bots import bot_report
+from shared.queries.bots import bot_total as bot_count_total
 from shared.queries.funnels import Funnel, FunnelReport, list_funnels
 from shared.queries.funnels import funnel_report as funnel_query
 from shared.queries.goals import Goal, GoalResult, list_goals
@@ -129,6 +131,19 @@ def goal_conversions(url: str, query: StatsQuery) -> list[GoalResult]:
 @st.cache_data(ttl=_MAX_TTL, max_entries=512, show_spinner=False, hash_funcs=_HASH)
 def funnel_report(url: str, query: StatsQuery, funnel: Funnel) -> FunnelReport:
     return _run(url, funnel_query, query, funnel)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=512, show_spinner=False)
+def bot_rows(url: str, site_id: int, first: date, last: date,
+             dimensions: tuple[str, ...]) -> list[tuple[tuple[str, ...], int]]:
+    """Dropped bot hits per `dimensions` (see shared.queries.bots), largest first."""
+    rows = _run(url, bot_report, site_id, first, last, dimensions)
+    return [(r.dimensions, r.count) for r in rows]
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=512, show_spinner=False)
+def bot_total(url: str, site_id: int, first: date, last: date) -> int:
+    return int(_run(url, bot_count_total, site_id, first, last))
 
 
 def goals_and_funnels(site_id: int) -> tuple[list[Goal], list[Funnel]]:

@@ -28,6 +28,8 @@ COLLECTED = (
     ("Device", "browser, operating system and device type parsed from the User-Agent"),
     ("Custom events", "event names, their properties and revenue that the site sends"),
     ("Engagement", "time on page and scroll depth, when the tracker reports them"),
+    ("Automated clients", "hits dropped as bots, counted per day by category and agent "
+                          "family (e.g. 'GPTBot'); no User-Agent, IP address or page"),
 )
 NOT_COLLECTED = (
     ("IP address", "used in memory for the location and the visitor hash, never stored"),

@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.bot_categories import BotLabel
+
 
 class DropReason(StrEnum):
     """Why an event was not stored. Counted per site per day and sent as a header."""
@@ -53,6 +55,7 @@ class RawHit:
     gpc: bool = False
     prefetch: bool = False
     webdriver: bool = False
+    browser_headers: bool = True   # False: a pixel/204 request without Accept, Accept-Encoding
     timestamp: datetime | None = None   # only from the authenticated batch API
 
 
@@ -135,3 +138,4 @@ class Drop:
 
     reason: DropReason
     site_id: int = 0
+    bot: BotLabel | None = None    # who it was, for the bot counts (bots only)

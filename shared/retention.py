@@ -92,6 +92,9 @@ def purge_rollups_before(engine: Engine, site: Site, before: date) -> Purged:
     with write_transaction(engine) as conn:
         n = conn.execute(sa.delete(r).where(r.c.site_id == site.id, r.c.day < before)).rowcount
         m = conn.execute(sa.delete(c).where(c.c.site_id == site.id, c.c.day < before)).rowcount
+        b = schema.bot_counts
+        m = (m or 0) + (conn.execute(sa.delete(b).where(b.c.site_id == site.id,
+                                                          b.c.day < before)).rowcount or 0)
     return Purged(rollups=n or 0, other=m or 0)
 
 

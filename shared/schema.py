@@ -102,6 +102,17 @@ drop_counts = sa.Table(
     sa.Column("count", sa.BigInteger, nullable=False),
 )
 
+# Dropped bot hits per site, UTC day, category and agent family ("GPTBot"): who came
+# besides people. No user agent string is kept, only the family a bot list names.
+bot_counts = sa.Table(
+    "bot_counts", metadata,
+    sa.Column("site_id", sa.Integer, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("category", sa.String(20), primary_key=True),
+    sa.Column("family", sa.String(60), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)
+
 # Days whose events changed since their rollups were built: the worker's to-do list.
 dirty_days = sa.Table(
     "dirty_days", metadata,
@@ -277,6 +288,6 @@ login_tokens = sa.Table(
 
 # Tables holding per-site data: deleting a site deletes its rows in each.
 SITE_DATA_TABLES = (
-    events, visitor_sessions, drop_counts, dirty_days, daily_rollups, rollup_visits,
+    events, visitor_sessions, drop_counts, bot_counts, dirty_days, daily_rollups, rollup_visits,
     rollup_visit_events, goals, funnels, api_keys, site_roles, share_links,
 )

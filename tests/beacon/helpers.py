@@ -47,7 +47,10 @@ def make_app(settings: Settings, clock: Callable[[], datetime] | None = None,
 
 def browser_headers(**extra: str) -> dict[str, str]:
     headers = {"User-Agent": CHROME_UA, "X-Forwarded-For": LONDON_IP,
-               "Accept-Language": "de-AT,de;q=0.9,en;q=0.8"}
+               "Accept-Language": "de-AT,de;q=0.9,en;q=0.8",
+               # what every browser sends with an image request (the pixel checks them)
+               "Accept": "image/avif,image/webp,image/apng,*/*;q=0.8",
+               "Accept-Encoding": "gzip, deflate, br, zstd"}
     headers.update(extra)
     return headers
 

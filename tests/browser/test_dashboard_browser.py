@@ -40,7 +40,8 @@ DOMAIN = "demo.example"
 EMAIL, PASSWORD = "admin@example.com", "browser test password"
 SCRIPT = "<script>window.__xss=1</script>"
 IMG = "<img src=x onerror=\"window.__xss=1\">"
-PAGES = ("Realtime", "Goals & funnels", "Events & properties", "Sites & settings", "Export",
+PAGES = ("Realtime", "Goals & funnels", "Events & properties", "Bots & AI agents",
+         "Sites & settings", "Export",
          "Privacy", "Overview")
 
 

@@ -94,4 +94,6 @@ def test_repeated_user_agents_hit_the_cache(detector: BotDetector) -> None:
 
 
 def test_huge_user_agent_is_bounded(detector: BotDetector) -> None:
-    assert detector.classify("Mozilla/5.0 " + "x" * 100_000, False, "drop") is None
+    browser = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+               "Chrome/131.0.0.0 Safari/537.36 ")
+    assert detector.classify(browser + "x" * 100_000, False, "drop") is None

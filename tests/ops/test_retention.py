@@ -173,3 +173,20 @@ def test_worker_forgets_idle_visits(engine: Engine) -> None:
     with engine.connect() as conn:
         left = [r[0] for r in conn.execute(sa.select(schema.visitor_sessions.c.visitor_id))]
     assert left == [1]
+
+
+def test_purge_deletes_the_bot_counts_before_the_day(engine: Engine) -> None:
+    from shared.retention import purge_before
+
+    with engine.begin() as conn:
+        site = add_site(conn, "bots.example", now=NOW)
+        other = add_site(conn, "other.example", now=NOW)
+        conn.execute(sa.insert(schema.bot_counts), [
+            {"site_id": s.id, "day": day, "category": "ai_crawler", "family": "GPTBot",
+             "count": 3}
+            for s in (site, other) for day in (date(2026, 6, 10), date(2026, 6, 14))])
+    purged = purge_before(engine, site, date(2026, 6, 12))
+    b = schema.bot_counts
+    assert _count(engine, b, b.c.site_id == site.id) == 1            # the 14th stays
+    assert _count(engine, b, b.c.site_id == other.id) == 2            # another site's stay
+    assert purged.other >= 1
