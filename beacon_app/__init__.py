@@ -20,8 +20,8 @@ from beacon_app.security import ResponseHeaders
 from beacon_app.spool import Spool
 from beacon_app.state import BeaconState, RateLimiter, SaltCache, utc_now
 from beacon_app.writer import Writer
-from shared.logs import configure_logging
-from shared.settings import Settings, load_settings
+from shared.core.logs import configure_logging
+from shared.core.settings import Settings, load_settings
 from shared.sites import SiteDirectory
 from shared.storage import make_engine
 
@@ -30,7 +30,7 @@ BLUEPRINTS = (
     ("beacon_app.routes", "bp"),
     ("beacon_app.health", "bp"),
     ("beacon_app.tracker", "bp"),
-    ("beacon_app.stats_api", "bp"),
+    ("beacon_app.stats_api.http", "bp"),
     ("beacon_app.security", "bp"),
 )
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pycountry
 
-from shared.records import RawHit
+from shared.core.records import RawHit
 
 MAX_NAME = 120
 MAX_URL_BYTES = 2000

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
-from shared.ids import random_id
-from shared.records import Event, sqlite_time_text
+from shared.core.ids import random_id
+from shared.core.records import Event, sqlite_time_text
 
 # Visitor ids looked up per statement: below SQLite's oldest bound-parameter limit (999).
 _CHUNK = 500

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
 from beacon_app.writer import Writer
-from shared.salts import create_salts, ensure_salts, read_salts
-from shared.settings import Settings
+from shared.core.settings import Settings
+from shared.ingest.salts import create_salts, ensure_salts, read_salts
 from shared.sites import SiteDirectory
 from shared.storage import write_transaction
 

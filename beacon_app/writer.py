@@ -25,8 +25,8 @@ from sqlalchemy.engine import Engine
 from beacon_app.metrics import Metrics
 from beacon_app.sessions import assign_sessions
 from beacon_app.spool import Spool, SpoolUnavailable
-from shared.queries.rollups import mark_dirty_days
-from shared.records import DropReason, Event
+from shared.core.records import DropReason, Event
+from shared.rollups.build import mark_dirty_days
 from shared.storage import append_event_tuples, write_transaction
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 
 from beacon_cli.common import settings_and_engine
-from shared.auth import add_user, list_users
+from shared.accounts.users import add_user, list_users
 from shared.storage import write_transaction
 
 

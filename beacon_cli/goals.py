@@ -6,8 +6,8 @@ import argparse
 from datetime import UTC, datetime
 
 from beacon_cli.common import emit, settings_and_engine
-from shared.queries.funnels import FunnelStep, add_funnel, list_funnels, remove_funnel
-from shared.queries.goals import add_goal, list_goals, remove_goal
+from shared.reports.funnels import FunnelStep, add_funnel, list_funnels, remove_funnel
+from shared.reports.goals import add_goal, list_goals, remove_goal
 from shared.sites import require_site
 
 

@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from beacon_cli.common import emit, settings_and_engine
-from shared.api_keys import create_key, list_keys, revoke_key
+from shared.accounts.api_keys import create_key, list_keys, revoke_key
 from shared.sites import require_site
 
 

@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from shared.settings import SettingsError
+from shared.core.settings import SettingsError
 
 # Each module has register(subparsers); a command sets `func(args) -> int`.
 COMMAND_MODULES = (

@@ -9,9 +9,9 @@ from datetime import date
 from typing import Any
 
 from beacon_cli.common import settings_and_engine
-from shared.queries.rollups import rebuild_dirty, rebuild_site
+from shared.jobs.worker import run_worker, utcnow
+from shared.rollups.build import rebuild_dirty, rebuild_site
 from shared.sites import list_sites, require_site
-from shared.worker import run_worker, utcnow
 
 
 def register(sub: argparse._SubParsersAction) -> None:

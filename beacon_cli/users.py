@@ -11,7 +11,7 @@ import getpass
 import os
 
 from beacon_cli.common import emit, settings_and_engine
-from shared.auth import (
+from shared.accounts.users import (
     ROLES,
     AuthError,
     add_user,

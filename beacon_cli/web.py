@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from shared.settings import Settings, load_settings
+from shared.core.settings import Settings, load_settings
 
 DASHBOARD_SCRIPT = Path(__file__).resolve().parent.parent / "dashboard_app" / "app.py"
 DASHBOARD_PREFIX = "/dashboard"

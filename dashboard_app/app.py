@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
-from shared.settings import SettingsError
+from shared.core.settings import SettingsError
 from shared.sites import Site
 
 VIEWS = Path(__file__).parent / "views"

@@ -1,6 +1,6 @@
 """Forms that create, edit and delete goals and funnels (owners only).
 
-Writes go through `shared.queries` in one write transaction; an edit replaces the
+Writes go through `shared.reports` in one write transaction; an edit replaces the
 definition (delete + add in the same transaction), so reports never see half of it.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 import streamlit as st
 
 from dashboard_app import data
-from shared.queries.funnels import Funnel, FunnelStep, add_funnel, remove_funnel
-from shared.queries.goals import Goal, add_goal, remove_goal
-from shared.queries.query import QueryError
+from shared.reports.funnels import Funnel, FunnelStep, add_funnel, remove_funnel
+from shared.reports.goals import Goal, add_goal, remove_goal
+from shared.stats.query import QueryError
 from shared.storage import write_transaction
 
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from shared import schema
-from shared.queries.query import local_day
-from shared.queries.rollups import mark_dirty_range
+from shared.core import schema
+from shared.rollups.build import mark_dirty_range
+from shared.stats.query import local_day
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
                         r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")

@@ -18,13 +18,14 @@ def _loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
     return [m for m in out.stdout.strip().split(",") if m]
 
 
-@pytest.mark.parametrize("module", ["shared.queries.rollups", "shared.queries.reports",
-                                    "shared.dataframes", "shared.storage", "shared.worker"])
+@pytest.mark.parametrize("module", ["shared.rollups.build", "shared.reports.traffic",
+                                    "shared.dataout.dataframes", "shared.storage",
+                                    "shared.jobs.worker"])
 def test_shared_loads_neither_flask_nor_streamlit(module: str) -> None:
     assert _loaded_after(f"import {module}", ("flask", "streamlit")) == []
 
 
 def test_the_beacon_app_loads_neither_pandas_nor_numpy() -> None:
     code = ("import beacon_app, beacon_app.routes, beacon_app.writer, beacon_app.stats_api\n"
-            "from shared.queries import rollups")
+            "from shared.rollups import build as rollups")
     assert _loaded_after(code, ("pandas", "numpy", "streamlit")) == []

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from crawlerdetect.crawlerdetect import get_compiled_crawler_regex, get_compiled_exclusions_regex
 
-from shared.records import DropReason
+from shared.core.records import DropReason
 
 # Anchored at the start: these are library defaults ("httpx/0.27"), not browser tokens.
 _MISSED_CLIENTS = re.compile(r"^(?:httpx|deno|bun|hackney|uptime-kuma|k6)/", re.IGNORECASE)

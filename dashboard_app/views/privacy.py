@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard_app import data
 from dashboard_app.ui import data_table, page_context
-from shared.privacy_record import as_text, build_record
+from shared.dataout.privacy_record import as_text, build_record
 
 
 def render() -> None:

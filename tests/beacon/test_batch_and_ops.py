@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from beacon_app import state_of
-from shared.settings import Settings
+from shared.core.settings import Settings
 from shared.sites import new_ingest_token
 from shared.storage import write_transaction
 from tests.beacon.helpers import IPHONE_UA, browser_headers, make_app, stored_events

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shared import schema
-from shared.records import EVENT_COLUMNS, Event
+from shared.core import schema
+from shared.core.records import EVENT_COLUMNS, Event
 from shared.storage import append_event_tuples, write_transaction
 
 HOSTILE = "tab\there\nnew line \\N back\\slash 'quote\" <b>x</b> ✓ 日本 \U0001f600 \\."

@@ -17,8 +17,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared import auth
-from shared.demo import DemoSpec, run_demo
+from shared.accounts import users as auth
+from shared.demo.run import DemoSpec, run_demo
 from shared.sites import Site, get_site
 
 APP = Path(__file__).resolve().parents[2] / "dashboard_app" / "app.py"

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from shared import schema
-from shared.privacy_record import as_text, build_record
-from shared.settings import Settings
+from shared.core import schema
+from shared.core.settings import Settings
+from shared.dataout.privacy_record import as_text, build_record
 from shared.sites import add_site, update_site
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from beacon_cli.main import main
-from shared import schema
-from shared.demo import DemoSpec, run_demo
-from shared.export import neutralise
-from shared.records import Event
+from shared.core import schema
+from shared.core.records import Event
+from shared.dataout.export import neutralise
+from shared.demo.run import DemoSpec, run_demo
 from shared.sites import require_site
 from shared.storage import write_events
 

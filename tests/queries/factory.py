@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from shared.queries import rollups
-from shared.queries.query import local_day
+from shared.rollups import build as rollups
 from shared.sites import add_site
+from shared.stats.query import local_day
 from shared.storage import write_events
 
 _uid = itertools.count(1)
