@@ -18,8 +18,9 @@ from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
 from beacon_app.security import ResponseHeaders
 from beacon_app.spool import Spool
-from beacon_app.state import BeaconState, RateLimiter, SaltCache, utc_now
+from beacon_app.state import BeaconState, RateLimiter, SaltCache
 from beacon_app.writer import Writer
+from shared.core.clock import utc_now
 from shared.core.logs import configure_logging
 from shared.core.settings import Settings, load_settings
 from shared.sites import SiteDirectory

@@ -25,8 +25,9 @@ from sqlalchemy.engine import Engine
 from beacon_app.metrics import Metrics
 from beacon_app.sessions import assign_sessions
 from beacon_app.spool import Spool, SpoolUnavailable
+from shared.core.clock import utc_now
 from shared.core.records import DropReason, Event
-from shared.rollups.build import mark_dirty_days
+from shared.rollups.mark import mark_dirty_days
 from shared.storage import append_event_tuples, write_transaction
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class Writer:
         self.timezone_of = timezone_of
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.session_timeout = session_timeout
-        self.clock = clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
+        self.clock = clock or utc_now
         self._memory: list[bytes] = []            # used only while the spool is unwritable
         self.memory_max = memory_max
         self._cond = threading.Condition()

@@ -123,7 +123,7 @@ TYPICAL_DAY_EVENTS = 110_000    # the target's "one day": the 10M site's average
 
 
 def _day_events(conn: Any, site_id: int, day: date, tz: str) -> int:
-    from shared.stats.query import local_midnight_utc
+    from shared.core.clock import local_midnight_utc
 
     zone = ZoneInfo(tz)
     start, end = local_midnight_utc(day, zone), local_midnight_utc(day + timedelta(days=1), zone)
@@ -136,7 +136,8 @@ def refresh_days(url: str) -> list[dict[str, Any]]:
     """Time the rebuild of two recent days: the one whose size is closest to the
     target's ~110k events, and the busiest one."""
     from shared.rollups import helper as rollup_helper
-    from shared.rollups.build import mark_dirty_days, rebuild_day, rebuild_dirty
+    from shared.rollups.build import rebuild_day, rebuild_dirty
+    from shared.rollups.mark import mark_dirty_days
     from shared.sites import require_site
     from shared.storage import make_engine
 
@@ -232,7 +233,7 @@ def child(url: str, mode: str, panels: list[str], sets: list[str]) -> None:
     """Run both sets once in this fresh process and print a JSON line."""
     from shared.dataout.dataframes import parse_filter
     from shared.reports import traffic as reports
-    from shared.rollups import build as rollups
+    from shared.rollups import read as rollups
     from shared.sites import require_site
     from shared.stats.query import StatsQuery
     from shared.storage import make_engine

@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard_app.auth import Access
+from shared.core.clock import to_local, utc_now
 from shared.core.settings import Settings, load_settings
 from shared.reports import traffic as reports
 from shared.reports.funnels import Funnel, FunnelReport, list_funnels
@@ -25,7 +26,7 @@ from shared.reports.goals import goal_conversions as goals_report
 from shared.reports.realtime import realtime as realtime_report
 from shared.reports.traffic import BreakdownSpec
 from shared.sites import Site, list_sites
-from shared.stats.query import StatsQuery, to_local
+from shared.stats.query import StatsQuery
 from shared.stats.results import Breakdown, Realtime, Timeseries, Totals
 from shared.storage import make_engine
 
@@ -58,7 +59,7 @@ def cache_now(seconds: int | None = None) -> datetime:
 def site_today(site: Site) -> date:
     from zoneinfo import ZoneInfo
 
-    return to_local(datetime.now(UTC).replace(tzinfo=None), ZoneInfo(site.timezone)).date()
+    return to_local(utc_now(), ZoneInfo(site.timezone)).date()
 
 
 def sites_for(access: Access) -> list[Site]:

@@ -16,8 +16,9 @@ from beacon_app.stats_api import run as stats_exec
 from beacon_app.stats_api.openapi import openapi_document
 from beacon_app.stats_api.request import ApiError, ApiQuery, parse
 from shared.accounts.api_keys import verify_key
+from shared.core.clock import local_midnight_utc
 from shared.sites import Site, SiteError, get_site
-from shared.stats.query import QueryError, StatsQuery, local_midnight_utc
+from shared.stats.query import QueryError, StatsQuery
 
 bp = Blueprint("stats_api", __name__)
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shared.core import schema
+from shared.core.clock import utc_now
 from shared.sites import hash_token
 
 KEY_PREFIX = "bk_live_"  # noqa: S105 - a prefix, not a secret
@@ -41,7 +42,7 @@ def _key(row: sa.Row) -> ApiKey:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC).replace(tzinfo=None)
+    return now or utc_now()
 
 
 def create_key(conn: Connection, site_id: int, name: str,

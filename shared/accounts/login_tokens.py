@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shared.core import schema
+from shared.core.clock import utc_now
 from shared.sites import hash_token
 
 TOKEN_PREFIX = "bl_"  # noqa: S105 - a prefix, not a secret
@@ -37,9 +38,6 @@ class LoginToken:
     last_used: datetime
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 def well_formed(token: str | None) -> bool:
     """True when `token` has the shape of a token this module makes (not that it is live)."""
@@ -49,7 +47,7 @@ def well_formed(token: str | None) -> bool:
 def create_login_token(conn: Connection, user_id: int, lifetime: timedelta,
                        *, now: datetime | None = None) -> str:
     """A new token for `user_id`, valid for `lifetime`; returns it. It is not stored."""
-    now = now or _utcnow()
+    now = now or utc_now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     conn.execute(sa.insert(schema.login_tokens).values(
         user_id=user_id, token_hash=hash_token(token), created_at=now,
@@ -87,7 +85,7 @@ def user_for_token(conn: Connection, token: str, *, now: datetime | None = None)
     the user is locked out (a lock-out stops remembered logins as it stops passwords).
     Records the use in `last_used`: call inside a write transaction.
     """
-    now = now or _utcnow()
+    now = now or utc_now()
     row = _live_user(conn, token, now)
     if row is None:
         return None
@@ -104,7 +102,7 @@ def token_is_live(conn: Connection, token: str, *, now: datetime | None = None) 
     The dashboard asks this on every click of a remembered session, so a new password
     or a removed user ends sessions already open, not only future ones.
     """
-    return _live_user(conn, token, now or _utcnow()) is not None
+    return _live_user(conn, token, now or utc_now()) is not None
 
 
 def revoke_login_token(conn: Connection, token: str) -> bool:

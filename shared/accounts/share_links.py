@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shared.accounts.users import hash_password, verify_password
 from shared.core import schema
+from shared.core.clock import utc_now
 from shared.sites import hash_token
 
 TOKEN_PREFIX = "sh_"  # noqa: S105 - a prefix, not a secret
@@ -45,7 +46,7 @@ def create_share_link(conn: Connection, site_id: int, *, password: str | None = 
     conn.execute(sa.insert(t).values(
         site_id=site_id, token_hash=hash_token(token),
         password_hash=hash_password(password) if password else None,
-        created_at=now or datetime.now(UTC).replace(tzinfo=None)))
+        created_at=now or utc_now()))
     row = conn.execute(sa.select(t).where(t.c.token_hash == hash_token(token))).one()
     return _link(row), token
 
@@ -80,5 +81,5 @@ def revoke_share_link(conn: Connection, link_id: int, site_id: int,
     t = schema.share_links
     result = conn.execute(sa.update(t).where(t.c.id == link_id, t.c.site_id == site_id,
                                              t.c.revoked_at.is_(None))
-                          .values(revoked_at=now or datetime.now(UTC).replace(tzinfo=None)))
+                          .values(revoked_at=now or utc_now()))
     return bool(result.rowcount)

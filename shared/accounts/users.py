@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from shared.accounts.login_tokens import revoke_user_tokens
 from shared.core import schema
+from shared.core.clock import utc_now
 from shared.sites import Site, list_sites, require_site
 
 ROLES = ("owner", "viewer")
@@ -55,9 +56,6 @@ class LoginResult:
     user: User | None = None
     locked_until: datetime | None = None
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def normalise_email(raw: str) -> str:
@@ -108,7 +106,7 @@ def add_user(conn: Connection, email: str, password: str | None, *, is_admin: bo
         raise AuthError(f"user {email} already exists")
     conn.execute(sa.insert(schema.users).values(
         email=email, password_hash=hash_password(password) if password is not None else None,
-        is_admin=is_admin, failed_logins=0, created_at=now or _utcnow()))
+        is_admin=is_admin, failed_logins=0, created_at=now or utc_now()))
     return require_user(conn, email)
 
 
@@ -149,7 +147,7 @@ def login(conn: Connection, email: str, password: str, *, now: datetime | None =
 
     Call inside a write transaction: the failure counter is updated in it.
     """
-    now = now or _utcnow()
+    now = now or utc_now()
     try:
         email = normalise_email(email)
     except AuthError:

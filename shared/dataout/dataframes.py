@@ -15,7 +15,7 @@ million rows pass through in chunks and never sit in memory at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shared.core import schema
+from shared.core.clock import utc_now
 from shared.core.settings import normalise_database_url
 from shared.reports import traffic as rep
 from shared.sites import require_site
@@ -65,7 +66,7 @@ def stats_query(engine: Engine, site: str | int, period: str = "30d", *,
         found = require_site(conn, site)
     return StatsQuery(
         site_id=found.id, timezone=found.timezone, period=period,
-        now=now or datetime.now(UTC).replace(tzinfo=None), start=start, end=end,
+        now=now or utc_now(), start=start, end=end,
         interval=interval, comparison=comparison,
         filters=tuple(f if isinstance(f, Filter) else parse_filter(f) for f in filters))
 

@@ -26,10 +26,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.core import schema
+from shared.core.clock import utc_now
 from shared.demo import catalog as cat
 from shared.demo.day import DAY_SECONDS, day_columns, fraction_of_day
 from shared.demo.rows import PAGES, day_rows, uid_stored, write_rows
-from shared.rollups.build import mark_dirty_days
+from shared.rollups.mark import mark_dirty_days
 from shared.sites import Site, add_site, get_site
 from shared.storage import write_transaction
 
@@ -84,7 +85,7 @@ def run_demo(engine: Engine, spec: DemoSpec, *, now: datetime | None = None,
              progress: Callable[[int], None] | None = None, rebuild: bool = True) -> DemoReport:
     """Generate and store the demo traffic; `progress(n)` is called after each batch."""
     check_spec(spec)
-    now = (now or datetime.now(UTC)).replace(tzinfo=None)
+    now = (now or utc_now()).replace(tzinfo=None)
     sites = _ensure_sites(engine, spec, now)
     report = DemoReport(site=sites[0][0])
     started = time.perf_counter()

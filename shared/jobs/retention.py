@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.core import schema
+from shared.core.clock import local_day, local_midnight_utc
 from shared.sites import Site, list_sites
-from shared.stats.query import local_day, local_midnight_utc
 from shared.storage import write_transaction
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from shared.core.clock import utc_now
 from shared.jobs.housekeeping import HOUSEKEEPING_JOBS
 from shared.rollups.build import rebuild_dirty
 
@@ -28,9 +29,6 @@ JOBS: list[Job] = [
     *HOUSEKEEPING_JOBS,     # salts, sessions, retention, login tokens
 ]
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def run_once(engine: Engine, now: datetime, jobs: Sequence[Job] | None = None) -> dict[str, Any]:
@@ -46,7 +44,7 @@ def run_once(engine: Engine, now: datetime, jobs: Sequence[Job] | None = None) -
 
 
 def run_worker(engine: Engine, interval_seconds: float, *, jobs: Sequence[Job] | None = None,
-               clock: Callable[[], datetime] = utcnow, stop: threading.Event | None = None,
+               clock: Callable[[], datetime] = utc_now, stop: threading.Event | None = None,
                max_rounds: int | None = None) -> int:
     """Run the jobs every `interval_seconds` until `stop` is set (or `max_rounds` ran);
     returns the number of rounds."""

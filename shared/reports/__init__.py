@@ -43,7 +43,8 @@ from shared.reports.traffic import (
     timeseries,
     totals,
 )
-from shared.rollups.build import mark_dirty_days, rebuild_day, rebuild_dirty, rebuild_site
+from shared.rollups.build import rebuild_day, rebuild_dirty, rebuild_site
+from shared.rollups.mark import mark_dirty_days
 from shared.stats.dimensions import DIMENSIONS, EVENT_DIMENSIONS, VISIT_DIMENSIONS
 from shared.stats.query import (
     COMPARISONS,

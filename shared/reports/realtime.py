@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shared.core import schema
+from shared.core.clock import to_local
 from shared.stats import raw
 from shared.stats.localtime import parse_bucket
-from shared.stats.query import to_local
 from shared.stats.results import INGREDIENTS, Metrics, Point, Realtime, Row
 
 E = schema.events

@@ -25,7 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shared.core import schema
-from shared.rollups import build as rollups
+from shared.core.clock import (
+    local_day,
+    local_midnight_utc,
+    to_local,
+)
+from shared.rollups import read as rollups
 from shared.stats import filters as flt
 from shared.stats import raw
 from shared.stats.dimensions import (
@@ -40,9 +45,6 @@ from shared.stats.query import (
     DateRange,
     QueryError,
     StatsQuery,
-    local_day,
-    local_midnight_utc,
-    to_local,
 )
 from shared.stats.results import (
     INGREDIENTS,

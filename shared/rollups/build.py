@@ -1,4 +1,4 @@
-"""Rollups: build, mark and read the pre-aggregated rows.
+"""Rollups stage, job 2 of 3: build the pre-aggregated rows of the days marked dirty.
 
 Per (site, local day) the build stores three things:
 
@@ -15,142 +15,39 @@ in their own transactions while the day stays marked dirty (see `_build`).
 Visits are cut at local midnight, so a day's rows depend only on that day's events and
 marking the days of written events is enough.
 
-The writer calls `mark_dirty_days` in the transaction that inserts the events; the
-worker calls `rebuild_dirty`, which locks each dirty row, rebuilds the day and deletes
+The writer marks days (shared.rollups.mark) in the transaction that inserts the events;
+the worker calls `rebuild_dirty`, which locks each dirty row, rebuilds the day and deletes
 the row only if nobody marked it again meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from shared.core import schema
+from shared.core.clock import local_day, local_midnight_utc, utc_now
 from shared.rollups import helper as rollup_helper
-from shared.rollups.visit_sums import rows_of_visits, visit_dimension_rows
-from shared.stats import filters as flt
+from shared.rollups.day_visits import VISIT_COLUMNS, day_scope, visits_of
+from shared.rollups.mark import mark_dirty_days
+from shared.rollups.read import ROW_COLUMNS, TOTAL, visit_rows
+from shared.rollups.visit_sums import visit_dimension_rows
 from shared.stats import raw
 from shared.stats.dimensions import EVENT_DIMENSIONS, VISIT_DIMENSIONS
-from shared.stats.query import local_day, local_midnight_utc
 from shared.storage import write_transaction
 
 log = logging.getLogger(__name__)
 R = schema.daily_rollups
 D = schema.dirty_days
-TOTAL = ""                      # the dimension (and value) of a day's totals
-ROW_COLUMNS = ("day", "value", "visitors", "visits", "bounces", "duration_ms", "pageviews",
-               "events", "engaged_ms", "scroll_sum", "scroll_count", "revenue")
-
-
-def mark_dirty_days(conn: Connection, site_days: Iterable[tuple[int, date]],
-                    now: datetime) -> None:
-    """Record that these (site, local day)s changed: insert, or set marked_at = now."""
-    rows = [{"site_id": s, "day": d, "marked_at": now} for s, d in sorted(set(site_days))]
-    if not rows:
-        return
-    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(D)
-    stmt = stmt.on_conflict_do_update(index_elements=["site_id", "day"],
-                                      set_={"marked_at": stmt.excluded.marked_at})
-    conn.execute(stmt, rows)
-
-
-def mark_dirty_range(conn: Connection, site_id: int, timezone: str, start: datetime,
-                     end: datetime, now: datetime) -> None:
-    """Mark every local day touched by UTC [start, end] (for bulk loaders)."""
-    tz = ZoneInfo(timezone)
-    first, last = local_day(start, tz), local_day(end, tz)
-    days = [(site_id, first + timedelta(days=i)) for i in range((last - first).days + 1)]
-    mark_dirty_days(conn, days, now)
-
-
-def dirty_days_between(conn: Connection, site_id: int, first: date, last: date) -> list[date]:
-    """The site's days in [first, last] whose rollups are stale (answer them raw)."""
-    rows = conn.execute(sa.select(D.c.day).where(
-        D.c.site_id == site_id, D.c.day >= first, D.c.day <= last).order_by(D.c.day))
-    return [r.day for r in rows]
-
-
-def read_rows(site_id: int, dimension: str, first: date, last: date,
-              skip_days: Sequence[date], value_condition: Any = None) -> sa.Select[Any]:
-    """Stored rows (ROW_COLUMNS) of one dimension over [first, last] minus `skip_days`."""
-    conds = [R.c.site_id == site_id, R.c.dimension == dimension, R.c.day >= first,
-             R.c.day <= last]
-    if skip_days:
-        conds.append(R.c.day.not_in(list(skip_days)))
-    if value_condition is not None:
-        conds.append(value_condition)
-    return sa.select(*[R.c[c] for c in ROW_COLUMNS]).where(*conds)
-
-
-# --- visit rows: what queries with several filtered visit dimensions read --------------
 V = schema.rollup_visits
 VE = schema.rollup_visit_events
-VISIT_SUMS = ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scroll_sum",
-               "scroll_count", "revenue")
-
-
-def visit_rows_answer(filters: Sequence[Any], key: str | None) -> bool:
-    """Can the stored visits answer this (day-level) query? Every filter must be on a
-    visit dimension; the grouping must be none, a visit or an event dimension."""
-    if any(f.dimension not in VISIT_DIMENSIONS for f in filters):
-        return False
-    return key is None or key in VISIT_DIMENSIONS or key in EVENT_DIMENSIONS
-
-
-def stored_visits(site_id: int, first: date, last: date, skip_days: Sequence[date],
-                  filters: Sequence[Any] = (), *, opaque_day: bool = False) -> sa.Subquery:
-    """The stored visits of [first, last] minus `skip_days` that pass the visit filters,
-    shaped like `raw.visits` (every stored visit has matching events: matched = 1).
-
-    `opaque_day` exposes `day` as an expression: SQLite then does not copy the day range
-    onto a table joined on it and looks that table up by (day, session) instead."""
-    conds = [V.c.site_id == site_id, V.c.day >= first, V.c.day <= last]
-    if skip_days:
-        conds.append(V.c.day.not_in(list(skip_days)))
-    conds += [flt.condition(V.c[f.dimension], f) for f in filters]
-    day: Any = sa.func.coalesce(V.c.day, V.c.day) if opaque_day else V.c.day
-    cols = [V.c.session_id, day.label("day"), V.c.visitor,
-            *[V.c[d] for d in VISIT_DIMENSIONS], *[V.c[c] for c in VISIT_SUMS],
-            sa.literal(1, sa.Integer).label("matched")]
-    return sa.select(*cols).where(*conds).subquery("visits")
-
-
-def stored_event_groups(site_id: int, dimension: str, first: date | None = None,
-                        last: date | None = None,
-                        skip_days: Sequence[date] = ()) -> sa.Subquery:
-    """The stored `raw.event_groups` rows of one event dimension (all days, when the
-    join to the visits is what picks them)."""
-    conds = [VE.c.site_id == site_id, VE.c.dimension == dimension]
-    if first is not None and last is not None:
-        conds += [VE.c.day >= first, VE.c.day <= last]
-    if skip_days:
-        conds.append(VE.c.day.not_in(list(skip_days)))
-    cols = [VE.c[c] for c in ("session_id", "day", "value", *raw.EVENT_SUM_COLUMNS)]
-    return sa.select(*cols).where(*conds).subquery("ek")
-
-
-def visit_rows(site_id: int, key: str | None, first: date, last: date,
-               skip_days: Sequence[date], filters: Sequence[Any]) -> sa.Select[Any]:
-    """Ingredient rows (ROW_COLUMNS) from the stored visits, grouped by `key`."""
-    if key is not None and key in EVENT_DIMENSIONS:
-        if filters:
-            # Walk the few visits the filters keep and look up each one's groups by
-            # (dimension, day, session) - not every group of the period, each looked up.
-            vis = stored_visits(site_id, first, last, skip_days, filters, opaque_day=True)
-            return raw.rows_by_event_groups(stored_event_groups(site_id, key), vis)
-        vis = stored_visits(site_id, first, last, skip_days)
-        ek = stored_event_groups(site_id, key, first, last, skip_days)
-        return raw.rows_by_event_groups(ek, vis)
-    return raw.rows_by_visit(stored_visits(site_id, first, last, skip_days, filters), key)
 
 
 # --- the build ------------------------------------------------------------------------
@@ -167,40 +64,6 @@ def _insert_rows(conn: Connection, site_id: int, dimension: str, rows: sa.Select
     conn.execute(R.insert().from_select(["site_id", "dimension", *ROW_COLUMNS], select))
 
 
-VISIT_COLUMNS = ("site_id", "session_id", "day", "visitor", *VISIT_DIMENSIONS, *VISIT_SUMS)
-
-
-def _day_scope(site_id: int, day: date, tz: ZoneInfo) -> raw.Scope:
-    start, end = local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
-    return raw.Scope(site_id, start, end, tz, fixed_day=day)
-
-
-def _visits_of(scope: raw.Scope, dialect: str) -> sa.Select[Any]:
-    dims = list(VISIT_DIMENSIONS)
-    base = raw.base_events(scope, dialect, visit_dims=dims)
-    visits = raw.visits(scope, base, dialect, dims).subquery("built")
-    return sa.select(sa.literal(scope.site_id, sa.Integer).label("site_id"),
-                     *[visits.c[n] for n in VISIT_COLUMNS[1:]])
-
-
-def day_visit_rows(conn: Connection, site_id: int, day: date,
-                   tz: ZoneInfo) -> Sequence[tuple[Any, ...]]:
-    """The day's visits as SQLite's driver returns them (columns `VISIT_COLUMNS`): what
-    the SQLite build's helper process computes (see `rollup_helper`). The driver's own
-    rows, as SQLite stores them: the build inserts them unchanged (SQLAlchemy's result
-    processing would cost 0.2 s for nothing)."""
-    select = _visits_of(_day_scope(site_id, day, tz), conn.dialect.name)
-    rows: Sequence[tuple[Any, ...]] = conn.execute(select).cursor.fetchall()
-    return rows
-
-
-def day_visit_sums(rows: Sequence[tuple[Any, ...]], site_id: int,
-                   day: date) -> list[dict[str, Any]]:
-    """The totals' and visit dimensions' daily rows of `day_visit_rows`."""
-    columns = dict(zip(VISIT_COLUMNS, zip(*rows, strict=True), strict=False))
-    return rows_of_visits(columns, site_id, day, TOTAL)
-
-
 def _store_visits(conn: Connection, site_id: int, day: date, scope: raw.Scope,
                   computed: Sequence[tuple[Any, ...]] | None = None) -> None:
     """Part 1: the day's visits (`rollup_visits`), computed here or handed over
@@ -208,7 +71,7 @@ def _store_visits(conn: Connection, site_id: int, day: date, scope: raw.Scope,
     conn.execute(V.delete().where(V.c.site_id == site_id, V.c.day == day))
     if computed is None:
         conn.execute(V.insert().from_select(list(VISIT_COLUMNS),
-                                            _visits_of(scope, conn.dialect.name)))
+                                            visits_of(scope, conn.dialect.name)))
     elif computed:
         # The driver's rows, straight back to the driver: 30k visits in ~0.1 s, where
         # SQLAlchemy's per-row parameter processing took 0.6-0.9 s.
@@ -286,7 +149,7 @@ class _Parts(NamedTuple):
 
 
 def _parts(site_id: int, day: date, tz: ZoneInfo) -> _Parts:
-    scope = _day_scope(site_id, day, tz)
+    scope = day_scope(site_id, day, tz)
     return _Parts(lambda c: _store_visits(c, site_id, day, scope),
                   lambda c: _store_groups(c, site_id, day, scope),
                   lambda c: _store_visit_dimension_rows(c, site_id, day),
@@ -333,7 +196,7 @@ def _build_sqlite(engine: Engine, conn: Connection, site_id: int, day: date, tz:
     day's visits and their sums, which a helper process computes while this one writes
     the groups (then the event rows while it sums)."""
     pending = None
-    scope = _day_scope(site_id, day, tz)
+    scope = day_scope(site_id, day, tz)
     if rollup_helper.usable(engine) and _event_count(conn, scope) >= rollup_helper.MIN_EVENTS:
         pending = rollup_helper.visits_elsewhere(engine, site_id, day, str(tz))
     if pending is None:
@@ -365,7 +228,7 @@ def rebuild_day(engine: Engine, site_id: int, day: date) -> bool:
     if engine.dialect.name == "postgresql":
         # The parts commit one by one: mark the day so queries compute it raw meanwhile.
         with write_transaction(engine) as conn:
-            mark_dirty_days(conn, [(site_id, day)], datetime.now(UTC).replace(tzinfo=None))
+            mark_dirty_days(conn, [(site_id, day)], utc_now())
     return _rebuild_marked(engine, site_id, day, unmarked_too=True)
 
 

@@ -38,8 +38,12 @@ import threading
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+
+from shared.rollups.day_visits import day_visit_rows, day_visit_sums
+from shared.storage import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +209,7 @@ class _Pending:
 
 def visits_elsewhere(engine: Engine, site_id: int, day: date, timezone: str) -> _Pending | None:
     """Ask the helper for the day's visits: two answers, the driver rows of
-    `rollups.day_visit_rows`, then the daily rows summed from them. None when it
+    `day_visits.day_visit_rows`, then the daily rows summed from them. None when it
     cannot be asked. Call it while holding the write lock."""
     url = engine.url.render_as_string(hide_password=False)
     return _Pending.ask(("visits", url, site_id, day, timezone), answers=2)
@@ -216,11 +220,6 @@ _engines: dict[str, Engine] = {}       # one engine per database
 
 
 def _day_visits(answer: Any, url: str, site_id: int, day: date, timezone: str) -> None:
-    from zoneinfo import ZoneInfo
-
-    from shared.rollups import build as rollups
-    from shared.storage import make_engine
-
     engine = _engines.get(url)
     if engine is None:
         engine = _engines[url] = make_engine(url)
@@ -232,17 +231,15 @@ def _day_visits(answer: Any, url: str, site_id: int, day: date, timezone: str) -
         dbapi.execute("PRAGMA temp_store=MEMORY")
         dbapi.execute("PRAGMA cache_size=-65536")
         with conn.begin():
-            rows = rollups.day_visit_rows(conn, site_id, day, ZoneInfo(timezone))
+            rows = day_visit_rows(conn, site_id, day, ZoneInfo(timezone))
     answer(rows)     # the build inserts these while the sums are computed here
-    answer(rollups.day_visit_sums(rows, site_id, day))
+    answer(day_visit_sums(rows, site_id, day))
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     # Imported before the first request (numpy and pandas for the sums: ~0.4 s).
     import numpy  # noqa: F401
     import pandas  # noqa: F401
-
-    from shared.rollups import build as rollups  # noqa: F401
 
     def answer(value: Any) -> None:
         _send(answers, ("ok", value))

@@ -14,6 +14,8 @@ Every dimension except `prop:<key>` has daily rollup rows.
 
 from __future__ import annotations
 
+from shared.stats.errors import QueryError
+
 # dimension -> events column whose value the visit takes from its first (or last) event
 VISIT_DIMENSIONS: dict[str, str] = {
     "entry_page": "pathname",
@@ -67,7 +69,5 @@ def check_dimension(dimension: str, *, for_filter: bool = False) -> str:
         return dimension
     if is_prop(dimension) and prop_key(dimension):
         return dimension
-    from shared.stats.query import QueryError
-
     raise QueryError(f"unknown dimension {dimension!r} (expected one of "
                      f"{', '.join(DIMENSIONS)} or prop:<key>)")

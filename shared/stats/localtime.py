@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from shared.stats.query import to_local
+from shared.core.clock import to_local
 
 _STEP = timedelta(hours=6)   # no zone changes its offset twice within 6 hours
 

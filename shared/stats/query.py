@@ -13,17 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.core.clock import local_midnight_utc, to_local
 from shared.stats.dimensions import check_dimension
+from shared.stats.errors import QueryError
 
 OPERATORS = ("is", "is_not", "is_any_of", "contains", "not_contains", "matches")
 INTERVALS = ("minute", "hour", "day", "week", "month")
 COMPARISONS = ("off", "previous_period", "year_over_year")
 NAMED_PERIODS = ("today", "yesterday", "month", "year", "last_month", "12mo", "all", "custom")
 _PERIOD_RE = re.compile(r"^(\d{1,4})(d|mo)$")
-
-
-class QueryError(ValueError):
-    """A query value is invalid; the message says which part and why."""
 
 
 @dataclass(frozen=True)
@@ -197,30 +195,3 @@ def resolve_period(period: str, today: date, start: date | None = None,
         return DateRange(_month_start(today, n - 1), today)
     raise QueryError(f"unknown period {period!r} (expected today, yesterday, 7d, 30d, 6mo, "
                      "12mo, month, year, last_month, all or custom)")
-
-
-# --- timezone helpers ---------------------------------------------------------------------
-_UTC = ZoneInfo("UTC")
-
-
-def to_local(utc_naive: datetime, tz: ZoneInfo) -> datetime:
-    """Naive UTC -> naive local wall-clock time."""
-    return utc_naive.replace(tzinfo=_UTC).astimezone(tz).replace(tzinfo=None)
-
-
-def to_utc(local_naive: datetime, tz: ZoneInfo) -> datetime:
-    """Naive local wall-clock -> naive UTC (the earlier instant when ambiguous)."""
-    return local_naive.replace(tzinfo=tz).astimezone(_UTC).replace(tzinfo=None)
-
-
-def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
-    """The UTC instant at which local `day` begins (handles days starting at 01:00)."""
-    start = to_utc(datetime(day.year, day.month, day.day), tz)
-    # A DST gap at midnight maps 00:00 forward; step back while still on `day`.
-    while to_local(start - timedelta(minutes=30), tz).date() == day:
-        start -= timedelta(minutes=30)
-    return start
-
-
-def local_day(utc_naive: datetime, tz: ZoneInfo) -> date:
-    return to_local(utc_naive, tz).date()

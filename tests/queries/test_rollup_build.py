@@ -22,12 +22,8 @@ from shared.reports import (
     rebuild_dirty,
     totals,
 )
-from shared.rollups import (
-    build as rollups,
-)
-from shared.rollups import (
-    helper as rollup_helper,
-)
+from shared.rollups import build as rollups
+from shared.rollups import helper as rollup_helper
 from tests.queries.factory import event, make_site, store
 
 TZ = "Europe/Berlin"

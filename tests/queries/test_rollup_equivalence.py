@@ -29,7 +29,7 @@ from shared.reports import (
     totals,
 )
 from shared.rollups import helper as rollup_helper
-from shared.rollups.build import mark_dirty_days
+from shared.rollups.mark import mark_dirty_days
 from tests.queries.factory import event, make_site, store
 
 ZONES = ("America/New_York", "Asia/Kolkata")
