@@ -19,6 +19,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from shared.core.processes import process_alive
+
 PG_HELP = ("PostgreSQL is backed up with its own tools: "
            'pg_dump --format=custom --file=beacon.dump "$DATABASE_URL"; restore with '
            'pg_restore --clean --if-exists --no-owner --dbname="$DATABASE_URL" beacon.dump')
@@ -100,24 +102,10 @@ def live_beacons(spool_dir: str) -> list[int]:
         return []
     for path in folder.iterdir():
         match = _SEGMENT.match(path.name)
-        if match and _alive(int(match.group(1))):
-            pids.add(int(match.group(1)))
+        # (this command itself is not a beacon, whatever pid a stray file names)
+        if match and (pid := int(match.group(1))) != os.getpid() and process_alive(pid):
+            pids.add(pid)
     return sorted(pids)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False          # this command itself is not a beacon
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:   # a zombie answers kill(pid, 0) but writes nothing
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def restore(backup_file: Path, database: Path) -> int:
