@@ -27,12 +27,14 @@ run: venv
 
 test: dev-venv
 	scripts/test-services.sh
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	scripts/audit.sh $(BIN)
 
 lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench-ingest: dev-venv
 	$(BIN)/python bench/ingest_bench.py

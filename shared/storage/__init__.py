@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared.core import schema
 from shared.core.records import EVENT_COLUMNS
 
-MIGRATIONS_DIR = Path(__file__).parents[1] / "core" / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
