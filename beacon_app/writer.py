@@ -27,8 +27,9 @@ from beacon_app.sessions import assign_sessions
 from beacon_app.spool import Spool, SpoolUnavailable
 from shared.core.clock import utc_now
 from shared.core.records import DropReason, Event
+from shared.ingest.events import append_event_tuples
 from shared.rollups.mark import mark_dirty_days
-from shared.storage import append_event_tuples, write_transaction
+from shared.storage import dialect_for, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -225,12 +226,11 @@ class Writer:
             return
         started = time.perf_counter()
         with write_transaction(self.engine) as conn:
-            if conn.dialect.name == "postgresql":
-                # One writer transaction at a time across processes: session ids agree.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(72616)"))
+            dialect = dialect_for(conn)
+            # One writer transaction at a time across processes: session ids agree.
+            dialect.serialize_writers(conn)
             assign_sessions(conn, events, self.session_timeout)
-            dialect = conn.dialect.name
-            append_event_tuples(conn, [e.to_tuple(dialect) for e in events])
+            append_event_tuples(conn, [e.to_tuple(dialect.time_value) for e in events])
             mark_dirty_days(conn, self._local_days(events), self.clock())
         self.metrics.observe_flush(time.perf_counter() - started, len(events))
 

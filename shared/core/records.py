@@ -7,6 +7,7 @@ steps turn it into an `Event` (one row of the events table) or a `Drop`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -100,11 +101,12 @@ class Event:
         row.pop("visitor_id_prev")
         return row
 
-    def to_tuple(self, dialect: str) -> tuple[Any, ...]:
-        """The values of `EVENT_COLUMNS` as the driver takes them (the text SQLAlchemy
-        would write for a DATETIME on SQLite; JSON text for props)."""
-        ts: Any = sqlite_time_text(self.ts) if dialect == "sqlite" else self.ts
-        return (self.uid, self.site_id, ts, self.name, self.visitor_id, self.session_id,
+    def to_tuple(self, time_value: Callable[[datetime], Any]) -> tuple[Any, ...]:
+        """The values of `EVENT_COLUMNS` as the driver takes them: the time through
+        `time_value` (the storage Dialect's: SQLite takes the text SQLAlchemy would write
+        for a DATETIME), props as JSON text."""
+        return (self.uid, self.site_id, time_value(self.ts), self.name, self.visitor_id,
+                self.session_id,
                 self.hostname, self.pathname, self.referrer, self.referrer_source,
                 self.channel, self.utm_source, self.utm_medium, self.utm_campaign,
                 self.utm_term, self.utm_content, self.click_id, self.country, self.region,

@@ -17,9 +17,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from shared.core.processes import process_alive
+from shared.storage import dialect_for
 
 PG_HELP = ("PostgreSQL is backed up with its own tools: "
            'pg_dump --format=custom --file=beacon.dump "$DATABASE_URL"; restore with '
@@ -33,12 +32,12 @@ class BackupError(ValueError):
 
 def sqlite_path(url: str) -> Path:
     """The database file of a SQLite URL; BackupError for PostgreSQL and memory."""
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    database = dialect_for(url).database_file(url)
+    if database is None:          # a database server: its own tools back it up
         raise BackupError(PG_HELP)
-    if not parsed.database or parsed.database == ":memory:":
+    if not database or database == ":memory:":
         raise BackupError("an in-memory database cannot be backed up")
-    return Path(parsed.database)
+    return Path(database)
 
 
 def default_backup_file(data_dir: str, now: datetime | None = None) -> Path:

@@ -32,7 +32,7 @@ from shared.stats.dimensions import EVENT_DIMENSIONS, is_prop, prop_key
 from shared.stats.filters import condition, split
 from shared.stats.query import OPERATORS, Filter, QueryError, StatsQuery
 from shared.stats.results import METRICS, Metrics
-from shared.storage import make_engine
+from shared.storage import Dialect, dialect_for, make_engine
 
 E = schema.events
 # Columns of an events export, in order (the internal row id is left out).
@@ -116,7 +116,7 @@ def breakdown_df(engine: Engine, query: StatsQuery, dimension: str, *, limit: in
     return frame
 
 
-def events_select(query: StatsQuery, dialect: str,
+def events_select(query: StatsQuery, dialect: Dialect,
                   columns: Sequence[str] = EVENT_COLUMNS) -> sa.Select[Any]:
     """Raw events of the query's period in time order. With filters: the events of the
     visits that match the visit filters, and of those only the events that match the
@@ -136,7 +136,7 @@ def events_select(query: StatsQuery, dialect: str,
     return sa.select(*(E.c[c] for c in columns)).where(*where).order_by(E.c.ts, E.c.id)
 
 
-def _matching_sessions(query: StatsQuery, dialect: str,
+def _matching_sessions(query: StatsQuery, dialect: Dialect,
                        visit_filters: list[Filter]) -> sa.Select[Any]:
     """Sessions with a visit in the period whose attributes pass the visit filters."""
     start, end = query.utc_range
@@ -155,7 +155,7 @@ def events_df_chunks(engine: Engine, query: StatsQuery, chunksize: int = 100_000
         raise ValueError("chunksize must be >= 1")
     with engine.connect() as conn:
         query = rep.resolve_all(conn, query)      # "all" starts at the first event
-    stmt = events_select(query, engine.dialect.name, columns)
+    stmt = events_select(query, dialect_for(engine), columns)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(stmt)
         for part in result.partitions():

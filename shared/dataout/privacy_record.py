@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from shared.core import schema
 from shared.core.settings import Settings
 from shared.sites import Site
+from shared.storage import dialect_for
 
 COLLECTED = (
     ("Page address", "host name and path of the page viewed; the query string is not "
@@ -51,9 +52,10 @@ def _months(months: int) -> str:
 
 def _storage(settings: Settings) -> str:
     url = sa.engine.make_url(settings.resolved_database_url)
-    if url.get_backend_name() == "sqlite":
-        return "SQLite database file on this server (embedded)"
-    return f"PostgreSQL database {url.database!r} on host {url.host or 'local socket'}"
+    dialect = dialect_for(url)
+    if dialect.database_file(url) is not None:
+        return f"{dialect.title} database file on this server (embedded)"
+    return f"{dialect.title} database {url.database!r} on host {url.host or 'local socket'}"
 
 
 def _salts(conn: Connection, now: datetime) -> str:

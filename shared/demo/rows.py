@@ -1,6 +1,6 @@
 """Demo data, stage "seed": turn a day's numpy columns into event rows and bulk-write them.
 
-Why not `shared.storage.write_events`: SQLAlchemy's per-row parameter processing costs
+Why not `shared.ingest.events.write_events`: SQLAlchemy's per-row parameter processing costs
 ~45 µs a row, so ten million demo events would spend 8 minutes there alone. The demo
 instead hands ready-made tuples to the driver: one `executemany` per 50k rows on
 SQLite (~50k rows/s) and `COPY` on PostgreSQL (~60k rows/s). The values are the ones
@@ -24,7 +24,7 @@ from shared.core import schema
 from shared.core.records import EVENT_COLUMNS
 from shared.demo import catalog as cat
 from shared.demo.day import KIND_ENGAGEMENT, DayColumns
-from shared.storage import append_event_tuples
+from shared.storage import Dialect, dialect_for
 
 COLUMNS = EVENT_COLUMNS
 KIND_NAMES = np.array(["pageview", "engagement", "Signup", "Download", "Purchase",
@@ -55,14 +55,8 @@ def _optional(values: np.ndarray, missing: np.ndarray) -> list[Any]:
     return out.tolist()
 
 
-def _timestamps(ts: np.ndarray, dialect: str) -> list[Any]:
-    if dialect == "sqlite":   # SQLAlchemy's SQLite DATETIME text: "YYYY-MM-DD HH:MM:SS.ffffff"
-        return np.char.replace(np.datetime_as_string(ts, unit="us"), "T", " ").tolist()
-    return ts.tolist()
-
-
 def day_rows(cols: DayColumns, start: int, stop: int, site_id: int, hostname: str,
-             midnight_utc: datetime, first_uid: int, dialect: str) -> list[tuple[Any, ...]]:
+             midnight_utc: datetime, first_uid: int, dialect: Dialect) -> list[tuple[Any, ...]]:
     """Row tuples (in `COLUMNS` order) for the events [start, stop) of a day."""
     sl = slice(start, stop)
     visit, kind = cols.visit[sl], cols.kind[sl]
@@ -75,7 +69,7 @@ def day_rows(cols: DayColumns, start: int, stop: int, site_id: int, hostname: st
     no_revenue = np.isnan(revenue)
     currency = np.where(cols.currency[sl] == 1, "USD", "EUR")
     values = [
-        (first_uid + np.arange(n)).tolist(), [site_id] * n, _timestamps(ts, dialect),
+        (first_uid + np.arange(n)).tolist(), [site_id] * n, dialect.time_values(ts),
         KIND_NAMES[kind].tolist(), cols.visit_visitor[visit].tolist(),
         cols.visit_session[visit].tolist(), [hostname] * n, PAGES[cols.page[sl]].tolist(),
         *(_SRC[k][src].tolist() for k in ("referrer", "referrer_source", "channel",
@@ -95,15 +89,7 @@ def write_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Bulk-append row tuples inside the caller's transaction."""
     if not rows:
         return
-    names = ", ".join(COLUMNS)
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY events ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.close()
-        return
-    append_event_tuples(conn, rows)
+    dialect_for(conn).bulk_load_events(conn, rows, COLUMNS)
 
 
 def uid_stored(conn: Connection, uid: int) -> bool:

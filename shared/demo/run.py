@@ -32,7 +32,7 @@ from shared.demo.day import DAY_SECONDS, day_columns, fraction_of_day
 from shared.demo.rows import PAGES, day_rows, uid_stored, write_rows
 from shared.rollups.mark import mark_dirty_days
 from shared.sites import Site, add_site, get_site
-from shared.storage import write_transaction
+from shared.storage import dialect_for, write_transaction
 
 CHUNK_ROWS = 50_000
 GENERATOR_VERSION = 2   # part of the uid prefix: data from another version is not "done"
@@ -110,12 +110,9 @@ def run_demo(engine: Engine, spec: DemoSpec, *, now: datetime | None = None,
 
 
 def analyze(engine: Engine) -> None:
-    """Refresh PostgreSQL's planner statistics after a bulk load. Until autovacuum gets
-    to it the planner believes the tables are empty and picks nested loops that take
-    minutes. (SQLite plans from its indexes without statistics.)"""
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+    """Refresh the planner's statistics after a bulk load (see the Dialect's
+    `refresh_statistics`: PostgreSQL's planner would otherwise believe the tables empty)."""
+    dialect_for(engine).refresh_statistics(engine)
 
 
 def _ensure_sites(engine: Engine, spec: DemoSpec, now: datetime) -> list[tuple[Site, int]]:
@@ -176,7 +173,7 @@ class _SitePlan:
         midnight = datetime.combine(day, datetime.min.time(), self.tz).astimezone(UTC)
         for start in range(0, len(cols), CHUNK_ROWS):
             rows = day_rows(cols, start, start + CHUNK_ROWS, self.site.id, self.site.domain,
-                            midnight, first_uid + start, conn.dialect.name)
+                            midnight, first_uid + start, dialect_for(conn))
             write_rows(conn, rows)
             self.written += len(rows)
             if progress:

@@ -20,6 +20,7 @@ from shared.reports.goals import path_condition
 from shared.stats import raw
 from shared.stats.dimensions import is_visit_dimension
 from shared.stats.query import QueryError, StatsQuery
+from shared.storage import dialect_for
 
 F = schema.funnels
 MIN_STEPS, MAX_STEPS = 2, 8
@@ -137,8 +138,8 @@ def funnel_report(conn: Connection, query: StatsQuery, funnel: Funnel) -> Funnel
     query = resolve_all(conn, query)
     scope = scope_of(query, query.date_range.first, query.date_range.last)
     dims = sorted({f.dimension for f in query.filters if is_visit_dimension(f.dimension)})
-    base = raw.base_events(scope, conn.dialect.name, visit_dims=dims)
-    kept = raw.visits(scope, base, conn.dialect.name, dims)
+    base = raw.base_events(scope, dialect_for(conn), visit_dims=dims)
+    kept = raw.visits(scope, base, dialect_for(conn), dims)
     vis = kept.where(kept.selected_columns.matched > 0).cte("funnel_visits")
     counts = []
     for cte in _step_ctes(base, funnel.steps):

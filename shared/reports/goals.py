@@ -21,6 +21,7 @@ from shared.stats import raw
 from shared.stats.filters import wildcard_regex
 from shared.stats.query import QueryError, StatsQuery
 from shared.stats.results import INGREDIENTS, Metrics
+from shared.storage import dialect_for
 
 G = schema.goals
 
@@ -105,7 +106,7 @@ def remove_goal(conn: Connection, site_id: int, goal_id: int) -> Goal:
 
 
 def _metrics(conn: Connection, scope: raw.Scope) -> Metrics:
-    sub = raw.ingredient_rows(scope, conn.dialect.name).subquery()
+    sub = raw.ingredient_rows(scope, dialect_for(conn)).subquery()
     row = conn.execute(sa.select(*[sa.func.sum(sub.c[i]).label(i) for i in INGREDIENTS])).one()
     return Metrics.from_sums(row._mapping)
 

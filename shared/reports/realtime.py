@@ -19,6 +19,7 @@ from shared.core.clock import to_local
 from shared.stats import raw
 from shared.stats.localtime import parse_bucket
 from shared.stats.results import INGREDIENTS, Metrics, Point, Realtime, Row
+from shared.storage import dialect_for
 
 E = schema.events
 CURRENT = timedelta(minutes=5)
@@ -33,7 +34,7 @@ def current_visitors(conn: Connection, site_id: int, now: datetime) -> int:
 
 
 def _rows(conn: Connection, scope: raw.Scope, key: str) -> list[Any]:
-    sub = raw.ingredient_rows(scope, conn.dialect.name, key).subquery()
+    sub = raw.ingredient_rows(scope, dialect_for(conn), key).subquery()
     sums = [sa.func.sum(sub.c[i]).label(i) for i in INGREDIENTS]
     return list(conn.execute(sa.select(sub.c.value, *sums).group_by(sub.c.value)))
 

@@ -41,11 +41,7 @@ from shared.stats.dimensions import (
     is_prop,
 )
 from shared.stats.localtime import parse_bucket
-from shared.stats.query import (
-    DateRange,
-    QueryError,
-    StatsQuery,
-)
+from shared.stats.query import DateRange, QueryError, StatsQuery
 from shared.stats.results import (
     INGREDIENTS,
     METRICS,
@@ -57,6 +53,7 @@ from shared.stats.results import (
     Totals,
     change,
 )
+from shared.storage import dialect_for
 
 ORDERABLE = ("visitors", "visits", "pageviews", "events", "revenue")
 
@@ -125,7 +122,7 @@ def _day_rows(conn: Connection, query: StatsQuery, key: str | None
               ) -> tuple[Any, list[date] | None]:
     """`day_rows`, with the dirty days of the period (None: all read raw)."""
     r = query.date_range
-    dialect = conn.dialect.name
+    dialect = dialect_for(conn)
     dim = rollup_dimension(query, key)
     by_visits = dim is None and rollups.visit_rows_answer(query.filters, key)
     if dim is None and not by_visits:
@@ -233,7 +230,7 @@ def _series_rows(conn: Connection, query: StatsQuery) -> tuple[Sequence[Any], st
     interval = query.resolved_interval
     if interval in ("minute", "hour"):
         scope = scope_of(query, query.date_range.first, query.date_range.last)
-        sub = raw.ingredient_rows(scope, conn.dialect.name, f"bucket:{interval}").subquery()
+        sub = raw.ingredient_rows(scope, dialect_for(conn), f"bucket:{interval}").subquery()
         return conn.execute(sa.select(sub.c.value.label("k"), *_sums(sub))
                             .group_by(sub.c.value)).all(), "raw"
     sub, source = day_rows(conn, query, None)
@@ -407,7 +404,7 @@ def _event_groups(conn: Connection, query: StatsQuery, key: str,
                                                            skip_days=dirty)))
     for first, last in _runs(dirty):
         scope = scope_of(query, first, last)
-        parts.append(raw.event_groups(scope, raw.base_events(scope, conn.dialect.name,
+        parts.append(raw.event_groups(scope, raw.base_events(scope, dialect_for(conn),
                                                              event_key=key)))
     return _union(parts).subquery()
 
@@ -418,7 +415,7 @@ def _shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str],
     (rows shaped like `raw.visits`; `matched` > 0 for those that count): from the raw
     events for the `dirty` days (`_days_to_compute`), stored ones for the others."""
     r = query.date_range
-    dialect = conn.dialect.name
+    dialect = dialect_for(conn)
     dims = sorted({f.dimension for f in query.filters if f.dimension in VISIT_DIMENSIONS}
                   | set(keys))
     names = ["session_id", "day", "visitor", *dims, *rollups.VISIT_SUMS, "matched"]

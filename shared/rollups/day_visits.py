@@ -19,6 +19,7 @@ from shared.rollups.read import TOTAL, VISIT_SUMS
 from shared.rollups.visit_sums import rows_of_visits
 from shared.stats import raw
 from shared.stats.dimensions import VISIT_DIMENSIONS
+from shared.storage import Dialect, dialect_for
 
 VISIT_COLUMNS = ("site_id", "session_id", "day", "visitor", *VISIT_DIMENSIONS, *VISIT_SUMS)
 
@@ -28,7 +29,7 @@ def day_scope(site_id: int, day: date, tz: ZoneInfo) -> raw.Scope:
     return raw.Scope(site_id, start, end, tz, fixed_day=day)
 
 
-def visits_of(scope: raw.Scope, dialect: str) -> sa.Select[Any]:
+def visits_of(scope: raw.Scope, dialect: Dialect) -> sa.Select[Any]:
     dims = list(VISIT_DIMENSIONS)
     base = raw.base_events(scope, dialect, visit_dims=dims)
     visits = raw.visits(scope, base, dialect, dims).subquery("built")
@@ -42,7 +43,7 @@ def day_visit_rows(conn: Connection, site_id: int, day: date,
     the SQLite build's helper process computes (see shared.rollups.helper). The driver's own
     rows, as SQLite stores them: the build inserts them unchanged (SQLAlchemy's result
     processing would cost 0.2 s for nothing)."""
-    select = visits_of(day_scope(site_id, day, tz), conn.dialect.name)
+    select = visits_of(day_scope(site_id, day, tz), dialect_for(conn))
     rows: Sequence[tuple[Any, ...]] = conn.execute(select).cursor.fetchall()
     return rows
 

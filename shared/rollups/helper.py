@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from shared.rollups.day_visits import day_visit_rows, day_visit_sums
-from shared.storage import make_engine
+from shared.storage import dialect_for, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,12 @@ _HEADER = struct.Struct("!Q")
 
 
 def usable(engine: Engine) -> bool:
-    """Can a second process read this database? (a SQLite file, not memory)"""
+    """Is a helper worth it and can it read this database? A one-writer database (the
+    others build in several connections) in a file (not memory)."""
     url = engine.url
-    database = url.database or ""
-    return (engine.dialect.name == "sqlite" and database not in ("", ":memory:")
+    dialect = dialect_for(engine)
+    database = dialect.database_file(url)
+    return (not dialect.concurrent_writers and database not in (None, "", ":memory:")
             and "memory" not in str(url.query.get("mode", "")))
 
 

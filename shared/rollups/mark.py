@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from shared.core import schema
 from shared.core.clock import local_day
+from shared.storage import dialect_for
 
 D = schema.dirty_days
 
@@ -27,8 +26,7 @@ def mark_dirty_days(conn: Connection, site_days: Iterable[tuple[int, date]],
     rows = [{"site_id": s, "day": d, "marked_at": now} for s, d in sorted(set(site_days))]
     if not rows:
         return
-    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(D)
+    stmt = dialect_for(conn).insert(D)
     stmt = stmt.on_conflict_do_update(index_elements=["site_id", "day"],
                                       set_={"marked_at": stmt.excluded.marked_at})
     conn.execute(stmt, rows)

@@ -2,7 +2,8 @@
 
 SQLite knows no timezones, so the local time of an event is computed as
 `ts + offset(ts)` where the offset is piecewise constant between the DST transitions
-inside the queried range: a short CASE over bound instants, found here with zoneinfo.
+inside the queried range: a short CASE over bound instants, found here with zoneinfo
+(and written in each database's SQL by its storage Dialect).
 The same expression works on PostgreSQL (and ClickHouse), so both backends bucket
 identically by construction.
 """
@@ -13,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.core.clock import to_local
+from shared.storage import Dialect
 
 _STEP = timedelta(hours=6)   # no zone changes its offset twice within 6 hours
 
@@ -43,39 +44,16 @@ def offset_segments(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[
     return segments
 
 
-def _offset_case(ts: Any, segments: list[tuple[datetime, int]], as_text: bool) -> Any:
-    def value(seconds: int) -> Any:
-        return sa.literal(f"{seconds:+d} seconds") if as_text else sa.literal(seconds)
-
-    if len(segments) == 1:
-        return value(segments[0][1])
-    whens = [(ts < segments[i + 1][0], value(segments[i][1])) for i in range(len(segments) - 1)]
-    return sa.case(*whens, else_=value(segments[-1][1]))
-
-
-_SQLITE_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00",
-                   "day": "%Y-%m-%d"}
-_PG_FORMATS = {"minute": "YYYY-MM-DD HH24:MI:00", "hour": "YYYY-MM-DD HH24:00:00",
-               "day": "YYYY-MM-DD"}
-
-
 def local_text(ts: Any, unit: str, tz: ZoneInfo, start: datetime, end: datetime,
-               dialect: str) -> ColumnElement[Any]:
+               dialect: Dialect) -> ColumnElement[Any]:
     """The local minute, hour or day of `ts` as text ('YYYY-MM-DD[ HH:MM:00]')."""
-    segments = offset_segments(tz, start, end)
-    if dialect == "sqlite":
-        return sa.func.strftime(_SQLITE_FORMATS[unit], ts, _offset_case(ts, segments, True))
-    local = ts + _offset_case(ts, segments, False) * sa.literal_column("interval '1 second'")
-    return sa.func.to_char(local, _PG_FORMATS[unit])
+    return dialect.local_text(ts, unit, offset_segments(tz, start, end))
 
 
 def local_day(ts: Any, tz: ZoneInfo, start: datetime, end: datetime,
-              dialect: str) -> ColumnElement[Any]:
+              dialect: Dialect) -> ColumnElement[Any]:
     """The local day of `ts` as a Date-typed column (text on SQLite, date on PostgreSQL)."""
-    text = local_text(ts, "day", tz, start, end, dialect)
-    if dialect == "sqlite":
-        return sa.type_coerce(text, sa.Date)
-    return sa.cast(text, sa.Date)
+    return dialect.text_as_date(local_text(ts, "day", tz, start, end, dialect))
 
 
 def parse_bucket(value: Any) -> datetime:

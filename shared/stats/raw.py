@@ -37,6 +37,7 @@ from shared.stats.dimensions import (
 )
 from shared.stats.localtime import local_day, local_text
 from shared.stats.query import Filter
+from shared.storage import Dialect
 
 E = schema.events
 Condition = Callable[[Any], ColumnElement[bool]]   # base columns -> condition
@@ -74,7 +75,7 @@ def prop_column(key: str) -> str:
     return "prop_" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-def base_events(scope: Scope, dialect: str, *, visit_dims: Sequence[str] = (),
+def base_events(scope: Scope, dialect: Dialect, *, visit_dims: Sequence[str] = (),
                 event_key: str | None = None) -> Any:
     """CTE of the scope's events with day, flags, needed columns and `ekey` if asked.
 
@@ -101,7 +102,7 @@ def base_events(scope: Scope, dialect: str, *, visit_dims: Sequence[str] = (),
             .cte(f"base_{next(_CTE_NUMBERS)}"))   # unique: a UNION may hold several
 
 
-def _event_key_expr(key: str, props: list[str], scope: Scope, dialect: str) -> Any:
+def _event_key_expr(key: str, props: list[str], scope: Scope, dialect: Dialect) -> Any:
     if key.startswith("bucket:"):
         return local_text(E.c.ts, key.split(":", 1)[1], scope.tz, scope.start, scope.end,
                           dialect)
@@ -126,16 +127,13 @@ def _sum_if(cond: Any, value: Any = 1, zero: Any = 0) -> Any:
     return sa.func.sum(sa.case((cond, value), else_=zero))
 
 
-def duration_ms(first: Any, last: Any, dialect: str) -> Any:
+def duration_ms(first: Any, last: Any, dialect: Dialect) -> Any:
     """Whole milliseconds between two timestamps, the same on every backend."""
-    if dialect == "sqlite":
-        diff = (sa.func.julianday(last) - sa.func.julianday(first)) * 86_400_000.0
-    else:
-        diff = sa.extract("epoch", last - first) * 1000
+    diff = dialect.milliseconds_between(first, last)
     return sa.cast(sa.func.round(diff), sa.BigInteger)
 
 
-def _per_visit(src: Any, matched: Any, dialect: str) -> list[Any]:
+def _per_visit(src: Any, matched: Any, dialect: Dialect) -> list[Any]:
     """The GROUP BY columns of a visit: the ids of its first and last events (by
     `_order_key`), its first non-engagement time, and its sums."""
     return [
@@ -149,7 +147,7 @@ def _per_visit(src: Any, matched: Any, dialect: str) -> list[Any]:
     ]
 
 
-def _visit_sums(scope: Scope, base: Any, dialect: str) -> tuple[Any, Any, Any]:
+def _visit_sums(scope: Scope, base: Any, dialect: Dialect) -> tuple[Any, Any, Any]:
     """(FROM clause, its columns, the engagement time after the last page) per visit.
 
     One GROUP BY pass gives each visit's sums and its last non-engagement time; the
@@ -159,7 +157,7 @@ def _visit_sums(scope: Scope, base: Any, dialect: str) -> tuple[Any, Any, Any]:
     engagement events alone joins the materialised sums instead."""
     b = base.c
     non_eng_ts = sa.case((b.is_eng == 0, b.ts))
-    if dialect == "sqlite":
+    if not dialect.cheap_windows:
         sums = (sa.select(b.session_id, b.day,
                           *_per_visit(b, event_condition(scope, base), dialect),
                           sa.func.max(non_eng_ts).label("last_ts"))
@@ -191,7 +189,7 @@ def _visit_sums(scope: Scope, base: Any, dialect: str) -> tuple[Any, Any, Any]:
     return vs, vs.c, vs.c.e_last
 
 
-def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> Select[Any]:
+def visits(scope: Scope, base: Any, dialect: Dialect, visit_dims: Sequence[str]) -> Select[Any]:
     """One row per visit with its attributes, bounce, duration and matched-event sums."""
     sums, s, e_last = _visit_sums(scope, base, dialect)
     # The visit's attributes: columns of its first (exit page: last) event, looked up in
@@ -201,7 +199,7 @@ def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> 
     # (LATERAL ... LIMIT 1): 0.2 s less than the join for 30k visits, slower over many days.
     first: Any
     last: Any
-    if dialect == "postgresql" and scope.fixed_day is not None:
+    if dialect.lateral_lookups and scope.fixed_day is not None:
         names = sorted({"visitor_id", *[VISIT_DIMENSIONS[d] for d in visit_dims]})
         # LIMIT 1 (the key is unique anyway) keeps each lookup a subquery: pulled up
         # into a join, it became a merge join over the whole events index again.
@@ -232,30 +230,24 @@ def visits(scope: Scope, base: Any, dialect: str, visit_dims: Sequence[str]) -> 
     ).select_from(joined).where(flt.all_of(visit_filters))
 
 
-def _joins_own_rows(scope: Scope, dialect: str) -> bool:
+def _joins_own_rows(scope: Scope, dialect: Dialect) -> bool:
     """Does `visits` join the base rows for the visit attributes (see there)?"""
-    return dialect == "postgresql" and scope.fixed_day is None
+    return dialect.joins_period_rows and scope.fixed_day is None
 
 
 _KEY_LEN = 47    # 1 flag + 26 timestamp + 20 id characters
 
 
-def _order_key(b: Any, dialect: str, *, first: bool) -> Any:
+def _order_key(b: Any, dialect: Dialect, *, first: bool) -> Any:
     """Fixed-width text that sorts a visit's events: non-engagement events first (for
     `first`) or last, then by time, then id. MIN/MAX of it names the visit's first/last
     event in the same GROUP BY pass as the sums - no window sort for it."""
     flag = sa.case((b.is_eng == (1 if first else 0), "1"), else_="0")
-    if dialect == "sqlite":   # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
-        ts: Any = sa.cast(b.ts, sa.String)
-        ident: Any = sa.func.printf("%020d", b.id)
-    else:
-        ts = sa.func.to_char(b.ts, "YYYY-MM-DD HH24:MI:SS.US")
-        ident = sa.func.lpad(sa.cast(b.id, sa.String), 20, "0")
-    return flag + ts + ident
+    return flag + dialect.sortable_time_text(b.ts) + dialect.zero_padded(b.id, 20)
 
 
-def _bytewise(key: Any, dialect: str) -> Any:
-    return key.collate("C") if dialect == "postgresql" else key   # SQLite: BINARY already
+def _bytewise(key: Any, dialect: Dialect) -> Any:
+    return dialect.bytewise(key)
 
 
 def _arg_id(key: Any) -> Any:
@@ -332,7 +324,7 @@ def rows_by_event(scope: Scope, base: Any, vis: Any) -> Select[Any]:
     return rows_by_event_groups(event_groups(scope, base).subquery("ek"), vis)
 
 
-def ingredient_rows(scope: Scope, dialect: str, key: str | None = None) -> Select[Any]:
+def ingredient_rows(scope: Scope, dialect: Dialect, key: str | None = None) -> Select[Any]:
     """(day, value, ingredients...) for the scope, grouped by `key` (None = per day).
 
     `key` is a dimension, `prop:<key>` or "bucket:<minute|hour|day>" (event-level: an

@@ -1,6 +1,6 @@
 """Dashboard fixtures: a seeded database (through the real write path) and AppTest runs.
 
-The demo generator writes events with `shared.storage.write_events` and rebuilds the
+The demo generator writes events with `shared.ingest.events.write_events` and rebuilds the
 rollups, so the dashboard reads exactly what production would. Users: an admin, an
 owner and a viewer of the demo site.
 """

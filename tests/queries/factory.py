@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from shared.core.clock import local_day
+from shared.ingest.events import write_events
 from shared.rollups.mark import mark_dirty_days
 from shared.sites import add_site
-from shared.storage import write_events
 
 _uid = itertools.count(1)
 
