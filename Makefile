@@ -33,12 +33,14 @@ test: dev-venv
 	# no --quiet here: it hides the warnings that --strict turns into a failure
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir test-artifacts/site
 	scripts/test-services.sh
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	scripts/audit.sh $(BIN)
 
 lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench-ingest: dev-venv
 	$(BIN)/python bench/ingest_bench.py

@@ -2,16 +2,16 @@
 and `beacon web`, which sets its own worker class on top).
 
 Threads let one process group-commit many requests into one batch. Port, workers,
-threads and the log level are settings (shared/settings.py: PORT, WEB_CONCURRENCY,
+threads and the log level are settings (shared/core/settings.py: PORT, WEB_CONCURRENCY,
 BEACON_THREADS, BEACON_LOG_LEVEL; a .env file is read too). There is no access log
-and gunicorn's own lines are JSON like ours (shared/logs.py): we never log personal
+and gunicorn's own lines are JSON like ours (shared/core/logs.py): we never log personal
 data.
 """
 
 import sys
 
-from shared.logs import server_log_config
-from shared.settings import SettingsError, load_settings
+from shared.core.logs import server_log_config
+from shared.core.settings import SettingsError, load_settings
 
 try:
     _settings = load_settings()

@@ -19,21 +19,22 @@ from beacon_app.pipeline import Enrichers
 from beacon_app.rate_limit import RateLimiter
 from beacon_app.security import ResponseHeaders
 from beacon_app.spool import Spool
-from beacon_app.state import BeaconState, SaltCache, utc_now
+from beacon_app.state import BeaconState, SaltCache
 from beacon_app.writer import Writer
-from shared.logs import configure_logging
-from shared.private_files import secure_start
-from shared.settings import Settings, load_settings
+from shared.core.clock import utc_now
+from shared.core.logs import configure_logging
+from shared.core.settings import Settings, load_settings
 from shared.sites import SiteDirectory
 from shared.storage import make_engine
+from shared.storage.private_files import secure_start
 
 # Blueprints registered by the factory: (module, attribute).
 BLUEPRINTS = (
     ("beacon_app.routes", "bp"),
     ("beacon_app.health", "bp"),
     ("beacon_app.tracker", "bp"),
-    ("beacon_app.stats_api", "bp"),
-    ("beacon_app.stats_bots", "bp"),
+    ("beacon_app.stats_api.http", "bp"),
+    ("beacon_app.stats_api.bots", "bp"),
     ("beacon_app.security", "bp"),
 )
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from beacon_app.state import BeaconState
-from shared.salts import read_salts_of_days
+from shared.ingest.salts import read_salts_of_days
 
 log = logging.getLogger(__name__)
 

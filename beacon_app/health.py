@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from beacon_app.metrics import render_prometheus
 from beacon_app.state import BeaconState
-from shared.metrics_access import REFUSED, metrics_allowed
+from shared.accounts.metrics_access import REFUSED, metrics_allowed
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)

@@ -44,8 +44,8 @@ from beacon_app.payload import (
 from beacon_app.pipeline import enrich
 from beacon_app.security import REFUSED_HOST_BODY, REFUSED_HOST_HEADER, host_refused
 from beacon_app.state import BeaconState
-from shared.records import Drop, DropReason, RawHit
-from shared.settings import Settings
+from shared.core.records import Drop, DropReason, RawHit
+from shared.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from shared import schema
-from shared.bot_categories import BotLabel
-from shared.records import DropReason
+from shared.core import schema
+from shared.core.bot_categories import BotLabel
+from shared.core.records import DropReason
 from shared.storage import upsert_add, write_transaction
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pycountry
 
 from beacon_app.enrichment.text import strip_unsafe
-from shared.records import RawHit
+from shared.core.records import RawHit
 
 MAX_NAME = 120
 MAX_URL_BYTES = 2000

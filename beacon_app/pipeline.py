@@ -23,9 +23,9 @@ from beacon_app.enrichment.url import ParsedUrl, normalise_host, split_url
 from beacon_app.enrichment.user_agent import parse_user_agent
 from beacon_app.enrichment.visitor import visitor_id
 from beacon_app.payload import hostname_of
-from shared.ids import random_id
-from shared.records import Drop, DropReason, Event, RawHit
-from shared.settings import Settings
+from shared.core.ids import random_id
+from shared.core.records import Drop, DropReason, Event, RawHit
+from shared.core.settings import Settings
 from shared.sites import Site, SiteDirectory
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")

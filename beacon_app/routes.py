@@ -29,8 +29,8 @@ from beacon_app.hits import (
 from beacon_app.payload import PayloadError, decode_json_body, parse_event
 from beacon_app.security import EVENT_PATHS
 from beacon_app.state import BeaconState
-from shared import schema
-from shared.records import RawHit
+from shared.core import schema
+from shared.core.records import RawHit
 from shared.sites import hash_token
 
 bp = Blueprint("beacon", __name__)

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
-from shared.ids import random_id
-from shared.records import Event, sqlite_time_text
+from shared.core.ids import random_id
+from shared.core.records import Event
+from shared.storage import dialect_for
 
 # Visitor ids looked up per statement: below SQLite's oldest bound-parameter limit (999).
 _CHUNK = 500
@@ -31,23 +32,13 @@ def _load(conn: Connection, events: Sequence[Event]) -> dict[tuple[int, int], tu
         if ev.visitor_id_prev:
             ids.add(ev.visitor_id_prev)
     state: dict[tuple[int, int], tuple[int, datetime]] = {}
-    postgres = conn.dialect.name == "postgresql"
+    dialect = dialect_for(conn)
     for site_id, ids in keys.items():
         id_list = list(ids)
         for i in range(0, len(id_list), _CHUNK):
-            chunk = id_list[i:i + _CHUNK]
-            if postgres:    # one array parameter: the same statement for any batch
-                rows = conn.exec_driver_sql(
-                    "SELECT visitor_id, session_id, last_seen FROM visitor_sessions "
-                    "WHERE site_id = %s AND visitor_id = ANY(%s::bigint[])", (site_id, chunk))
-            else:
-                rows = conn.exec_driver_sql(
-                    "SELECT visitor_id, session_id, last_seen FROM visitor_sessions "  # noqa: S608
-                    f"WHERE site_id = ? AND visitor_id IN ({', '.join('?' * len(chunk))})",
-                    (site_id, *chunk))
-            for visitor_id, session_id, last_seen in rows:   # SQLite returns the text
-                state[(site_id, visitor_id)] = (
-                    session_id, last_seen if postgres else datetime.fromisoformat(last_seen))
+            rows = dialect.visitor_sessions(conn, site_id, id_list[i:i + _CHUNK])
+            for visitor_id, session_id, last_seen in rows:
+                state[(site_id, visitor_id)] = (session_id, dialect.read_time(last_seen))
     return state
 
 
@@ -81,11 +72,6 @@ def _store(conn: Connection, changed: dict[tuple[int, int], tuple[int, datetime]
     parameter processing cost more than the statement (docs/benchmarks.md, "In process")."""
     if not changed:
         return
-    postgres = conn.dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    conn.exec_driver_sql(
-        f"INSERT INTO visitor_sessions (site_id, visitor_id, session_id, last_seen) "
-        f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (site_id, visitor_id) DO UPDATE "
-        "SET session_id = excluded.session_id, last_seen = excluded.last_seen",
-        [(site_id, visitor_id, session_id, last_seen if postgres else sqlite_time_text(last_seen))
-         for (site_id, visitor_id), (session_id, last_seen) in changed.items()])
+    dialect_for(conn).store_visitor_sessions(
+        conn, [(site_id, visitor_id, session_id, last_seen)
+               for (site_id, visitor_id), (session_id, last_seen) in changed.items()])

@@ -29,8 +29,9 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.spool_policy import SEGMENT_MAX_AGE_SECONDS as SEGMENT_MAX_AGE
-from shared.spool_policy import SEGMENT_MAX_BYTES
+from shared.core.processes import process_alive
+from shared.core.spool_policy import SEGMENT_MAX_AGE_SECONDS as SEGMENT_MAX_AGE
+from shared.core.spool_policy import SEGMENT_MAX_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +49,6 @@ class Segment:
     sealed: bool
     offset: int = 0          # bytes already written to the database
     size: int = 0
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A killed process nobody has reaped yet (a zombie) still answers kill(pid, 0).
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 class Spool:
@@ -213,7 +197,7 @@ class Spool:
         claimed = 0
         for path in sorted(self.dir.glob("*.seg"), key=_age_key):
             owner = _owner(path.name)
-            if owner is None or _alive(owner):
+            if owner is None or process_alive(owner):
                 continue
             base = _CLAIMED.match(path.name)
             original = base.group(3) if base else path.name

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -17,16 +17,14 @@ from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
 from beacon_app.rate_limit import RateLimiter
 from beacon_app.writer import Writer
-from shared.salts import create_salts, ensure_salts, read_salts
-from shared.settings import Settings
+from shared.core.clock import utc_now
+from shared.core.settings import Settings
+from shared.ingest.salts import create_salts, ensure_salts, read_salts
 from shared.sites import SiteDirectory
 from shared.storage import write_transaction
 
 log = logging.getLogger(__name__)
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class SaltCache:

@@ -1,6 +1,6 @@
 """Serving the tracker: `GET /js/script.js` and its aliases, cacheable and public.
 
-The files are the committed builds in `static/` (see tracker/ for the source). They
+The files are the committed builds in shared/tracking/static/ (see tracker/ for the source). They
 are read once per process. Unversioned URLs are cached for a day so a new release
 reaches sites soon; `?v=<version>` URLs that name the current build are immutable for
 a year. A strong ETag answers revalidations with 304. The script is loaded by other
@@ -10,40 +10,20 @@ resource policy.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 from flask import Blueprint, Response, abort, request
 
+from shared.tracking.script import CORE, FULL, load_build
+
 bp = Blueprint("tracker", __name__)
 
-FULL, CORE = "script.js", "script.core.js"
 SHORT_MAX_AGE = 86_400            # unversioned URL: new releases arrive within a day
 LONG_MAX_AGE = 31_536_000         # ?v=<current version>: the bytes never change
 
 # Plausible's variant names (script.hash.outbound-links.js, ...): the script reads its
 # own file name to turn on the named features, so every variant is the same file.
 _VARIANT = re.compile(r"(?:script|plausible)((?:\.[a-z0-9-]{1,30}){1,12})")
-
-
-@dataclass(frozen=True)
-class Build:
-    body: bytes
-    version: str     # the first 16 hex digits of the SHA-256 of the body; also the ETag
-
-
-@cache
-def load_build(name: str) -> Build:
-    body = resources.files("beacon_app").joinpath("static", name).read_bytes()
-    return Build(body=body, version=hashlib.sha256(body).hexdigest()[:16])
-
-
-def script_version(core: bool = False) -> str:
-    """The current build's version, for `?v=` URLs that can be cached for a year."""
-    return load_build(CORE if core else FULL).version
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -25,9 +25,11 @@ from sqlalchemy.engine import Engine
 from beacon_app.metrics import Metrics
 from beacon_app.sessions import assign_sessions
 from beacon_app.spool import Spool, SpoolUnavailable
-from shared.queries.rollups import mark_dirty_days
-from shared.records import DropReason, Event
-from shared.storage import append_event_tuples, write_transaction
+from shared.core.clock import utc_now
+from shared.core.records import DropReason, Event
+from shared.ingest.events import append_event_tuples
+from shared.rollups.mark import mark_dirty_days
+from shared.storage import dialect_for, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ class Writer:
         self.timezone_of = timezone_of
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.session_timeout = session_timeout
-        self.clock = clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
+        self.clock = clock or utc_now
         self._memory: list[bytes] = []            # used only while the spool is unwritable
         self.memory_max = memory_max
         self._cond = threading.Condition()
@@ -224,12 +226,11 @@ class Writer:
             return
         started = time.perf_counter()
         with write_transaction(self.engine) as conn:
-            if conn.dialect.name == "postgresql":
-                # One writer transaction at a time across processes: session ids agree.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(72616)"))
+            dialect = dialect_for(conn)
+            # One writer transaction at a time across processes: session ids agree.
+            dialect.serialize_writers(conn)
             assign_sessions(conn, events, self.session_timeout)
-            dialect = conn.dialect.name
-            append_event_tuples(conn, [e.to_tuple(dialect) for e in events])
+            append_event_tuples(conn, [e.to_tuple(dialect.time_value) for e in events])
             mark_dirty_days(conn, self._local_days(events), self.clock())
         self.metrics.observe_flush(time.perf_counter() - started, len(events))
 

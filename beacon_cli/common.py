@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from shared.settings import Settings, load_settings
+from shared.core.settings import Settings, load_settings
 from shared.storage import make_engine
 
 

@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from beacon_cli.common import settings_and_engine
-from shared.demo import DemoSpec, check_spec, run_demo
+from shared.demo.run import DemoSpec, check_spec, run_demo
 
 
 def register(sub: argparse._SubParsersAction) -> None:

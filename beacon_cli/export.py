@@ -18,11 +18,11 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from beacon_cli.common import settings_and_engine
-from shared import dataframes as bdf
-from shared.export import FORMATS, events_arrow_schema, write_frames
-from shared.private_files import open_private
-from shared.queries.dimensions import check_dimension
-from shared.queries.query import StatsQuery
+from shared.dataout import dataframes as bdf
+from shared.dataout.export import FORMATS, events_arrow_schema, write_frames
+from shared.stats.dimensions import check_dimension
+from shared.stats.query import StatsQuery
+from shared.storage.private_files import open_private
 
 PAGE_ROWS = 10_000
 

@@ -9,9 +9,9 @@ import secrets
 from pathlib import Path
 
 from beacon_cli.common import settings_and_engine
-from shared.auth import add_user, list_users
-from shared.private_files import open_private
+from shared.accounts.users import add_user, list_users
 from shared.storage import write_transaction
+from shared.storage.private_files import open_private
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 
 from beacon_cli.common import emit, settings_and_engine
-from shared.queries.funnels import FunnelStep, add_funnel, list_funnels, remove_funnel
-from shared.queries.goals import add_goal, list_goals, remove_goal
+from shared.core.clock import utc_now
+from shared.reports.funnels import FunnelStep, add_funnel, list_funnels, remove_funnel
+from shared.reports.goals import add_goal, list_goals, remove_goal
 from shared.sites import require_site
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _prop(value: str) -> tuple[str, str]:
@@ -76,7 +72,7 @@ def run_goal_add(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         site = require_site(conn, args.domain)
         goal = add_goal(conn, site.id, page_path=args.page, event_name=args.event,
-                        prop_key=key, prop_value=value, display_name=args.name, now=_now())
+                        prop_key=key, prop_value=value, display_name=args.name, now=utc_now())
     print(f"added goal {goal.id}: {goal.display_name}")
     return 0
 
@@ -104,7 +100,7 @@ def run_funnel_add(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
         site = require_site(conn, args.domain)
-        funnel = add_funnel(conn, site.id, args.name, args.steps, now=_now())
+        funnel = add_funnel(conn, site.id, args.name, args.steps, now=utc_now())
     print(f"added funnel {funnel.id}: {funnel.name} ({len(funnel.steps)} steps)")
     return 0
 

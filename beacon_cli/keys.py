@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 
 from beacon_cli.common import emit, settings_and_engine
-from shared.api_keys import create_key, list_keys, revoke_key
+from shared.accounts.api_keys import create_key, list_keys, revoke_key
+from shared.core.clock import utc_now
 from shared.sites import require_site
 
 
@@ -28,15 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     rv.set_defaults(func=run_revoke)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 def run_create(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
         site = require_site(conn, args.site)
-        key, record = create_key(conn, site.id, args.name, now=_now())
+        key, record = create_key(conn, site.id, args.name, now=utc_now())
     print(key)
     print(f"created key {record.prefix}… (id {record.id}) for {site.domain}; it is not "
           "shown again", file=sys.stderr)
@@ -58,6 +55,6 @@ def run_revoke(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
         site = require_site(conn, args.site)
-        key = revoke_key(conn, site.id, args.key, now=_now())
+        key = revoke_key(conn, site.id, args.key, now=utc_now())
     print(f"revoked key {key.prefix}… (id {key.id}) of {site.domain}")
     return 0

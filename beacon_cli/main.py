@@ -8,8 +8,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from shared.private_files import restrict_umask
-from shared.settings import SettingsError
+from shared.core.settings import SettingsError
+from shared.storage.private_files import restrict_umask
 
 # Each module has register(subparsers); a command sets `func(args) -> int`.
 COMMAND_MODULES = (

@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 
 from beacon_cli.common import settings_and_engine
-from shared.backup import (
+from shared.core.settings import load_settings
+from shared.dataout.backup import (
     BackupError,
     backup,
     default_backup_file,
@@ -15,8 +16,7 @@ from shared.backup import (
     restore,
     sqlite_path,
 )
-from shared.retention import count_before, purge_before
-from shared.settings import load_settings
+from shared.jobs.retention import count_before, purge_before
 from shared.sites import require_site
 
 

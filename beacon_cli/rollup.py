@@ -9,11 +9,12 @@ from datetime import date
 from typing import Any
 
 from beacon_cli.common import settings_and_engine
-from shared.logs import configure_logging
-from shared.private_files import secure_start
-from shared.queries.rollups import rebuild_dirty, rebuild_site
+from shared.core.clock import utc_now
+from shared.core.logs import configure_logging
+from shared.jobs.worker import run_worker
+from shared.rollups.build import rebuild_dirty, rebuild_site
 from shared.sites import list_sites, require_site
-from shared.worker import run_worker, utcnow
+from shared.storage.private_files import secure_start
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +35,7 @@ def run_rollup(args: argparse.Namespace) -> int:
     if not (args.all or args.since):
         if args.site:
             raise ValueError("--site needs --all or --since (dirty days cover every site)")
-        print(f"rebuilt {rebuild_dirty(engine, utcnow())} dirty day(s)")
+        print(f"rebuilt {rebuild_dirty(engine, utc_now())} dirty day(s)")
         return 0
     with engine.connect() as conn:
         sites = [require_site(conn, args.site)] if args.site else list_sites(conn)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from beacon_cli.common import settings_and_engine
-from shared.settings import environment
+from shared.core.settings import environment
 
 ROOT = Path(__file__).resolve().parent.parent
 # Streamlit's welcome banner is plain text, and a headless Streamlit looks up the

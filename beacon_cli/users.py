@@ -10,7 +10,7 @@ import argparse
 import getpass
 
 from beacon_cli.common import emit, settings_and_engine
-from shared.auth import (
+from shared.accounts.users import (
     ROLES,
     AuthError,
     add_user,
@@ -22,7 +22,7 @@ from shared.auth import (
     set_admin,
     set_password,
 )
-from shared.settings import Settings
+from shared.core.settings import Settings
 from shared.sites import list_sites
 
 

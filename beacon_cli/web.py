@@ -22,8 +22,8 @@ from gunicorn.arbiter import Arbiter
 
 from beacon_cli.dashboard_child import DashboardProcess, free_loopback_port
 from beacon_cli.dashboard_proxy import PREFIX, DashboardProxy, is_dashboard_path
-from shared.logs import configure_logging
-from shared.settings import load_settings
+from shared.core.logs import configure_logging
+from shared.core.settings import load_settings
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 WORKER_CLASS = "beacon_cli.web_worker.OnePortWorker"
@@ -150,13 +150,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     use_json_logs(settings.log_level)   # uvicorn's and Streamlit's lines as JSON
-    dashboard, app = guarded_dashboard(settings)
+    dashboard, guard = guarded_dashboard(settings)
+    app: Any = guard
     prefix = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
     if prefix:
         from starlette.applications import Starlette
         from starlette.routing import Mount
 
-        app = Starlette(routes=[Mount(prefix, app=app)], lifespan=dashboard.lifespan())
+        app = Starlette(routes=[Mount(prefix, app=guard)], lifespan=dashboard.lifespan())
     uvicorn.run(
         app, host=args.host, port=args.port or settings.dashboard_port, lifespan="on",
         # The guard reads X-Forwarded-For itself (BEACON_TRUSTED_PROXIES); uvicorn must

@@ -88,8 +88,8 @@ def database_url(backend: str, args: argparse.Namespace) -> str:
 
 def prepare(url: str, args: argparse.Namespace) -> dict[str, float]:
     """Generate what is missing and build rollups; returns the seconds each step took."""
-    from shared.demo import DemoSpec, analyze, run_demo
-    from shared.queries.rollups import rebuild_dirty
+    from shared.demo.run import DemoSpec, analyze, run_demo
+    from shared.rollups.build import rebuild_dirty
     from shared.storage import make_engine, migrate
 
     engine = make_engine(url)
@@ -123,7 +123,7 @@ TYPICAL_DAY_EVENTS = 110_000    # the target's "one day": the 10M site's average
 
 
 def _day_events(conn: Any, site_id: int, day: date, tz: str) -> int:
-    from shared.queries.query import local_midnight_utc
+    from shared.core.clock import local_midnight_utc
 
     zone = ZoneInfo(tz)
     start, end = local_midnight_utc(day, zone), local_midnight_utc(day + timedelta(days=1), zone)
@@ -135,8 +135,9 @@ def _day_events(conn: Any, site_id: int, day: date, tz: str) -> int:
 def refresh_days(url: str) -> list[dict[str, Any]]:
     """Time the rebuild of two recent days: the one whose size is closest to the
     target's ~110k events, and the busiest one."""
-    from shared.queries import rollup_helper
-    from shared.queries.rollups import mark_dirty_days, rebuild_day, rebuild_dirty
+    from shared.rollups import helper as rollup_helper
+    from shared.rollups.build import rebuild_day, rebuild_dirty
+    from shared.rollups.mark import mark_dirty_days
     from shared.sites import require_site
     from shared.storage import make_engine
 
@@ -185,7 +186,7 @@ def _report_set(conn: Any, query: Any, panels: list[str],
     """Time each panel - `batched`: the breakdowns in one call, as the dashboard asks for
     them, timed together under BREAKDOWNS - and keep the answers without their `source`
     field, to compare the paths."""
-    from shared.queries import reports
+    from shared.reports import traffic as reports
 
     times: dict[str, float] = {}
     answers: dict[str, Any] = {}
@@ -230,10 +231,11 @@ def _canonical(value: Any) -> str:
 
 def child(url: str, mode: str, panels: list[str], sets: list[str]) -> None:
     """Run both sets once in this fresh process and print a JSON line."""
-    from shared.dataframes import parse_filter
-    from shared.queries import reports, rollups
-    from shared.queries.query import StatsQuery
+    from shared.dataout.dataframes import parse_filter
+    from shared.reports import traffic as reports
+    from shared.rollups import read as rollups
     from shared.sites import require_site
+    from shared.stats.query import StatsQuery
     from shared.storage import make_engine
 
     if mode == "raw":   # the baseline: every report takes the raw-events path

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _last_day(url: str, domain: str) -> tuple[int, str]:
-    from shared import schema
+    from shared.core import schema
     from shared.sites import require_site
     from shared.storage import make_engine
 
@@ -52,7 +52,7 @@ def _last_day(url: str, domain: str) -> tuple[int, str]:
 
 
 def _temp_admin(url: str, remove: str | None = None) -> str:
-    from shared import auth
+    from shared.accounts import users as auth
     from shared.storage import make_engine
 
     engine = make_engine(url)
@@ -98,7 +98,7 @@ def _frame_params(site: str, first: Any, last: str, filters: list[str],
                   compare: str) -> dict[str, Any]:
     """The Overview's URL parameters for this frame, encoded by the dashboard itself."""
     from dashboard_app.frame import Frame, to_params
-    from shared.dataframes import parse_filter
+    from shared.dataout.dataframes import parse_filter
 
     frame = Frame(site_domain=site, period="custom", start=first,
                   end=sa.Date().python_type.fromisoformat(last),
@@ -120,7 +120,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = args.database_url
     import streamlit as st
 
-    from shared.settings import normalise_database_url
+    from shared.core.settings import normalise_database_url
 
     url = normalise_database_url(args.database_url, "data")
     events, last = _last_day(url, args.site)

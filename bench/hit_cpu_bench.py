@@ -45,7 +45,7 @@ def main() -> None:
     from werkzeug.test import EnvironBuilder
 
     from beacon_app import create_app, state_of
-    from shared.settings import load_settings
+    from shared.core.settings import load_settings
     from shared.sites import add_site
     from shared.storage import make_engine, migrate
 

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.dashboard_socket import DashboardSocket  # noqa: E402
-from shared import schema  # noqa: E402
+from shared.core import schema  # noqa: E402
 from shared.sites import add_site  # noqa: E402
 from shared.storage import make_engine, migrate  # noqa: E402
 

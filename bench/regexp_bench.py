@@ -1,7 +1,7 @@
 """Benchmark, stage "query": SQLite's REGEXP on RE2 against Python's `re`, side by side.
 
 `matches` filters reach SQLite as `column REGEXP pattern`, one function call per row.
-SQLAlchemy's own function uses Python's backtracking `re`; ours (`shared.linear_regexp`)
+SQLAlchemy's own function uses Python's backtracking `re`; ours (`shared.storage.sqlite_regexp`)
 uses RE2. This measures, in one run and one process, the same queries with each
 function installed on the same in-memory table of `--rows` page paths:
 
@@ -22,8 +22,8 @@ import sqlite3
 import time
 from collections.abc import Callable
 
-from shared.linear_regexp import regexp as re2_regexp
-from shared.queries.filters import wildcard_regex
+from shared.stats.filters import wildcard_regex
+from shared.storage.sqlite_regexp import regexp as re2_regexp
 
 TYPICAL = ["/blog/**", "/docs/*/install", "**/pricing", "/shop/*/item-*", "/a/**/b/*"]
 ATTACK = "**a**a**a**!"

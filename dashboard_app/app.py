@@ -18,11 +18,11 @@ from sqlalchemy.engine import Engine
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
 from dashboard_app.server_logs import use_json_logs
-from shared.queries.query import QueryError
-from shared.read_timeout import QueryTimeout
-from shared.private_files import secure_start
-from shared.settings import Settings, SettingsError
+from shared.core.settings import Settings, SettingsError
 from shared.sites import Site
+from shared.stats.query import QueryError
+from shared.storage.private_files import secure_start
+from shared.storage.read_timeout import QueryTimeout
 
 VIEWS = Path(__file__).parent / "views"
 

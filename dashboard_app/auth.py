@@ -1,11 +1,11 @@
 """Dashboard access glue: the login form, OIDC sign-in, share links, and who may do what.
 
-The account rules live in `shared.auth` and `shared.share_links`; this module only asks
-them and keeps the answer in session state. Roles are re-read on every run, so a role
-taken away or a share link revoked stops working at the next click, not at next login.
-The dashboard is never open: without a user or a live share link only the login shows.
+The account rules live in `shared.accounts.users` and `shared.accounts.share_links`; this
+module only asks them and keeps the answer in session state. Roles are re-read on every
+run, so a role taken away or a share link revoked stops working at the next click, not at
+next login. The dashboard is never open: without a user or a live share link only the login shows.
 
-A password sign-in is remembered (`shared.login_tokens`, cookie in `login_cookie`): a new
+A password sign-in is remembered (`shared.accounts.login_tokens`, cookie in `login_cookie`): a new
 session (a reload, a new tab) with a live token signs in without the form. The token
 is checked again on every run, so signing out elsewhere, a new password or a removed
 user ends the session at the next click.
@@ -20,11 +20,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard_app import login_cookie
-from shared import auth, login_tokens
-from shared.client_address import client_ip
-from shared.settings import Settings
-from shared.share_links import check_share_password, resolve_share_link
-from shared.sign_in_throttle import ThrottlePolicy
+from shared.accounts import login_tokens
+from shared.accounts import users as auth
+from shared.accounts.share_links import check_share_password, resolve_share_link
+from shared.accounts.sign_in_throttle import ThrottlePolicy
+from shared.core.client_address import client_ip
+from shared.core.settings import Settings
 from shared.storage import write_transaction
 
 USER_KEY = "auth_user_email"

@@ -4,7 +4,7 @@ Reports are cached with `st.cache_data` keyed by the database URL and the query 
 (its repr: every field that decides the answer). `now` is rounded down to the cache
 period, so reruns within that period ask the same question and hit the cache, and an
 answer is never older than BEACON_DASHBOARD_CACHE_SECONDS. Everything shown comes from
-`shared.queries`; no SQL for reports lives here.
+`shared.reports`; no SQL for reports lives here.
 """
 
 from __future__ import annotations
@@ -16,21 +16,22 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard_app.auth import Access
-from shared.queries import reports
-from shared.queries.bots import bot_report
-from shared.queries.bots import bot_total as bot_count_total
-from shared.queries.funnels import Funnel, FunnelReport, list_funnels
-from shared.queries.funnels import funnel_report as funnel_query
-from shared.queries.goals import Goal, GoalResult, list_goals
-from shared.queries.goals import goal_conversions as goals_report
-from shared.queries.query import StatsQuery, to_local
-from shared.queries.realtime import realtime as realtime_report
-from shared.queries.reports import BreakdownSpec
-from shared.queries.results import Breakdown, Realtime, Timeseries, Totals
-from shared.read_timeout import time_limit
-from shared.settings import Settings, load_settings
+from shared.core.clock import to_local, utc_now
+from shared.core.settings import Settings, load_settings
+from shared.reports import traffic as reports
+from shared.reports.bots import bot_report
+from shared.reports.bots import bot_total as bot_count_total
+from shared.reports.funnels import Funnel, FunnelReport, list_funnels
+from shared.reports.funnels import funnel_report as funnel_query
+from shared.reports.goals import Goal, GoalResult, list_goals
+from shared.reports.goals import goal_conversions as goals_report
+from shared.reports.realtime import realtime as realtime_report
+from shared.reports.traffic import BreakdownSpec
 from shared.sites import Site, list_sites
+from shared.stats.query import StatsQuery
+from shared.stats.results import Breakdown, Realtime, Timeseries, Totals
 from shared.storage import make_engine
+from shared.storage.read_timeout import time_limit
 
 _HASH: dict[Any, Any] = {StatsQuery: repr, Funnel: repr, BreakdownSpec: repr}
 # Upper bound only: the effective lifetime is the rounding of `now` (see cache_now).
@@ -61,7 +62,7 @@ def cache_now(seconds: int | None = None) -> datetime:
 def site_today(site: Site) -> date:
     from zoneinfo import ZoneInfo
 
-    return to_local(datetime.now(UTC).replace(tzinfo=None), ZoneInfo(site.timezone)).date()
+    return to_local(utc_now(), ZoneInfo(site.timezone)).date()
 
 
 def sites_for(access: Access) -> list[Site]:
@@ -136,7 +137,7 @@ def funnel_report(url: str, query: StatsQuery, funnel: Funnel) -> FunnelReport:
 @st.cache_data(ttl=_MAX_TTL, max_entries=512, show_spinner=False)
 def bot_rows(url: str, site_id: int, first: date, last: date,
              dimensions: tuple[str, ...]) -> list[tuple[tuple[str, ...], int]]:
-    """Dropped bot hits per `dimensions` (see shared.queries.bots), largest first."""
+    """Dropped bot hits per `dimensions` (see shared.reports.bots), largest first."""
     rows = _run(url, bot_report, site_id, first, last, dimensions)
     return [(r.dimensions, r.count) for r in rows]
 
@@ -158,7 +159,7 @@ def prop_keys(url: str, query: StatsQuery, sample_rows: int = 20_000) -> list[st
     first: enough to offer the keys to pick from, cheap on a big site."""
     from collections import Counter
 
-    from shared.dataframes import events_df_chunks
+    from shared.dataout.dataframes import events_df_chunks
 
     counts: Counter[str] = Counter()
     for chunk in events_df_chunks(engine(url), query, chunksize=sample_rows,

@@ -2,7 +2,7 @@
 
 Text cells a spreadsheet would run as a formula (a visitor could plant `=HYPERLINK(...)`
 in a URL or property) get a leading apostrophe through the exports' one rule,
-`shared.export.neutralise` (OWASP's advice; spreadsheets hide the apostrophe). Numbers
+`shared.dataout.export.neutralise` (OWASP's advice; spreadsheets hide the apostrophe). Numbers
 are left alone, so a negative number stays a number. Parquet keeps raw values: it is
 read by programs, not spreadsheets.
 """
@@ -13,7 +13,7 @@ import io
 
 import pandas as pd
 
-from shared import export
+from shared.dataout import export
 
 
 def neutralise(value: object) -> object:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from shared.queries.dimensions import DIMENSIONS, PROP_PREFIX
-from shared.queries.query import COMPARISONS, OPERATORS, Filter, QueryError, StatsQuery
+from shared.stats.dimensions import DIMENSIONS, PROP_PREFIX
+from shared.stats.query import COMPARISONS, OPERATORS, Filter, QueryError, StatsQuery
 
 PERIODS: dict[str, str] = {
     "today": "Today", "yesterday": "Yesterday", "7d": "Last 7 days", "30d": "Last 30 days",

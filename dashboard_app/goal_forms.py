@@ -1,25 +1,21 @@
 """Forms that create, edit and delete goals and funnels (owners only).
 
-Writes go through `shared.queries` in one write transaction; an edit replaces the
+Writes go through `shared.reports` in one write transaction; an edit replaces the
 definition (delete + add in the same transaction), so reports never see half of it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 
 from dashboard_app import data
-from shared.queries.funnels import Funnel, FunnelStep, add_funnel, remove_funnel
-from shared.queries.goals import Goal, add_goal, remove_goal
-from shared.queries.query import QueryError
+from shared.core.clock import utc_now
+from shared.reports.funnels import Funnel, FunnelStep, add_funnel, remove_funnel
+from shared.reports.goals import Goal, add_goal, remove_goal
+from shared.stats.query import QueryError
 from shared.storage import write_transaction
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _apply(action: Any) -> bool:
@@ -77,7 +73,7 @@ def goal_editor(site_id: int, goals: list[Goal]) -> None:
 def _replace_goal(conn: Any, site_id: int, old: Goal | None, fields: dict[str, Any]) -> None:
     if old is not None:
         remove_goal(conn, site_id, old.id)
-    add_goal(conn, site_id, now=_now(), **fields)
+    add_goal(conn, site_id, now=utc_now(), **fields)
 
 
 def _parse_steps(text: str) -> list[FunnelStep]:
@@ -114,4 +110,4 @@ def _replace_funnel(conn: Any, site_id: int, old: Funnel | None, name: str,
                     steps: list[FunnelStep]) -> None:
     if old is not None:
         remove_funnel(conn, site_id, old.id)
-    add_funnel(conn, site_id, name, steps, now=_now())
+    add_funnel(conn, site_id, name, steps, now=utc_now())

@@ -11,7 +11,7 @@ Streamlit leaves a few doors open that a self-hosted analytics dashboard must cl
   (scheme, host and port, as the Host header names them) or be listed in
   BEACON_DASHBOARD_ORIGINS; a browser always sends Origin, so a foreign page's
   websocket is refused (403) before Streamlit sees it.
-- `/_stcore/metrics`: only for scrapers (`shared.metrics_access`).
+- `/_stcore/metrics`: only for scrapers (`shared.accounts.metrics_access`).
 - The sign-in cookie: `POST <base>/_beacon/session` with a live login token sets it from
   the server - HttpOnly (no script can read it), SameSite=Strict, Secure behind https -
   and `DELETE` clears it (`login_cookie` calls them from the page).
@@ -22,7 +22,6 @@ Streamlit leaves a few doors open that a self-hosted analytics dashboard must cl
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,9 +29,10 @@ from anyio import to_thread
 from sqlalchemy.engine import Engine
 
 from dashboard_app import export_store
-from shared.login_tokens import get_login_token, token_is_live, well_formed
-from shared.metrics_access import REFUSED, metrics_allowed
-from shared.settings import Settings
+from shared.accounts.login_tokens import get_login_token, token_is_live, well_formed
+from shared.accounts.metrics_access import REFUSED, metrics_allowed
+from shared.core.clock import utc_now
+from shared.core.settings import Settings
 from shared.storage import make_engine
 
 Scope = MutableMapping[str, Any]
@@ -53,10 +53,6 @@ _MAX_BODY = 200
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _cookies(headers: dict[str, str]) -> dict[str, str]:
@@ -155,7 +151,7 @@ class DashboardGuard:
         """Seconds `token` stays valid, or 0 when it is not a live sign-in."""
         if not well_formed(token):
             return 0
-        now = _utcnow()
+        now = utc_now()
         with self.engine.connect() as conn:
             record = get_login_token(conn, token)
             if record is None or not token_is_live(conn, token, now=now):

@@ -15,7 +15,7 @@ import json
 
 import streamlit as st
 
-from shared.login_tokens import well_formed
+from shared.accounts.login_tokens import well_formed
 
 COOKIE_NAME = "beacon_login"
 # Relative: the dashboard may be served at / or under a prefix (`beacon web`: /dashboard/),

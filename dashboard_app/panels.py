@@ -18,9 +18,9 @@ from dashboard_app.frame import Frame
 from dashboard_app.sidebar import add_filter
 from dashboard_app.tables import BREAKDOWN_COLUMNS, NONE_LABEL, breakdown_frame, rounded
 from dashboard_app.ui import download_button
-from shared.queries.query import Filter, StatsQuery
-from shared.queries.reports import BreakdownSpec
-from shared.queries.results import Breakdown
+from shared.reports.traffic import BreakdownSpec
+from shared.stats.query import Filter, StatsQuery
+from shared.stats.results import Breakdown
 
 PAGE = 10
 MORE = 40

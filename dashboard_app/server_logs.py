@@ -1,4 +1,4 @@
-"""Streamlit's own log lines as JSON, like every other line of ours (shared/logs.py).
+"""Streamlit's own log lines as JSON, like every other line of ours (shared/core/logs.py).
 
 Streamlit gives each logger it makes - uvicorn's too, under `beacon web` - a plain-text
 handler of its own. Those made already, and those it makes later (its
@@ -12,7 +12,7 @@ import logging
 
 import streamlit.logger as streamlit_logger
 
-from shared.logs import configure_logging, send_to_root
+from shared.core.logs import configure_logging, send_to_root
 
 _LIBRARIES = ("streamlit", "uvicorn", "websockets")
 

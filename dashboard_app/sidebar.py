@@ -23,9 +23,9 @@ from dashboard_app.frame import (
     from_params,
     to_params,
 )
-from shared.queries.dimensions import PROP_PREFIX
-from shared.queries.query import Filter, QueryError
 from shared.sites import Site
+from shared.stats.dimensions import PROP_PREFIX
+from shared.stats.query import Filter, QueryError
 
 FRAME_KEY = "frame"
 _CHIPS = "frame_chips"

@@ -11,8 +11,8 @@ import streamlit as st
 
 from dashboard_app import data
 from dashboard_app.ui import data_table
-from shared.api_keys import create_key, list_keys, revoke_key
-from shared.share_links import (
+from shared.accounts.api_keys import create_key, list_keys, revoke_key
+from shared.accounts.share_links import (
     DEFAULT_EXPIRY_DAYS,
     MAX_EXPIRY_DAYS,
     ShareLink,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from shared.queries.results import METRICS, Breakdown, Metrics, Point
+from shared.stats.results import METRICS, Breakdown, Metrics, Point
 
 METRIC_LABELS: dict[str, str] = {
     "visitors": "Visitors", "visits": "Visits", "pageviews": "Pageviews",

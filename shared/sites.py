@@ -8,16 +8,16 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from shared import schema
-from shared.queries.query import local_day
-from shared.queries.rollups import mark_dirty_range
+from shared.core import schema
+from shared.core.clock import local_day, utc_now
+from shared.rollups.mark import mark_dirty_range
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
                         r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -126,7 +126,7 @@ def add_site(conn: Connection, domain: str, *, timezone: str = "UTC",
     values = _option_values(options)
     conn.execute(sa.insert(schema.sites).values(
         domain=domain, timezone=check_timezone(timezone),
-        created_at=(now or datetime.now(UTC)).replace(tzinfo=None),
+        created_at=(now or utc_now()).replace(tzinfo=None),
         ignored_ips=values.pop("ignored_ips", []),
         extra_hostnames=values.pop("extra_hostnames", []), **values,
     ))
@@ -160,7 +160,7 @@ def _redo_local_days(conn: Connection, site_id: int, old: str, new: str) -> None
     since = min(local_day(first, ZoneInfo(old)), local_day(first, ZoneInfo(new)))
     for table in (schema.daily_rollups, schema.rollup_visits, schema.rollup_visit_events):
         conn.execute(sa.delete(table).where(table.c.site_id == site_id, table.c.day >= since))
-    mark_dirty_range(conn, site_id, new, first, last, datetime.now(UTC).replace(tzinfo=None))
+    mark_dirty_range(conn, site_id, new, first, last, utc_now())
 
 
 _OPTIONS = ("ignored_ips", "extra_hostnames", "honor_dnt", "collect_language",

@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shared import schema
-from shared.settings import Settings, load_settings
+from shared.core import schema
+from shared.core.settings import Settings, load_settings
 from shared.storage import make_engine, migrate
 from tests.beacon.server import BeaconServer
 

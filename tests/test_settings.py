@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import SettingsError, load_settings, normalise_database_url, setting_fields
+from shared.core.settings import (
+    SettingsError,
+    load_settings,
+    normalise_database_url,
+    setting_fields,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,6 @@
 // Minifies src/script.js with the pinned terser into two served files:
-//   beacon_app/static/script.js       everything (pageviews, SPA, engagement, API, clicks, forms)
-//   beacon_app/static/script.core.js  the same without click and form tracking (EXTRAS = false)
+//   shared/tracking/static/script.js       everything (pageviews, SPA, engagement, API, clicks, forms)
+//   shared/tracking/static/script.core.js  the same without click and form tracking (EXTRAS = false)
 // `node build.mjs --check` exits 1 when a committed build differs from a fresh one.
 // Each preamble records the SHA-256 of the source, so a Python test can spot a stale
 // build without Node.
@@ -22,12 +22,12 @@ for (const [name, extras] of Object.entries(outputs)) {
     format: { preamble: `/*! Beacon tracker ${digest} */` },
   });
   const built = result.code + '\n';
-  const target = new URL(`../beacon_app/static/${name}`, here);
+  const target = new URL(`../shared/tracking/static/${name}`, here);
   if (process.argv.includes('--check')) {
     let current = '';
     try { current = readFileSync(target, 'utf8'); } catch { /* missing counts as stale */ }
     if (current !== built) {
-      console.error(`beacon_app/static/${name} is stale: run \`npm run build\` in tracker/`);
+      console.error(`shared/tracking/static/${name} is stale: run \`npm run build\` in tracker/`);
       stale = true;
     }
   } else {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from beacon_app.enrichment.bot_patterns import PatternSet
-from shared.bot_categories import MAX_FAMILY, BotCategory
+from shared.core.bot_categories import MAX_FAMILY, BotCategory
 
 C = BotCategory
 

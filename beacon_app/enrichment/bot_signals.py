@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from beacon_app.enrichment.bot_category import categorise, family_name, product_family
 from beacon_app.enrichment.bot_patterns import PatternSet
-from shared.bot_categories import BotCategory
+from shared.core.bot_categories import BotCategory
 
 
 @dataclass(frozen=True)

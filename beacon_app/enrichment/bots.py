@@ -23,8 +23,8 @@ from functools import lru_cache
 
 from beacon_app.enrichment import bot_lists, bot_signals
 from beacon_app.enrichment.bot_category import categorise
-from shared.bot_categories import BotCategory, BotLabel
-from shared.records import DropReason
+from shared.core.bot_categories import BotCategory, BotLabel
+from shared.core.records import DropReason
 
 _MAX_UA = 1024  # longer strings are cut before matching; the patterns never need more
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.bot_categories import BotCategory, BotLabel
+from shared.core.bot_categories import BotCategory, BotLabel
 
 # The WSGI environ keys of the headers a browser never leaves out.
 BROWSER_HEADER_KEYS = ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING")

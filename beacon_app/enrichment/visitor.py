@@ -1,6 +1,6 @@
 """Enrichment step: the anonymous visitor id, a keyed hash of site, IP and User-Agent.
 
-The key is the day's random salt (see shared/salts.py), so the id cannot be linked
+The key is the day's random salt (see shared/ingest/salts.py), so the id cannot be linked
 across days and the IP is never stored. 64 bits keep collisions negligible at any
 realistic daily visitor count and fit a PostgreSQL BIGINT as a signed integer.
 """

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard_app import charts, data
 from dashboard_app.ui import data_table, fmt_int, no_site_state, page_context
-from shared.bot_categories import BotCategory
+from shared.core.bot_categories import BotCategory
 
 
 def _label(value: str) -> str:

@@ -19,10 +19,10 @@ from dashboard_app.downloads import to_csv_bytes, to_parquet_bytes
 from dashboard_app.frame import dimension_label, filter_label
 from dashboard_app.tables import breakdown_frame, points_frame, rounded
 from dashboard_app.ui import no_site_state, page_context
-from shared.auth import get_user
-from shared.queries.dimensions import DIMENSIONS
-from shared.queries.query import StatsQuery
-from shared.queries.results import METRICS
+from shared.accounts.users import get_user
+from shared.stats.dimensions import DIMENSIONS
+from shared.stats.query import StatsQuery
+from shared.stats.results import METRICS
 
 MAX_RAW_ROWS = 1_000_000
 REPORTS = ("totals", "timeseries", *DIMENSIONS)
@@ -39,7 +39,7 @@ def report_frame(query: StatsQuery, report: str) -> pd.DataFrame:
 
 
 def raw_events(query: StatsQuery) -> pd.DataFrame:
-    from shared.dataframes import events_df_chunks
+    from shared.dataout.dataframes import events_df_chunks
 
     parts, total = [], 0
     for chunk in events_df_chunks(data.current_engine(), query, chunksize=100_000):

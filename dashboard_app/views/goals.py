@@ -8,8 +8,8 @@ import streamlit as st
 
 from dashboard_app import charts, data, goal_forms
 from dashboard_app.ui import data_table, no_site_state, page_context
-from shared.queries.funnels import Funnel
-from shared.queries.query import StatsQuery
+from shared.reports.funnels import Funnel
+from shared.stats.query import StatsQuery
 
 
 def goals_table(query: StatsQuery) -> pd.DataFrame:

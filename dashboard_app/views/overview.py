@@ -17,9 +17,9 @@ from dashboard_app.ui import (
     no_site_state,
     page_context,
 )
-from shared.queries.query import StatsQuery
-from shared.queries.reports import BreakdownSpec
-from shared.queries.results import Breakdown, Totals
+from shared.reports.traffic import BreakdownSpec
+from shared.stats.query import StatsQuery
+from shared.stats.results import Breakdown, Totals
 
 KPIS = (  # metric, label, formatter, lower is better
     ("visitors", "Unique visitors", fmt_int, False),

@@ -3,19 +3,18 @@ printable plain-text copy to download."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import streamlit as st
 
 from dashboard_app import data
 from dashboard_app.ui import data_table, page_context
-from shared.privacy_record import as_text, build_record
+from shared.core.clock import utc_now
+from shared.dataout.privacy_record import as_text, build_record
 
 
 def render() -> None:
     ctx = page_context()
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     with data.current_engine().connect() as conn:
         sections = build_record(conn, data.settings(), ctx.sites, now)
     st.title("Privacy")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from beacon_cli.snippet import SnippetOptions, render_snippet
 from dashboard_app import site_admin
 from dashboard_app.ui import page_context
 from shared.sites import Site
+from shared.tracking.snippet import SnippetOptions, render_snippet
 
 
 def tracking_code(site: Site) -> None:

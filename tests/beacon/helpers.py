@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from beacon_app import create_app, state_of
-from shared import schema
-from shared.settings import Settings
+from shared.core import schema
+from shared.core.settings import Settings
 from shared.sites import add_site
 
 CHROME_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

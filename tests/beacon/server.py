@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from shared import schema
+from shared.core import schema
 from shared.storage import make_engine
 from tests.beacon.helpers import CHROME_UA
 

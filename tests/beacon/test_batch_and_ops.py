@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from beacon_app import create_app, state_of
-from shared.settings import Settings, load_settings
+from shared.core.settings import Settings, load_settings
 from shared.sites import new_ingest_token
 from shared.storage import write_transaction
 from tests.beacon.helpers import CREATED, IPHONE_UA, browser_headers, make_app, stored_events

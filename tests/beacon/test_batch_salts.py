@@ -14,8 +14,8 @@ from flask import Flask
 
 from beacon_app import state_of
 from beacon_app.enrichment.visitor import visitor_id
-from shared import schema
-from shared.settings import Settings
+from shared.core import schema
+from shared.core.settings import Settings
 from shared.sites import new_ingest_token
 from shared.storage import write_transaction
 from tests.beacon.helpers import IPHONE_UA, LONDON_IP, browser_headers, make_app, stored_events

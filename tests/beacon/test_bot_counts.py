@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from beacon_app import state_of
-from shared import schema
-from shared.api_keys import create_key
-from shared.settings import Settings
+from shared.accounts.api_keys import create_key
+from shared.core import schema
+from shared.core.settings import Settings
 from shared.sites import require_site
 
 from .helpers import CHROME_UA, browser_headers, make_app, stored_events

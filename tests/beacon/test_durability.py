@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from shared import schema
+from shared.core import schema
 from shared.sites import add_site
 from shared.storage import make_engine
 from tests.beacon.helpers import CHROME_UA

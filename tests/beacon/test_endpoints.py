@@ -9,7 +9,7 @@ import json
 import pytest
 from flask import Flask
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.beacon.helpers import (
     IPHONE_UA,
     browser_headers,

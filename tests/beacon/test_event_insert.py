@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shared import schema
-from shared.records import EVENT_COLUMNS, Event
-from shared.storage import append_event_tuples, write_transaction
+from shared.core import schema
+from shared.core.records import EVENT_COLUMNS, Event
+from shared.ingest.events import append_event_tuples
+from shared.storage import dialect_for, write_transaction
 
 HOSTILE = "tab\there\nnew line \\N back\\slash 'quote\" <b>x</b> ✓ 日本 \U0001f600 \\."
 
@@ -24,7 +25,7 @@ def _event(uid: int, **fields: object) -> Event:
 
 def _append(engine: Engine, events: list[Event]) -> None:
     with write_transaction(engine) as conn:
-        append_event_tuples(conn, [e.to_tuple(conn.dialect.name) for e in events])
+        append_event_tuples(conn, [e.to_tuple(dialect_for(conn).time_value) for e in events])
 
 
 def _stored(engine: Engine) -> dict[int, dict[str, object]]:
@@ -65,12 +66,12 @@ def test_a_rolled_back_first_batch_then_two_inserts_in_one_transaction(engine: E
     # The first write on a fresh connection fails after its insert: on PostgreSQL the
     # rollback drops the staging table that transaction created.
     with pytest.raises(RuntimeError), write_transaction(engine) as conn:
-        dialect = conn.dialect.name
-        append_event_tuples(conn, [_event(1).to_tuple(dialect)])
+        time_value = dialect_for(conn).time_value
+        append_event_tuples(conn, [_event(1).to_tuple(time_value)])
         raise RuntimeError("the batch fails after its insert")
     with write_transaction(engine) as conn:
-        append_event_tuples(conn, [_event(2).to_tuple(dialect)])
-        append_event_tuples(conn, [_event(3).to_tuple(dialect)])
+        append_event_tuples(conn, [_event(2).to_tuple(time_value)])
+        append_event_tuples(conn, [_event(3).to_tuple(time_value)])
     _append(engine, [_event(4)])
     with engine.connect() as conn:
         uids = conn.execute(sa.select(schema.events.c.uid).order_by(schema.events.c.id))

@@ -13,7 +13,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from shared.storage import write_transaction
 from tests.beacon.helpers import browser_headers, make_app, stored_events
 
@@ -111,7 +111,7 @@ def test_good_events_between_bad_ones_are_all_stored(settings: Settings, bad: li
         assert len(rows) >= len(bad)
     finally:
         from beacon_app import state_of
-        from shared import schema
+        from shared.core import schema
 
         state = state_of(app)
         state.writer.stop()

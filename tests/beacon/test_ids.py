@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from shared.ids import random_id
+from shared.core.ids import random_id
 
 
 def test_forked_child_draws_a_different_sequence() -> None:

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 
 from beacon_app import create_app, state_of
 from beacon_app.sessions import assign_sessions
-from shared import schema
-from shared.records import Event
-from shared.salts import delete_old_salts
-from shared.settings import Settings
+from shared.core import schema
+from shared.core.records import Event
+from shared.core.settings import Settings
+from shared.ingest.salts import delete_old_salts
 from shared.sites import add_site
 from shared.storage import write_transaction
 from tests.beacon.helpers import CREATED, IPHONE_UA, browser_headers, make_app, stored_events

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from beacon_app.spool import Spool
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.beacon.helpers import browser_headers, drop_counts, make_app, stored_events
 
 EVENT = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}

@@ -31,11 +31,11 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from beacon_cli.snippet import SnippetOptions, pixel_tag, render_snippet
-from shared import schema
-from shared.settings import load_settings
+from shared.core import schema
+from shared.core.settings import load_settings
 from shared.sites import add_site
 from shared.storage import make_engine, migrate
+from shared.tracking.snippet import SnippetOptions, pixel_tag, render_snippet
 
 SITE_DIR = Path(__file__).parent / "site"
 CHROMIUM = os.environ.get("BEACON_CHROMIUM", "/usr/bin/chromium")

@@ -25,12 +25,14 @@ from typing import Any
 
 import pytest
 
-from shared import auth, schema
-from shared.demo import DemoSpec, run_demo
-from shared.queries.rollups import mark_dirty_range
-from shared.records import Event
+from shared.accounts import users as auth
+from shared.core import schema
+from shared.core.records import Event
+from shared.demo.run import DemoSpec, run_demo
+from shared.ingest.events import write_events
+from shared.rollups.mark import mark_dirty_range
 from shared.sites import get_site, hash_token
-from shared.storage import make_engine, migrate, write_events
+from shared.storage import make_engine, migrate
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
 """Dashboard fixtures: a seeded database (through the real write path) and AppTest runs.
 
-The demo generator writes events with `shared.storage.write_events` and rebuilds the
+The demo generator writes events with `shared.ingest.events.write_events` and rebuilds the
 rollups, so the dashboard reads exactly what production would. Users: an admin, an
 owner and a viewer of the demo site.
 """
@@ -17,8 +17,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared import auth
-from shared.demo import DemoSpec, run_demo
+from shared.accounts import users as auth
+from shared.demo.run import DemoSpec, run_demo
 from shared.sites import Site, get_site
 
 APP = Path(__file__).resolve().parents[2] / "dashboard_app" / "app.py"

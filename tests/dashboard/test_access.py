@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard_app.auth import FAILED_SHARE_OPEN, FAILED_SIGN_IN
-from shared import auth
-from shared.share_links import create_share_link, revoke_share_link
+from shared.accounts import users as auth
+from shared.accounts.share_links import create_share_link, revoke_share_link
 from tests.dashboard.conftest import DOMAIN, PASSWORD, Seeded, app_as, no_exception
 
 
@@ -67,7 +67,7 @@ def test_owner_creates_a_goal_in_the_ui(seeded: Seeded) -> None:
     next(b for b in at.button if b.label == "Save goal").click().run()
     no_exception(at)
     with seeded.engine.connect() as conn:
-        from shared.queries import list_goals
+        from shared.reports import list_goals
 
         assert "Pricing page" in [g.display_name for g in list_goals(conn, seeded.site.id)]
     assert "Pricing page" in at.dataframe[0].value["Goal"].tolist()
@@ -136,7 +136,7 @@ def test_owner_creates_a_funnel_and_sees_its_chart(seeded: Seeded) -> None:
     at.text_area(key="funnel_new_steps").input("/\n/pricing\nSignup")
     next(b for b in at.button if b.label == "Save funnel").click().run()
     no_exception(at)
-    from shared.queries import StatsQuery, funnel_report, list_funnels
+    from shared.reports import StatsQuery, funnel_report, list_funnels
     from tests.dashboard.conftest import utcnow
 
     with seeded.engine.connect() as conn:

@@ -7,15 +7,15 @@ from datetime import datetime
 import pytest
 from sqlalchemy.engine import Engine
 
-from shared import auth
-from shared.auth import AuthError, LoginOutcome
-from shared.share_links import (
+from shared.accounts import users as auth
+from shared.accounts.share_links import (
     check_share_password,
     create_share_link,
     list_share_links,
     resolve_share_link,
     revoke_share_link,
 )
+from shared.accounts.users import AuthError, LoginOutcome
 from shared.sites import add_site
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)
@@ -102,7 +102,7 @@ def test_share_links(engine: Engine) -> None:
 
 
 def test_api_keys(engine: Engine) -> None:
-    from shared.api_keys import create_key, list_keys, revoke_key, verify_key
+    from shared.accounts.api_keys import create_key, list_keys, revoke_key, verify_key
 
     with engine.begin() as conn:
         site = add_site(conn, "a.example")

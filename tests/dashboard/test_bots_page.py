@@ -7,9 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from beacon_app.metrics import Metrics
-from shared.bot_categories import BotCategory, BotLabel
-from shared.queries.bots import bot_report
-from shared.records import DropReason
+from shared.core.bot_categories import BotCategory, BotLabel
+from shared.core.records import DropReason
+from shared.reports.bots import bot_report
 from tests.dashboard.conftest import DOMAIN, Seeded, app_as, no_exception, utcnow
 
 HOSTILE = '<img src=x onerror="alert(1)">bot'

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard_app.data import site_today
-from shared.records import Event
-from shared.share_links import create_share_link
-from shared.storage import write_events
+from shared.accounts.share_links import create_share_link
+from shared.core.records import Event
+from shared.ingest.events import write_events
 from tests.dashboard.conftest import DOMAIN, Seeded, app_as, no_exception, utcnow
 
 ATTACK_PATH = "/" + "a" * 1900

@@ -1,4 +1,4 @@
-"""Remembered logins (`shared.login_tokens`) on SQLite and PostgreSQL: only a hash is
+"""Remembered logins (`shared.accounts.login_tokens`) on SQLite and PostgreSQL: only a hash is
 stored, tokens expire, sign-out / new password / removed user / lock-out end them, the
 worker deletes expired ones, and the migration builds the table schema.py declares."""
 
@@ -12,9 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from shared import auth, schema
-from shared.housekeeping import HOUSEKEEPING_JOBS, expire_login_tokens
-from shared.login_tokens import (
+from shared.accounts import users as auth
+from shared.accounts.login_tokens import (
     create_login_token,
     delete_expired_tokens,
     get_login_token,
@@ -24,6 +23,8 @@ from shared.login_tokens import (
     user_for_token,
     well_formed,
 )
+from shared.core import schema
+from shared.jobs.housekeeping import HOUSEKEEPING_JOBS, expire_login_tokens
 from shared.sites import hash_token
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)

@@ -6,7 +6,7 @@ import pytest
 
 from dashboard_app.tables import NONE_LABEL
 from dashboard_app.ui import fmt_int
-from shared.queries import Filter, StatsQuery, breakdown, totals
+from shared.reports import Filter, StatsQuery, breakdown, totals
 from tests.dashboard.conftest import DOMAIN, Seeded, app_as, no_exception, utcnow
 
 PAGES = ["views/overview.py", "views/realtime.py", "views/goals.py", "views/events.py",
@@ -87,7 +87,7 @@ def test_every_page_renders(seeded: Seeded, page: str) -> None:
 
 
 def test_fresh_install_admin_adds_a_site(engine, db_url: str, monkeypatch) -> None:
-    from shared import auth
+    from shared.accounts import users as auth
     from tests.dashboard.conftest import PASSWORD
 
     monkeypatch.setenv("DATABASE_URL", db_url)

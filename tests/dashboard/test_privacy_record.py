@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from shared import schema
-from shared.privacy_record import as_text, build_record
-from shared.settings import Settings
+from shared.core import schema
+from shared.core.settings import Settings
+from shared.dataout.privacy_record import as_text, build_record
 from shared.sites import add_site, update_site
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)
@@ -40,7 +40,7 @@ def test_record_reflects_site_and_salts(engine: Engine, settings: Settings) -> N
 def test_record_describes_the_spool_every_event_passes_through(engine: Engine,
                                                                settings: Settings) -> None:
     from beacon_app import spool
-    from shared import spool_policy
+    from shared.core import spool_policy
 
     with engine.begin() as conn:
         sections = build_record(conn, settings, [], NOW)

@@ -11,7 +11,7 @@ import pytest
 from dashboard_app import charts
 from dashboard_app.downloads import to_csv_bytes, to_parquet_bytes
 from dashboard_app.frame import Frame, filter_label, from_params, to_params
-from shared.queries.query import Filter
+from shared.stats.query import Filter
 
 NOW = datetime(2026, 3, 10, 12, 0)
 

@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard_app import login_cookie
-from shared import auth, schema
+from shared.accounts import users as auth
+from shared.core import schema
 from shared.sites import hash_token
 from tests.dashboard.conftest import PASSWORD, Seeded, app_as, no_exception
 

@@ -15,10 +15,10 @@ import streamlit as st
 
 from dashboard_app.downloads import to_csv_bytes
 from dashboard_app.tables import breakdown_frame, rounded
-from shared.queries.results import Breakdown, Metrics, Row
-from shared.queries.rollups import mark_dirty_range
-from shared.records import Event
-from shared.storage import write_events
+from shared.core.records import Event
+from shared.ingest.events import write_events
+from shared.rollups.mark import mark_dirty_range
+from shared.stats.results import Breakdown, Metrics, Row
 from tests.dashboard.conftest import DOMAIN, Seeded, app_as, no_exception, utcnow
 from tests.dashboard.test_pages import PAGES
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from beacon_cli.main import main
-from shared import auth
+from shared.accounts import users as auth
 from shared.sites import add_site
 
 

@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-import shared.dataframes as bdf
-from shared import schema
-from shared.demo import DemoSpec, run_demo
-from shared.queries import reports
-from shared.queries.query import QueryError
+import shared.dataout.dataframes as bdf
+from shared.core import schema
+from shared.demo.run import DemoSpec, run_demo
+from shared.reports import traffic as reports
+from shared.stats.query import QueryError
 
 NOW = datetime(2026, 3, 10, 15, 30)
 E = schema.events

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shared import schema
-from shared.demo import DemoSpec, check_spec, run_demo
+from shared.core import schema
+from shared.demo.run import DemoSpec, check_spec, run_demo
 from shared.sites import get_site
 
 NOW = datetime(2026, 3, 10, 15, 30)   # a Tuesday, 16:30 in Berlin

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from beacon_cli.main import main
-from shared import schema
-from shared.demo import DemoSpec, run_demo
-from shared.export import neutralise
-from shared.records import Event
+from shared.core import schema
+from shared.core.records import Event
+from shared.dataout.export import neutralise
+from shared.demo.run import DemoSpec, run_demo
+from shared.ingest.events import write_events
 from shared.sites import require_site
-from shared.storage import write_events
 
 E = schema.events
 HOSTILE = {"pathname": "=HYPERLINK(\"http://evil\")", "referrer": "+cmd|' /C calc'!A0",

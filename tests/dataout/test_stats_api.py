@@ -12,13 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from beacon_app import create_app, state_of
-from shared import schema
-from shared.api_keys import create_key, revoke_key
-from shared.demo import DemoSpec, run_demo
-from shared.queries import reports
-from shared.queries.query import Filter, StatsQuery
-from shared.settings import Settings
+from shared.accounts.api_keys import create_key, revoke_key
+from shared.core import schema
+from shared.core.settings import Settings
+from shared.demo.run import DemoSpec, run_demo
+from shared.reports import traffic as reports
 from shared.sites import add_site, require_site
+from shared.stats.query import Filter, StatsQuery
 
 NOW = datetime(2026, 3, 10, 15, 30)
 

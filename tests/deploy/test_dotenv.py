@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from shared.settings import environment, load_settings
+from shared.core.settings import environment, load_settings
 from tests.beacon.server import answers_200, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Variables a developer's shell or the test run may have set, which would hide the file's.
+SECRET = "Xq3vT9pLm2ZrB8wKd5YhN1cFj7GsA4Ue-s3"  # noqa: S105 - a test key, random-looking
+
 FILE_VARIABLES = ("BEACON_ENV", "BEACON_SECRET_KEY", "BEACON_DATA_DIR", "DATABASE_URL", "PORT",
                   "WEB_CONCURRENCY", "BEACON_LOG_LEVEL")
 
@@ -40,13 +42,13 @@ def _run(args: list[str], cwd: Path, **overrides: str) -> subprocess.CompletedPr
 
 def test_the_environment_wins_over_the_file(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    _production_env(tmp_path, BEACON_SECRET_KEY="s" * 40, BEACON_BATCH_SIZE="77")
+    _production_env(tmp_path, BEACON_SECRET_KEY=SECRET, BEACON_BATCH_SIZE="77")
     for name in FILE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BEACON_BATCH_SIZE", "55")
     settings = load_settings()
-    assert settings.is_production and settings.secret_key == "s" * 40
+    assert settings.is_production and settings.secret_key == SECRET
     assert settings.batch_size == 55
     assert environment()["BEACON_BATCH_SIZE"] == "55"
 
@@ -72,9 +74,9 @@ def test_gunicorn_reads_a_production_env_file(tmp_path: Path) -> None:
     assert refused.returncode != 0 and "BEACON_SECRET_KEY" in refused.stderr
     assert "Traceback" not in refused.stderr
     # With the secret in the file it starts, on the file's PORT (gunicorn.conf.py reads
-    # its settings through shared.settings, .env included).
+    # its settings through shared.core.settings, .env included).
     port = free_port()
-    _production_env(tmp_path, BEACON_SECRET_KEY="s" * 40, PORT=str(port),
+    _production_env(tmp_path, BEACON_SECRET_KEY=SECRET, PORT=str(port),
                     WEB_CONCURRENCY="1")
     subprocess.run([sys.executable, "-m", "beacon_cli.main", "migrate"], cwd=tmp_path,
                    env=_environ(), check=True, capture_output=True, timeout=120)

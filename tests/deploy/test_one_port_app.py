@@ -20,7 +20,7 @@ from werkzeug.test import Client
 from beacon_cli import dashboard_proxy
 from beacon_cli.dashboard_proxy import DashboardProxy
 from beacon_cli.web import OnePortApp
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.beacon.helpers import (
     browser_headers,
     make_app,

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from shared import schema
-from shared.dataframes import stats_query
-from shared.queries.reports import totals
+from shared.core import schema
+from shared.dataout.dataframes import stats_query
+from shared.reports.traffic import totals
 from shared.storage import make_engine
 from tests.beacon.helpers import CHROME_UA
 from tests.beacon.server import free_port

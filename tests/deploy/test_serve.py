@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from beacon_cli.serve import _commands
-from shared.settings import setting_fields
+from shared.core.settings import setting_fields
 
 
 def _ports(**flags: object) -> tuple[str, str]:

@@ -86,8 +86,8 @@ def test_three_beacons_worker_and_reader_share_one_sqlite_file(
     stop = threading.Event()
 
     def dashboard_reader() -> None:      # what the dashboard process does: read reports
-        from shared.dataframes import stats_query
-        from shared.queries.reports import totals
+        from shared.dataout.dataframes import stats_query
+        from shared.reports.traffic import totals
 
         engine = make_engine(sqlite_env["DATABASE_URL"])
         while not stop.is_set():

@@ -11,8 +11,8 @@ from beacon_app.enrichment import bot_lists, bot_signals
 from beacon_app.enrichment.bot_category import categorise, family_name, product_family
 from beacon_app.enrichment.bot_patterns import PatternSet, required_words, split_alternatives
 from beacon_app.enrichment.bots import UA_LAYERS, BotDetector, classify_user_agent
-from shared.bot_categories import BotCategory
-from shared.records import DropReason
+from shared.core.bot_categories import BotCategory
+from shared.core.records import DropReason
 
 C = BotCategory
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

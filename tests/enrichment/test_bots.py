@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from beacon_app.enrichment.bots import BotDetector
-from shared.records import DropReason
+from shared.core.records import DropReason
 
 from .uas import BROWSERS
 

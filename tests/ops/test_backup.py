@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from beacon_cli.main import main
-from shared import schema
-from shared.demo import DemoSpec, run_demo
+from shared.core import schema
+from shared.demo.run import DemoSpec, run_demo
 from shared.sites import add_site
 from shared.storage import make_engine, migrate
 from tests.beacon.helpers import CHROME_UA

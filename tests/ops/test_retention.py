@@ -11,17 +11,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from beacon_cli.main import main
-from shared import schema
-from shared.api_keys import create_key
-from shared.auth import add_user, grant_role
-from shared.demo import DemoSpec, run_demo
-from shared.housekeeping import rotate_salts
-from shared.queries.funnels import FunnelStep, add_funnel
-from shared.queries.goals import add_goal
-from shared.retention import months_before
-from shared.share_links import create_share_link
+from shared.accounts.api_keys import create_key
+from shared.accounts.share_links import create_share_link
+from shared.accounts.users import add_user, grant_role
+from shared.core import schema
+from shared.demo.run import DemoSpec, run_demo
+from shared.jobs.housekeeping import rotate_salts
+from shared.jobs.retention import months_before
+from shared.jobs.worker import run_once
+from shared.reports.funnels import FunnelStep, add_funnel
+from shared.reports.goals import add_goal
 from shared.sites import add_site, remove_site, require_site, update_site
-from shared.worker import run_once
 
 NOW = datetime(2026, 6, 15, 12, 0)
 
@@ -176,7 +176,7 @@ def test_worker_forgets_idle_visits(engine: Engine) -> None:
 
 
 def test_purge_deletes_the_bot_counts_before_the_day(engine: Engine) -> None:
-    from shared.retention import purge_before
+    from shared.jobs.retention import purge_before
 
     with engine.begin() as conn:
         site = add_site(conn, "bots.example", now=NOW)

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from shared.queries import rollups
-from shared.queries.query import local_day
+from shared.core.clock import local_day
+from shared.ingest.events import write_events
+from shared.rollups.mark import mark_dirty_days
 from shared.sites import add_site
-from shared.storage import write_events
 
 _uid = itertools.count(1)
 
@@ -49,5 +49,5 @@ def store(engine: Engine, rows: Iterable[dict[str, Any]], timezones: dict[int, s
             for r in rows}
     with engine.begin() as conn:
         write_events(conn, rows)
-        rollups.mark_dirty_days(conn, days, now)
+        mark_dirty_days(conn, days, now)
     return days

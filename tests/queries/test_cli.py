@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from beacon_cli.main import main
-from shared import schema
-from shared.queries import list_funnels, list_goals
-from shared.worker import run_worker
+from shared.core import schema
+from shared.jobs.worker import run_worker
+from shared.reports import list_funnels, list_goals
 from tests.queries.factory import event, make_site, store
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from shared.queries import (
+from shared.reports import (
     BreakdownSpec,
     Filter,
     FunnelStep,

@@ -13,17 +13,17 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from shared import schema
-from shared.queries import (
+from shared.core import schema
+from shared.reports import (
     BreakdownSpec,
     StatsQuery,
     breakdowns,
     rebuild_day,
     rebuild_dirty,
-    rollup_helper,
-    rollups,
     totals,
 )
+from shared.rollups import build as rollups
+from shared.rollups import helper as rollup_helper
 from tests.queries.factory import event, make_site, store
 
 TZ = "Europe/Berlin"
@@ -125,7 +125,7 @@ def _stored(engine, site: int) -> dict[str, list[tuple]]:
 
 
 def _demo_site(engine) -> int:
-    from shared.demo import DemoSpec, run_demo
+    from shared.demo.run import DemoSpec, run_demo
 
     spec = DemoSpec("helper.test", days=3, events=3000, seed=5, timezone="Europe/Berlin")
     return run_demo(engine, spec, now=HELPER_NOW, rebuild=False).site.id
@@ -270,7 +270,7 @@ def test_the_helper_ends_with_the_process_that_started_it():
 
     starter = subprocess.Popen(
         [sys.executable, "-c",
-         "from shared.queries import rollup_helper as h; h.start();"
+         "from shared.rollups import helper as h; h.start();"
          "print(h._helper.process.pid, flush=True); import time; time.sleep(60)"],
         stdout=subprocess.PIPE, text=True, cwd=Path(shared.__file__).resolve().parents[1])
     assert starter.stdout is not None

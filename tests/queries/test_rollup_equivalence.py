@@ -17,19 +17,19 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from shared import schema
-from shared.queries import (
+from shared.core import schema
+from shared.reports import (
     BreakdownSpec,
     Filter,
     StatsQuery,
     breakdown,
     breakdowns,
     rebuild_dirty,
-    rollup_helper,
     timeseries,
     totals,
 )
-from shared.queries.rollups import mark_dirty_days
+from shared.rollups import helper as rollup_helper
+from shared.rollups.mark import mark_dirty_days
 from tests.queries.factory import event, make_site, store
 
 ZONES = ("America/New_York", "Asia/Kolkata")
@@ -161,7 +161,7 @@ def test_rollups_equal_raw(engine, monkeypatch, sessions, first, days, filters, 
 
 
 def test_stored_visits_have_a_column_per_visit_dimension():
-    from shared.queries.dimensions import VISIT_DIMENSIONS
+    from shared.stats.dimensions import VISIT_DIMENSIONS
 
     assert tuple(VISIT_DIMENSIONS) == schema.VISIT_DIMENSION_COLUMNS
     assert all(c in schema.rollup_visits.c for c in VISIT_DIMENSIONS)

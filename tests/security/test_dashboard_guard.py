@@ -29,9 +29,9 @@ from sqlalchemy.engine import Engine
 
 from dashboard_app import export_store
 from dashboard_app.guard import DashboardGuard
-from shared import auth
-from shared.login_tokens import create_login_token
-from shared.settings import load_settings
+from shared.accounts import users as auth
+from shared.accounts.login_tokens import create_login_token
+from shared.core.settings import load_settings
 from tests.beacon.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import logging
 import pytest
 from flask import Flask
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.beacon.helpers import browser_headers, make_app, stored_events
 
 PAGE = "https://example.com/checkout"

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from beacon_cli.main import main
-from shared import schema
-from shared.private_files import too_open
+from shared.core import schema
+from shared.storage.private_files import too_open
 from tests.dataout.test_export import cli_db  # noqa: F401 - the fixture of the export tests
 
 ROOT = Path(__file__).resolve().parents[2]

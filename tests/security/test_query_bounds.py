@@ -17,11 +17,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from beacon_app import create_app, state_of
-from shared.api_keys import create_key
-from shared.demo import DemoSpec, run_demo
-from shared.read_timeout import QueryTimeout, time_limit
-from shared.settings import Settings
+from shared.accounts.api_keys import create_key
+from shared.core.settings import Settings
+from shared.demo.run import DemoSpec, run_demo
 from shared.sites import require_site
+from shared.storage.read_timeout import QueryTimeout, time_limit
 
 NOW = datetime(2026, 3, 10, 15, 30)
 PRIVATE_VALUE = "value-that-must-not-be-logged"
@@ -146,7 +146,7 @@ def test_a_read_past_its_limit_is_stopped_and_the_connection_stays_usable(
 def test_the_stats_api_answers_503_when_a_query_is_stopped(
         app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """The endpoint's wiring: a report that outlives the limit is a 503 with the reason."""
-    from beacon_app import stats_exec
+    from beacon_app.stats_api import run as stats_exec
 
     def slow_report(conn: Any, *_args: Any) -> Any:
         conn.execute(_endless(state_of(app).engine))

@@ -21,12 +21,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.api_keys import create_key
-from shared.linear_regexp import regexp
-from shared.queries.filters import wildcard_regex
-from shared.queries.query import Filter, QueryError
+from shared.accounts.api_keys import create_key
 from shared.sites import add_site
+from shared.stats.filters import wildcard_regex
+from shared.stats.query import Filter, QueryError
 from shared.storage import make_engine
+from shared.storage.sqlite_regexp import regexp
 from tests.beacon.helpers import CHROME_UA
 from tests.beacon.server import BeaconServer, wait_stored
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from beacon_app import state_of
 from beacon_app.security import ResponseHeaders, host_allowed
-from shared.settings import load_settings
+from shared.core.settings import load_settings
 from tests.beacon.helpers import CHROME_UA, make_app, stored_events
 
 EVENT = json.dumps({"n": "pageview", "u": "https://example.com/a", "d": "example.com"})

@@ -10,16 +10,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shared import auth, schema
-from shared.auth import AuthError, LoginOutcome
-from shared.share_links import (
+from shared.accounts import users as auth
+from shared.accounts.share_links import (
     DEFAULT_EXPIRY_DAYS,
     MAX_EXPIRY_DAYS,
     check_share_password,
     create_share_link,
     resolve_share_link,
 )
-from shared.sign_in_throttle import ThrottlePolicy, delete_old_entries
+from shared.accounts.sign_in_throttle import ThrottlePolicy, delete_old_entries
+from shared.accounts.users import AuthError, LoginOutcome
+from shared.core import schema
 from shared.sites import add_site
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from beacon_app import state_of
-from shared.settings import Settings
+from shared.core.settings import Settings
 from tests.beacon.helpers import browser_headers, make_app, stored_events
 
 PAGE = "https://example.com/blog/post-1?utm_source=newsletter"

@@ -42,7 +42,7 @@ def test_gzipped_size_is_within_budget(client: Any, path: str) -> None:
 
 @pytest.mark.parametrize("name", ["script.js", "script.core.js"])
 def test_build_matches_the_source(name: str) -> None:
-    built = (ROOT / "beacon_app" / "static" / name).read_text()
+    built = (ROOT / "shared" / "tracking" / "static" / name).read_text()
     digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:12]
     match = re.match(r"/\*! Beacon tracker ([0-9a-f]{12}) \*/\n", built)
     assert match, f"{name} lacks the build preamble"
@@ -51,8 +51,8 @@ def test_build_matches_the_source(name: str) -> None:
 
 
 def test_core_build_leaves_out_the_click_features() -> None:
-    core = (ROOT / "beacon_app" / "static" / "script.core.js").read_text()
-    full = (ROOT / "beacon_app" / "static" / "script.js").read_text()
+    core = (ROOT / "shared" / "tracking" / "static" / "script.core.js").read_text()
+    full = (ROOT / "shared" / "tracking" / "static" / "script.js").read_text()
     for marker in ("Outbound Link: Click", "File Download", "plausible-event-", "Form: Submission"):
         assert marker in full
         assert marker not in core
@@ -67,7 +67,7 @@ TERSER = ROOT / "tracker" / "node_modules" / "terser"
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 @pytest.mark.parametrize("name", ["script.js", "script.core.js"])
 def test_builds_are_valid_javascript(name: str) -> None:
-    path = ROOT / "beacon_app" / "static" / name
+    path = ROOT / "shared" / "tracking" / "static" / name
     subprocess.run([str(NODE), "--check", str(path)], check=True, capture_output=True)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from beacon_app.tracker import script_version
 from beacon_cli.main import main
+from shared.tracking.script import script_version
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

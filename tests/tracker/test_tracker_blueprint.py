@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from beacon_app import tracker
+from shared.tracking import script
 
 
 @pytest.fixture
@@ -25,19 +26,19 @@ def test_script_is_public_cacheable_javascript(client: Any) -> None:
     assert resp.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert resp.headers["Cache-Control"].startswith("public, max-age=86400")
-    assert resp.data == tracker.load_build("script.js").body
+    assert resp.data == script.load_build("script.js").body
     assert resp.data.startswith(b"/*! Beacon tracker ")
 
 
 def test_versioned_url_is_immutable_only_for_the_current_version(client: Any) -> None:
-    version = tracker.script_version()
+    version = script.script_version()
     assert client.get(f"/js/script.js?v={version}").headers["Cache-Control"] == (
         "public, max-age=31536000, immutable")
     # An old (or made-up) version gets today's file, but must not be pinned for a year.
     stale = client.get("/js/script.js?v=0123456789abcdef")
     assert stale.status_code == 200
     assert "immutable" not in stale.headers["Cache-Control"]
-    assert tracker.script_version(core=True) != version
+    assert script.script_version(core=True) != version
 
 
 @pytest.mark.parametrize("if_none_match, status", [
@@ -50,7 +51,7 @@ def test_versioned_url_is_immutable_only_for_the_current_version(client: Any) ->
 ], ids=["strong", "weak", "list", "star", "other", "none"])
 def test_etag_revalidation(client: Any, if_none_match: str, status: int) -> None:
     etag = client.get("/js/script.js").headers["ETag"]
-    version = tracker.script_version()
+    version = script.script_version()
     assert etag == f'"{version}"'             # strong: no W/ prefix
     headers = {"If-None-Match": if_none_match.format(v=version)} if if_none_match else {}
     resp = client.get("/js/script.js", headers=headers)
@@ -74,7 +75,7 @@ def test_etag_revalidation(client: Any, if_none_match: str, status: int) -> None
 def test_aliases_and_plausible_variant_names(client: Any, path: str, build: str) -> None:
     resp = client.get(path)
     assert resp.status_code == 200
-    assert resp.data == tracker.load_build(build).body
+    assert resp.data == script.load_build(build).body
 
 
 @pytest.mark.parametrize("path", ["/js/evil.js", "/js/script..js", "/js/script.HASH.js",

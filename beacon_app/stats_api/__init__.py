@@ -1,0 +1,1 @@
+"""The Stats API: request parsing (request), execution (run), HTTP (http), OpenAPI (openapi)."""

@@ -1,0 +1,148 @@
+"""Stats API, HTTP step: `POST /api/v2/query` and `GET /api/v2/openapi.json`.
+
+Thin view: authenticate the bearer key (401 when missing, unknown or revoked; 403 when
+it belongs to another site), parse the body (400 listing every problem), build the
+`StatsQuery` with the app's clock and run it through `shared.reports` (read-only).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from beacon_app.stats_api import run as stats_exec
+from beacon_app.stats_api.openapi import openapi_document
+from beacon_app.stats_api.request import ApiError, ApiQuery, parse
+from shared.accounts.api_keys import verify_key
+from shared.core.clock import local_midnight_utc
+from shared.sites import Site, SiteError, get_site
+from shared.stats.query import QueryError, StatsQuery
+from shared.storage.read_timeout import QueryTimeout, time_limit
+
+bp = Blueprint("stats_api", __name__)
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, message: str, reasons: list[str] | None = None) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if reasons:
+        body["reasons"] = reasons
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="stats"'
+    return response
+
+
+def _state() -> Any:
+    return current_app.extensions["beacon"]
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _api_key(conn: Any) -> Any:
+    """The request's API key record, or the 401 answer when it is missing or unknown."""
+    token = _bearer()
+    if not token:
+        return _error(401, "missing API key: send the header Authorization: Bearer <key>")
+    key = verify_key(conn, token)
+    return key if key is not None else _error(401, "unknown or revoked API key")
+
+
+def _site(conn: Any, api: ApiQuery, key_site_id: int) -> Site | Response:
+    try:
+        site = get_site(conn, api.site_id)
+    except SiteError as exc:
+        return _error(400, "invalid query", [f"site_id: {exc}"])
+    if site is None or site.id != key_site_id:
+        # The same answer for "no such site" and "not yours": ids are not probed.
+        return _error(403, f"this API key cannot read site {api.site_id!r}")
+    return site
+
+
+def _authorised(conn: Any,
+                parse_body: Callable[[Any], ApiQuery]) -> tuple[ApiQuery, Site] | Response:
+    """The request's parsed body and its site, or the 4xx answer: no or an unknown key
+    (401), a bad body (400 listing every problem), a site not of this key (403)."""
+    key = _api_key(conn)
+    if isinstance(key, Response):
+        return key
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:        # the JSON parser's own limit; nothing to log
+        return _error(400, "invalid query", ["the body is nested too deeply"])
+    try:
+        api = parse_body(body)
+    except ApiError as exc:
+        return _error(exc.status, "invalid query", exc.reasons)
+    site = _site(conn, api, key.site_id)
+    return site if isinstance(site, Response) else (api, site)
+
+
+def _stats_query(api: ApiQuery, site: Site, now: datetime) -> StatsQuery:
+    return StatsQuery(site_id=site.id, timezone=site.timezone, period=api.period, now=now,
+                      start=api.start, end=api.end, interval=api.interval,
+                      filters=api.filters)
+
+
+def _echo(api: ApiQuery, query: StatsQuery) -> dict[str, Any]:
+    r = query.date_range
+    start = local_midnight_utc(r.first, query.tz)
+    end = local_midnight_utc(r.last + timedelta(days=1), query.tz) - timedelta(seconds=1)
+    stamp = [t.replace(tzinfo=UTC).astimezone(query.tz).isoformat() for t in (start, end)]
+    return {"site_id": api.site_id, "metrics": list(api.metrics), "date_range": stamp,
+            "dimensions": list(api.dimensions), "filters": api.raw.get("filters", []),
+            "order_by": [list(o) for o in api.order_by], "include": api.include,
+            "pagination": {"limit": api.limit, "offset": api.offset}}
+
+
+@bp.post("/api/v2/query")
+def query() -> Response:
+    state = _state()
+    with state.engine.connect() as conn:
+        authorised = _authorised(conn, parse)
+        if isinstance(authorised, Response):
+            return authorised
+        api, site = authorised
+        try:
+            stats = _stats_query(api, site, state.clock())
+            with time_limit(conn, state.settings.query_timeout_seconds):
+                answer = stats_exec.run(conn, api, stats)
+        except ApiError as exc:
+            return _error(exc.status, "invalid query", exc.reasons)
+        except QueryError as exc:
+            return _error(400, "invalid query", [str(exc)])
+        except QueryTimeout as exc:
+            return _error(503, "query stopped", [str(exc)])
+        except sa.exc.DBAPIError as exc:
+            # The exception's text holds the SQL and its parameters (request data): log
+            # the driver's error class only.
+            log.error("stats query failed in the database: %s", type(exc.orig).__name__)
+            return _error(503, "the database could not answer this query")
+    return jsonify({"results": answer.results, "meta": _meta(api, answer.meta),
+                    "query": _echo(api, stats)})
+
+
+def _meta(api: ApiQuery, meta: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"source": meta.get("source", "raw")}
+    if api.include.get("imports"):
+        out["imports_included"] = False
+    if api.include.get("time_labels") and "time_labels" in meta:
+        out["time_labels"] = meta["time_labels"]
+    if api.include.get("total_rows"):
+        out["total_rows"] = meta.get("total_rows")
+    return out
+
+
+@bp.get("/api/v2/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())

@@ -1,0 +1,1 @@
+"""Accounts: dashboard users, API keys, login tokens and share links."""

@@ -1,0 +1,1 @@
+"""Core: what every stage stands on: settings, the schema, records, ids, logs, migrations."""

@@ -1,0 +1,1 @@
+"""Data out: exports, DataFrames, backups and per-visitor privacy records."""

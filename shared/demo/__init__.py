@@ -1,0 +1,1 @@
+"""Demo traffic: a deterministic generator of realistic events for a demo site."""

@@ -1,0 +1,1 @@
+"""Background jobs: the worker loop, retention and housekeeping."""

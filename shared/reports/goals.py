@@ -1,0 +1,133 @@
+"""Query layer: goals - what counts as a conversion - and their conversions.
+
+A goal is either a page goal (a pageview whose path matches a pattern with wildcards
+`*` and `**`) or an event goal (a custom event by name, optionally with one property
+equal to a value). Conversions are the unique visitors (summed per local day) with a
+visit that contains a completion; conversion rate divides them by the period's
+visitors under the same filters. Always answered from raw events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from shared.core import schema
+from shared.stats import raw
+from shared.stats.filters import wildcard_regex
+from shared.stats.query import QueryError, StatsQuery
+from shared.stats.results import INGREDIENTS, Metrics
+from shared.storage import dialect_for
+
+G = schema.goals
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: int
+    site_id: int
+    kind: str                       # "page" or "event"
+    page_path: str | None
+    event_name: str | None
+    prop_key: str | None
+    prop_value: str | None
+    display_name: str
+
+    def condition(self, c: Any) -> Any:
+        """The test of a completion, on the columns of `raw.base_events`."""
+        if self.kind == "page":
+            return sa.and_(c.is_pv == 1, path_condition(c.pathname, self.page_path or ""))
+        cond = c.name == self.event_name
+        if self.prop_key is not None:
+            cond = sa.and_(cond, c[raw.prop_column(self.prop_key)] == self.prop_value)
+        return cond
+
+
+def path_condition(column: Any, pattern: str) -> Any:
+    """Equality for a plain path, an anchored wildcard match when it has `*`."""
+    return column.regexp_match(wildcard_regex(pattern)) if "*" in pattern else column == pattern
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    """conversions: unique visitors (daily) who completed; completions: pageviews or
+    events that completed it; conversion_rate: percent of the period's visitors."""
+
+    goal: Goal
+    conversions: int
+    completions: int
+    conversion_rate: float
+    revenue: float
+
+
+def _from_row(row: Any) -> Goal:
+    m = row._mapping
+    return Goal(m["id"], m["site_id"], m["kind"], m["page_path"], m["event_name"],
+                m["prop_key"], m["prop_value"], m["display_name"])
+
+
+def add_goal(conn: Connection, site_id: int, *, page_path: str | None = None,
+             event_name: str | None = None, prop_key: str | None = None,
+             prop_value: str | None = None, display_name: str | None = None,
+             now: datetime) -> Goal:
+    """Create a page goal (page_path) or an event goal (event_name [+ prop_key/value])."""
+    if (page_path is None) == (event_name is None):
+        raise QueryError("a goal needs exactly one of page_path or event_name")
+    if page_path is not None and not page_path.startswith("/"):
+        raise QueryError(f"page path {page_path!r} must start with /")
+    if page_path is not None and prop_key is not None:
+        raise QueryError("property conditions apply to event goals only")
+    if (prop_key is None) != (prop_value is None):
+        raise QueryError("give both prop_key and prop_value, or neither")
+    kind = "page" if page_path is not None else "event"
+    name = display_name or (f"Visit {page_path}" if page_path else str(event_name))
+    new_id = conn.execute(sa.insert(G).values(
+        site_id=site_id, kind=kind, page_path=page_path, event_name=event_name,
+        prop_key=prop_key, prop_value=prop_value, display_name=name, created_at=now,
+    ).returning(G.c.id)).scalar_one()
+    return _from_row(conn.execute(sa.select(G).where(G.c.id == new_id)).one())
+
+
+def list_goals(conn: Connection, site_id: int) -> list[Goal]:
+    return [_from_row(r) for r in conn.execute(
+        sa.select(G).where(G.c.site_id == site_id).order_by(G.c.id))]
+
+
+def remove_goal(conn: Connection, site_id: int, goal_id: int) -> Goal:
+    row = conn.execute(sa.select(G).where(G.c.site_id == site_id, G.c.id == goal_id)).first()
+    if row is None:
+        raise QueryError(f"no goal {goal_id} on this site (see `beacon goals list`)")
+    conn.execute(sa.delete(G).where(G.c.id == goal_id))
+    return _from_row(row)
+
+
+def _metrics(conn: Connection, scope: raw.Scope) -> Metrics:
+    sub = raw.ingredient_rows(scope, dialect_for(conn)).subquery()
+    row = conn.execute(sa.select(*[sa.func.sum(sub.c[i]).label(i) for i in INGREDIENTS])).one()
+    return Metrics.from_sums(row._mapping)
+
+
+def goal_conversions(conn: Connection, query: StatsQuery,
+                     goals: list[Goal] | None = None) -> list[GoalResult]:
+    """Conversions of each goal (the site's goals by default) in the query's period,
+    under its filters."""
+    from shared.reports.traffic import resolve_all, scope_of, totals
+
+    query = resolve_all(conn, query)
+    goals = list_goals(conn, query.site_id) if goals is None else goals
+    visitors = totals(conn, query).metrics.visitors
+    base = scope_of(query, query.date_range.first, query.date_range.last)
+    out = []
+    for goal in goals:
+        props = (goal.prop_key,) if goal.prop_key is not None else ()
+        scope = raw.Scope(base.site_id, base.start, base.end, base.tz, base.filters,
+                          (goal.condition,), extra_props=props)
+        m = _metrics(conn, scope)
+        completions = m.pageviews if goal.kind == "page" else m.events
+        rate = 100.0 * m.visitors / visitors if visitors else 0.0
+        out.append(GoalResult(goal, m.visitors, completions, rate, m.revenue))
+    return out

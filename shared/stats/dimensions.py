@@ -1,0 +1,76 @@
+"""Query layer: the catalogue of dimensions one can filter and break down by.
+
+Two kinds, and the difference decides every count:
+
+* visit dimensions describe a visit and are read from its first event (source,
+  channel, UTM tags, location, browser, OS, device, language, entry page) or its last
+  one (exit page). Filtering on them keeps whole visits.
+* event dimensions describe each event (page, hostname, event name, `prop:<key>`).
+  Filtering on them keeps the visits that contain a matching event, and counts only
+  the matching events in event metrics (pageviews, events, time on page, revenue).
+
+Every dimension except `prop:<key>` has daily rollup rows.
+"""
+
+from __future__ import annotations
+
+from shared.stats.errors import QueryError
+from shared.stats.limits import MAX_PROP_KEY_CHARS
+
+# dimension -> events column whose value the visit takes from its first (or last) event
+VISIT_DIMENSIONS: dict[str, str] = {
+    "entry_page": "pathname",
+    "exit_page": "pathname",
+    "source": "referrer_source",
+    "channel": "channel",
+    "referrer": "referrer",
+    "utm_source": "utm_source",
+    "utm_medium": "utm_medium",
+    "utm_campaign": "utm_campaign",
+    "utm_term": "utm_term",
+    "utm_content": "utm_content",
+    "country": "country",
+    "region": "region",
+    "city": "city",
+    "browser": "browser",
+    "browser_version": "browser_version",
+    "os": "os",
+    "os_version": "os_version",
+    "device": "device",
+    "language": "language",
+}
+
+# dimension -> events column of the event itself
+EVENT_DIMENSIONS: dict[str, str] = {
+    "page": "pathname",
+    "hostname": "hostname",
+    "event": "name",
+}
+
+PROP_PREFIX = "prop:"
+ROLLUP_DIMENSIONS: tuple[str, ...] = tuple(VISIT_DIMENSIONS) + tuple(EVENT_DIMENSIONS)
+DIMENSIONS: tuple[str, ...] = ROLLUP_DIMENSIONS
+
+
+def is_prop(dimension: str) -> bool:
+    return dimension.startswith(PROP_PREFIX)
+
+
+def prop_key(dimension: str) -> str:
+    return dimension[len(PROP_PREFIX):]
+
+
+def is_visit_dimension(dimension: str) -> bool:
+    return dimension in VISIT_DIMENSIONS
+
+
+def check_dimension(dimension: str, *, for_filter: bool = False) -> str:
+    """Return `dimension` if it is known (or a `prop:<key>`), else raise QueryError."""
+    if dimension in VISIT_DIMENSIONS or dimension in EVENT_DIMENSIONS:
+        return dimension
+    key = prop_key(dimension) if is_prop(dimension) else ""
+    if key and len(key) <= MAX_PROP_KEY_CHARS and "\x00" not in key:
+        return dimension
+    raise QueryError(f"unknown dimension {dimension!r:.80} (expected one of "
+                     f"{', '.join(DIMENSIONS)} or prop:<key>, a key of at most "
+                     f"{MAX_PROP_KEY_CHARS} characters without NUL)")

@@ -1,0 +1,118 @@
+"""Storage: SQLite, the embedded default (one file, one writer at a time).
+
+WAL lets readers run beside the writer; `BEGIN IMMEDIATE` takes the write lock up front
+for write transactions; DATETIME values are the text SQLAlchemy writes
+('YYYY-MM-DD HH:MM:SS.ffffff'), so rows written through the driver read back the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
+
+from shared.core.records import sqlite_time_text
+from shared.storage.base import Dialect, offset_case
+
+_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d"}
+
+
+class SQLite(Dialect):
+    name = "sqlite"
+    title = "SQLite"
+    mark = "?"
+
+    def make_engine(self, url: str, *, pool_size: int, **kwargs: Any) -> Engine:
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front: a read-then-write transaction can
+            # then never fail with "database is locked" half-way, it waits on
+            # busy_timeout instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+        return engine
+
+    def database_file(self, url: str | URL) -> str | None:
+        return sa.engine.make_url(url).database or ""
+
+    def set_memory_sorts(self, dbapi_conn: Any, on: bool) -> None:
+        # On the driver connection, outside any transaction: SQLite refuses to change it
+        # inside one once a temporary table exists.
+        dbapi_conn.execute(f"PRAGMA temp_store={'MEMORY' if on else 'DEFAULT'}")
+
+    def grow_page_cache(self, conn: Connection) -> None:
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")
+
+    # serialize_writers: BEGIN IMMEDIATE already makes writers take turns.
+    # refresh_statistics: SQLite plans from its indexes without statistics.
+
+    def insert(self, table: sa.Table) -> Any:
+        return sqlite.insert(table)
+
+    def time_value(self, ts: datetime) -> Any:
+        return sqlite_time_text(ts)
+
+    def time_values(self, ts: Any) -> list[Any]:
+        # A datetime64[us] array's text is ISO with microseconds; no numpy import here,
+        # so that the beacon (which loads this module) never loads numpy.
+        return [text.replace("T", " ") for text in ts.astype(str).tolist()]
+
+    def read_time(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value)      # the driver returns the stored text
+
+    def append_events(self, conn: Connection, rows: Sequence[tuple[Any, ...]],
+                      columns: Sequence[str]) -> None:
+        conn.exec_driver_sql(
+            f"INSERT INTO events ({', '.join(columns)}) "  # noqa: S608 - fixed names
+            f"VALUES ({', '.join(['?'] * len(columns))}) ON CONFLICT (uid) DO NOTHING",
+            list(rows))
+
+    def visitor_sessions(self, conn: Connection, site_id: int,
+                         visitor_ids: Sequence[int]) -> Iterable[tuple[Any, ...]]:
+        rows: Iterable[tuple[Any, ...]] = conn.exec_driver_sql(
+            "SELECT visitor_id, session_id, last_seen FROM visitor_sessions "  # noqa: S608
+            f"WHERE site_id = ? AND visitor_id IN ({', '.join('?' * len(visitor_ids))})",
+            (site_id, *visitor_ids))
+        return rows
+
+    def local_text(self, ts: Any, unit: str,
+                   segments: Sequence[tuple[datetime, int]]) -> ColumnElement[Any]:
+        # SQLite knows no time zones: strftime's modifier adds the offset ('+3600 seconds').
+        return sa.func.strftime(_FORMATS[unit], ts, offset_case(ts, segments, True))
+
+    def text_as_date(self, text: Any) -> ColumnElement[Any]:
+        return sa.type_coerce(text, sa.Date)       # SQLite stores dates as that text
+
+    def milliseconds_between(self, first: Any, last: Any) -> Any:
+        return (sa.func.julianday(last) - sa.func.julianday(first)) * 86_400_000.0
+
+    def sortable_time_text(self, ts: Any) -> Any:
+        return sa.cast(ts, sa.String)              # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
+
+    def zero_padded(self, number: Any, width: int) -> Any:
+        return sa.func.printf(f"%0{width}d", number)
+
+    # bytewise: SQLite compares text BINARY already.

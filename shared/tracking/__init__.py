@@ -1,0 +1,1 @@
+"""Tracking: the tracker script's builds and the snippet sites paste into their pages."""
