@@ -1,0 +1,195 @@
+"""Copies of database data that a process must keep serving while the database is away.
+
+`LastGood` holds one value loaded from the database (the beacon's site list, its salts):
+readers get the copy in memory and never wait for the database. A refresh runs in a
+background thread when the copy is due; one that fails keeps the last good copy and is
+retried with backoff. `OutageLog` says so once when the outage starts and once when it
+ends, not once per attempt. With a file, the copy is also written to disk after each
+change and read at start-up, so a process started during an outage serves what the
+previous one knew.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True for a database that cannot be reached or is locked (worth retrying), False
+    for a bug such as bad SQL."""
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | OSError):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+class OutageLog:
+    """Logs an outage of `what` once when it starts and once when it ends."""
+
+    def __init__(self, what: str, logger: logging.Logger = log) -> None:
+        self.what, self._log = what, logger
+        self.since: float | None = None     # time.monotonic() of the first failure
+        self.failures = 0                   # failed attempts in this process, all outages
+
+    def failed(self, exc: BaseException) -> None:
+        self.failures += 1
+        if self.since is None:
+            self.since = time.monotonic()
+            self._log.warning("%s: database unavailable, retrying with backoff (%s)",
+                              self.what, first_line(exc))
+
+    def succeeded(self) -> None:
+        if self.since is not None:
+            self._log.warning("%s: database available again after %.0f s", self.what,
+                              time.monotonic() - self.since)
+            self.since = None
+
+    @property
+    def down_seconds(self) -> float:
+        return 0.0 if self.since is None else time.monotonic() - self.since
+
+
+class LastGood(Generic[T]):
+    """The last good copy of `load()`, refreshed every `interval` seconds in the background.
+
+    `encode`/`decode` turn the value into JSON-able data and back for `file`; a copy read
+    from the file is served until the first successful load.
+    """
+
+    def __init__(self, name: str, load: Callable[[], T], *, interval: float,
+                 file: Path | None = None, encode: Callable[[T], Any] | None = None,
+                 decode: Callable[[Any], T] | None = None) -> None:
+        self.name, self._load, self.interval = name, load, interval
+        self._file, self._encode, self._decode = file, encode, decode
+        self.outage = OutageLog(name)
+        self._value: T | None = None
+        self._loaded_at: float | None = None     # monotonic time of the last good load
+        self._due = 0.0
+        self._backoff = 1.0
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._saved: str | None = None
+        self._read_file()
+
+    # --- readers (request threads): memory only -----------------------------------------
+    def get(self) -> T | None:
+        """The current copy (None when there never was one); starts a refresh when due.
+
+        Only a process with no copy at all (first use, no file) loads in the caller's
+        thread: it has nothing better to answer with."""
+        if time.monotonic() >= self._due:
+            if self._value is None:
+                self.refresh()
+            else:
+                self._refresh_in_background()
+        return self._value
+
+    @property
+    def loaded(self) -> bool:
+        return self._value is not None
+
+    def status(self) -> dict[str, Any]:
+        """For /healthz and /metrics: is the copy fresh, how old, how many failures."""
+        self.get()
+        age = None if self._loaded_at is None else time.monotonic() - self._loaded_at
+        return {"ok": self.outage.since is None and self._value is not None,
+                "has_copy": self._value is not None,
+                "age_seconds": None if age is None else round(age, 1),
+                "down_seconds": round(self.outage.down_seconds, 1),
+                "refresh_failures": self.outage.failures}
+
+    # --- refreshing ---------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Load now (start-up, tests); False when the database could not be read."""
+        with self._lock:
+            try:
+                value = self._load()
+            except Exception as exc:  # any failure keeps the last good copy
+                if not is_outage(exc):
+                    log.exception("%s: refresh failed", self.name)
+                self.outage.failed(exc)
+                self._due = time.monotonic() + self._backoff
+                self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+                return False
+            self._value, self._loaded_at = value, time.monotonic()
+            self._due, self._backoff = self._loaded_at + self.interval, 1.0
+            self.outage.succeeded()
+            self._write_file(value)
+            return True
+
+    def invalidate(self) -> None:
+        """Refresh at the next read (a site was just added in this process)."""
+        self._due = 0.0
+
+    def _refresh_in_background(self) -> None:
+        thread = self._thread
+        if thread is not None and thread.is_alive():    # (a fork leaves none alive)
+            return
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if time.monotonic() < self._due:
+                return
+            self._due = time.monotonic() + self.interval    # one starter per due time
+            self._thread = threading.Thread(target=self.refresh, daemon=True,
+                                            name=f"refresh-{self.name}")
+            self._thread.start()
+        finally:
+            self._lock.release()
+
+    # --- the copy on disk ---------------------------------------------------------------
+    def _read_file(self) -> None:
+        if self._file is None or self._decode is None or not self._file.is_file():
+            return
+        try:
+            self._value = self._decode(json.loads(self._file.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            log.warning("%s: ignoring the unreadable copy in %s (%s)", self.name,
+                        self._file.name, first_line(exc))
+            return
+        log.info("%s: serving the copy saved on disk until the database answers", self.name)
+
+    def _write_file(self, value: T) -> None:
+        if self._file is None or self._encode is None:
+            return
+        text = json.dumps(self._encode(value), sort_keys=True)
+        if text == self._saved:
+            return
+        try:
+            write_private_file(self._file, text)
+            self._saved = text
+        except OSError as exc:
+            log.warning("%s: could not save a copy to disk (%s)", self.name, first_line(exc))
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace `path` atomically with `text`, readable by this user only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
