@@ -17,9 +17,9 @@ from flask import Flask
 from beacon_app.hits import HitEndpoints, request_limit
 from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
+from beacon_app.salt_cache import SaltCache
 from beacon_app.security import ResponseHeaders
 from beacon_app.spool import Spool
-from beacon_app.salt_cache import SaltCache
 from beacon_app.state import BeaconState, RateLimiter, utc_now
 from beacon_app.writer import Writer
 from shared.logs import configure_logging

@@ -87,10 +87,17 @@ class SaltCache:
     def status(self) -> dict[str, Any]:
         return self._copy.status()
 
+    def close(self) -> None:
+        self._copy.close()
+
     def get(self, now: datetime) -> tuple[bytes, bytes | None]:
         """(today's salt, yesterday's or None), from memory."""
         salts = self._copy.get() or {}
         today = now.date()
+        if today not in salts and self._copy.refresh_if_allowed():
+            # Only when the day's salt was not made ahead (no worker, and this process's
+            # refresh has not run since the day began): one load, then memory again.
+            salts = self._copy.get() or {}
         current = salts.get(today) or self._provisional_salt(today)
         yesterday = today - timedelta(days=1)
         return current, salts.get(yesterday) or self._provisional.get(yesterday)

@@ -67,6 +67,12 @@ class BeaconState:
     limiter: RateLimiter
     clock: Callable[[], datetime] = field(default=utc_now)
 
+    def close(self) -> None:
+        """Write what is queued and stop the background threads (process exit, tests)."""
+        self.writer.stop()
+        self.sites.close()
+        self.salts.close()
+
     @property
     def session_timeout(self) -> timedelta:
         return timedelta(minutes=self.settings.session_timeout_minutes)

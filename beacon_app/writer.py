@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from beacon_app.metrics import Metrics
 from beacon_app.sessions import assign_sessions
 from beacon_app.spool import Spool, SpoolUnavailable
+from shared.last_good import OutageLog, is_outage
 from shared.queries.rollups import mark_dirty_days
 from shared.records import DropReason, Event
 from shared.storage import append_event_tuples, write_transaction
@@ -63,6 +64,7 @@ class Writer:
         self._last_orphan_scan = 0.0
         self._healthy = True
         self._spool_error_logged = 0.0
+        self._outage = OutageLog("writer (events wait in the spool)", log)
 
     # --- request side ----------------------------------------------------------------
     def submit(self, event: Event) -> DropReason | None:
@@ -157,12 +159,12 @@ class Writer:
                 self._drain()
                 self.metrics.flush_drops(self.engine)
                 self._healthy, backoff = True, 0.1
+                self._outage.succeeded()
             except Exception as exc:  # the thread must survive anything; data stays spooled
                 self._healthy = False
                 self.metrics.inc("write_errors")
-                if isinstance(exc, sa.exc.SQLAlchemyError | OSError):
-                    log.warning("database write failed, will retry in %.1fs: %s", backoff,
-                                str(exc).splitlines()[0][:200] if str(exc) else type(exc))
+                if is_outage(exc):       # logged when it starts and when it ends
+                    self._outage.failed(exc)
                 else:
                     log.exception("writer error, will retry in %.1fs", backoff)
                 time.sleep(backoff)

@@ -1,9 +1,9 @@
 """Copies of database data that a process must keep serving while the database is away.
 
 `LastGood` holds one value loaded from the database (the beacon's site list, its salts):
-readers get the copy in memory and never wait for the database. A refresh runs in a
-background thread when the copy is due; one that fails keeps the last good copy and is
-retried with backoff. `OutageLog` says so once when the outage starts and once when it
+readers get the copy in memory and never wait for the database. A background thread
+refreshes it every `interval` seconds; a refresh that fails keeps the last good copy and
+is retried with backoff. `OutageLog` says so once when the outage starts and once when it
 ends, not once per attempt. With a file, the copy is also written to disk after each
 change and read at start-up, so a process started during an outage serves what the
 previous one knew.
@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -27,6 +28,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
+IDLE_STOP = 120.0     # seconds without a reader after which the refresh loop ends
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -86,21 +88,22 @@ class LastGood(Generic[T]):
         self._due = 0.0
         self._backoff = 1.0
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()           # one load at a time
+        self._start_lock = threading.Lock()     # one refresh loop at a time
         self._saved: str | None = None
+        self._last_read = 0.0
+        self._closed = False
         self._read_file()
 
     # --- readers (request threads): memory only -----------------------------------------
     def get(self) -> T | None:
-        """The current copy (None when there never was one); starts a refresh when due.
+        """The current copy (None when there never was one).
 
         Only a process with no copy at all (first use, no file) loads in the caller's
         thread: it has nothing better to answer with."""
-        if time.monotonic() >= self._due:
-            if self._value is None:
-                self.refresh()
-            else:
-                self._refresh_in_background()
+        if self._value is None and time.monotonic() >= self._due:
+            self.refresh()
+        self._refresh_in_background()
         return self._value
 
     @property
@@ -136,25 +139,33 @@ class LastGood(Generic[T]):
             self._write_file(value)
             return True
 
+    def refresh_if_allowed(self) -> bool:
+        """Load now unless an outage's backoff says wait (for a copy found lacking);
+        False when nothing was loaded."""
+        if self.outage.since is not None and time.monotonic() < self._due:
+            return False
+        return self.refresh()
+
+    def close(self) -> None:
+        """Stop refreshing (the process is done with this copy)."""
+        self._closed = True
+
     def invalidate(self) -> None:
         """Refresh at the next read (a site was just added in this process)."""
         self._due = 0.0
 
     def _refresh_in_background(self) -> None:
+        """Make sure the refresh loop runs (started by a reader, so it runs in the
+        process that serves: a fork leaves no thread alive in the child)."""
+        self._last_read = time.monotonic()
         thread = self._thread
-        if thread is not None and thread.is_alive():    # (a fork leaves none alive)
+        if (thread is not None and thread.is_alive()) or self._closed:
             return
-        if not self._lock.acquire(blocking=False):
-            return
-        try:
-            if time.monotonic() < self._due:
-                return
-            self._due = time.monotonic() + self.interval    # one starter per due time
-            self._thread = threading.Thread(target=self.refresh, daemon=True,
-                                            name=f"refresh-{self.name}")
-            self._thread.start()
-        finally:
-            self._lock.release()
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=_refresh_loop, args=(weakref.ref(self),),
+                                                daemon=True, name=f"refresh-{self.name}")
+                self._thread.start()
 
     # --- the copy on disk ---------------------------------------------------------------
     def _read_file(self) -> None:
@@ -179,6 +190,22 @@ class LastGood(Generic[T]):
             self._saved = text
         except OSError as exc:
             log.warning("%s: could not save a copy to disk (%s)", self.name, first_line(exc))
+
+
+def _refresh_loop(ref: weakref.ReferenceType[LastGood[Any]]) -> None:
+    """Refresh whenever due, so every process sees a change within `interval` seconds
+    whether or not it had requests; ends when the copy is gone or nobody read it for
+    IDLE_STOP seconds (a reader starts it again)."""
+    while (copy := ref()) is not None:
+        now = time.monotonic()
+        if copy._closed or now - copy._last_read > IDLE_STOP:
+            return
+        wait = copy._due - now
+        if wait <= 0:
+            copy.refresh()
+            wait = 0.0
+        del copy     # hold no reference while sleeping
+        time.sleep(min(max(wait, 0.05), 1.0))
 
 
 def write_private_file(path: Path, text: str) -> None:

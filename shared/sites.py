@@ -264,6 +264,9 @@ class SiteDirectory:
     def invalidate(self) -> None:
         self._copy.invalidate()
 
+    def close(self) -> None:
+        self._copy.close()
+
 
 class _SiteIndex:
     def __init__(self, sites: list[Site]) -> None:

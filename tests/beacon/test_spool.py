@@ -9,9 +9,9 @@ import dataclasses
 import os
 from pathlib import Path
 
+from beacon_app import state_of
 from beacon_app.spool import Spool
 from shared.settings import Settings
-from beacon_app import state_of
 from shared.sites import new_ingest_token
 from tests.beacon.helpers import browser_headers, drop_counts, make_app, stored_events
 
