@@ -102,7 +102,7 @@ def ingest(state: BeaconState, hit: RawHit) -> list[str]:
         elif (refused := state.writer.submit(result)) is not None:
             reasons.append(refused.value)
         elif state.salts.is_provisional(now.date()):
-            state.metrics.inc("provisional_salt")   # kept; see beacon_app/salt_cache.py
+            state.metrics.inc("events_provisional_salt")   # kept; see beacon_app/salt_cache.py
     return reasons
 
 

@@ -143,7 +143,7 @@ def render_prometheus(total: Totals, spool_bytes: int, backlog: int,
         out.append(f'beacon_events_dropped_total{{reason="{reason.value}"}} {drops[reason.value]}')
     for name, help_text in (("write_errors", "Failed database writes (retried)."),
                             ("spool_errors", "Events the spool could not take (refused)."),
-                            ("provisional_salt", "Events kept with a visitor id made from "
+                            ("events_provisional_salt", "Events kept with a visitor id made from "
                                                  "a provisional salt."),
                             ("payload_errors", "Requests refused with 4xx.")):
         out += [f"# HELP beacon_{name}_total {help_text}", f"# TYPE beacon_{name}_total counter",

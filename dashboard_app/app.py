@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
+from dashboard_app.outage import database_unavailable
+from shared.last_good import is_outage
 from shared.settings import SettingsError
 from shared.sites import Site
 
@@ -67,6 +70,15 @@ def _frame_controls(sites: list[Site], reports: bool) -> None:
 def main() -> None:
     st.set_page_config(page_title="Beacon Analytics", page_icon=":material/monitoring:",
                        layout="wide")
+    try:
+        _run()
+    except sa.exc.SQLAlchemyError as exc:
+        if not is_outage(exc):
+            raise
+        database_unavailable(exc)
+
+
+def _run() -> None:
     try:
         settings = data.settings()
     except SettingsError as exc:

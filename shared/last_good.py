@@ -139,10 +139,13 @@ class LastGood(Generic[T]):
             self._write_file(value)
             return True
 
-    def refresh_if_allowed(self) -> bool:
-        """Load now unless an outage's backoff says wait (for a copy found lacking);
-        False when nothing was loaded."""
-        if self.outage.since is not None and time.monotonic() < self._due:
+    def refresh_if_allowed(self, min_age: float = 0.0) -> bool:
+        """Load now (for a copy found lacking) unless an outage's backoff says wait or
+        the copy is younger than `min_age` seconds; False when nothing was loaded."""
+        now = time.monotonic()
+        if self.outage.since is not None and now < self._due:
+            return False
+        if self._loaded_at is not None and now - self._loaded_at < min_age:
             return False
         return self.refresh()
 

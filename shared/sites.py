@@ -254,7 +254,16 @@ class SiteDirectory:
         return list(self._index().by_id.values())
 
     def by_token_hash(self, digest: str) -> Site | None:
-        """The site whose batch API token hashes to `digest` (compared in constant time)."""
+        """The site whose batch API token hashes to `digest` (compared in constant time).
+
+        A token not in the copy may have been made in the last seconds (`beacon sites
+        token`): the copy is then reloaded, at most once a second, before saying no."""
+        found = self._with_token(digest)
+        if found is None and self._copy.refresh_if_allowed(min_age=1.0):
+            found = self._with_token(digest)
+        return found
+
+    def _with_token(self, digest: str) -> Site | None:
         found = None
         for site in self._index().by_id.values():
             if site.api_token_hash and hmac.compare_digest(site.api_token_hash, digest):

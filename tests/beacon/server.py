@@ -133,6 +133,11 @@ class EventLoad:
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status >= 500)
 
+    def acked_now(self) -> set[str]:
+        """A copy of the acknowledged paths (the load may still be running)."""
+        with self._lock:
+            return set(self.acked)
+
     def _run(self, index: int, threads: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         n, started = 0, time.monotonic()
