@@ -14,30 +14,15 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from shared.sites import add_site
-from shared.storage import make_engine, migrate
+from shared.storage import make_engine
 from tests.beacon.helpers import CHROME_UA
 from tests.beacon.server import ROOT, BeaconServer, EventLoad, stored_paths
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sqlite_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    data = tmp_path / "data"
-    url = f"sqlite:///{data / 'beacon.db'}"
-    migrate(url)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        add_site(conn, "example.com")
-    engine.dispose()
-    yield {"BEACON_DATA_DIR": str(data), "DATABASE_URL": url, "BEACON_LOG_LEVEL": "INFO",
-           "BEACON_FLUSH_INTERVAL_MS": "100", "BEACON_ROLLUP_INTERVAL_SECONDS": "1"}
 
 
 def _rss_kb(pid: int) -> int:

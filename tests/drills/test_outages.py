@@ -119,6 +119,12 @@ def _wait_stored(url: str, load: EventLoad, timeout: float) -> float:
     return _wait_for(lambda: acked <= set(stored_paths(url)), timeout)
 
 
+def _serve(env: dict[str, str], servers: list[BeaconServer]) -> BeaconServer:
+    server = BeaconServer(env).start()
+    servers.append(server)
+    return server
+
+
 def _logged_outages(server: BeaconServer) -> int:
     return server.log.read_text().count("sites: database unavailable")
 
@@ -127,8 +133,7 @@ def _logged_outages(server: BeaconServer) -> int:
 def test_postgres_stopped_for_60_5_30_and_120_seconds(
         postgres: PrivatePostgres, pg_db: str, tmp_path: Path,
         servers: list[BeaconServer]) -> None:
-    server = BeaconServer(_env(pg_db, tmp_path / "data")).start()
-    servers.append(server)
+    server = _serve(_env(pg_db, tmp_path / "data"), servers)
     load = EventLoad(server.port, per_second=SOAK_RATE)
     load.run_until(lambda: len(load.acked) >= 200)
     report = []
@@ -156,16 +161,9 @@ def test_postgres_stopped_for_60_5_30_and_120_seconds(
 
 
 def test_sqlite_write_lock_held_60_seconds_by_another_process(
-        tmp_path: Path, servers: list[BeaconServer]) -> None:
-    data = tmp_path / "data"
-    url = f"sqlite:///{data / 'beacon.db'}"
-    migrate(url)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        add_site(conn, "example.com")
-    engine.dispose()
-    server = BeaconServer(_env(url, data)).start()
-    servers.append(server)
+        sqlite_env: dict[str, str], servers: list[BeaconServer]) -> None:
+    data, url = Path(sqlite_env["BEACON_DATA_DIR"]), sqlite_env["DATABASE_URL"]
+    server = _serve({**sqlite_env, "BEACON_LOG_LEVEL": "WARNING"}, servers)
     load = EventLoad(server.port, per_second=SOAK_RATE)
     load.run_until(lambda: len(load.acked) >= 200)
     locker = subprocess.Popen(
@@ -192,8 +190,7 @@ def test_beacon_killed_and_restarted_while_postgres_is_down(
         postgres: PrivatePostgres, pg_db: str, tmp_path: Path,
         servers: list[BeaconServer]) -> None:
     env = _env(pg_db, tmp_path / "data")
-    first = BeaconServer(env).start()
-    servers.append(first)
+    first = _serve(env, servers)
     load = EventLoad(first.port, per_second=SOAK_RATE)
     load.run_until(lambda: len(load.acked) >= 200)
     postgres.stop()
@@ -222,8 +219,7 @@ def test_beacon_killed_and_restarted_while_postgres_is_down(
 def test_site_added_with_the_cli_just_before_an_outage_is_counted_during_it(
         postgres: PrivatePostgres, pg_db: str, tmp_path: Path,
         servers: list[BeaconServer]) -> None:
-    server = BeaconServer(_env(pg_db, tmp_path / "data")).start()
-    servers.append(server)
+    server = _serve(_env(pg_db, tmp_path / "data"), servers)
     added = subprocess.run([sys.executable, "-m", "beacon_cli.main", "sites", "add",
                             "new.example"], cwd=ROOT, env=server.env, capture_output=True,
                            text=True, check=False)
@@ -337,8 +333,7 @@ def test_ten_minute_outage_at_the_soak_rate_spool_bounded_replay_shorter(
         postgres: PrivatePostgres, pg_db: str, tmp_path: Path,
         servers: list[BeaconServer]) -> None:
     data = tmp_path / "data"
-    server = BeaconServer(_env(pg_db, data)).start()
-    servers.append(server)
+    server = _serve(_env(pg_db, data), servers)
     load = EventLoad(server.port, per_second=SOAK_RATE)
     load.run_until(lambda: len(load.acked) >= 200)
     postgres.stop()
