@@ -58,7 +58,8 @@ class SaltCache:
         self._copy: LastGood[Salts] = LastGood(
             "salts", self._load, interval=REFRESH_SECONDS,
             file=data_dir / "salts.json" if data_dir else None,
-            encode=_encode, decode=lambda data: self._recent(_decode(data)))
+            encode=_encode, decode=lambda data: self._recent(_decode(data)),
+            prune=self._recent)
 
     def _recent(self, salts: Salts) -> Salts:
         """Salts older than yesterday's are never used, nor kept (see shared/salts.py)."""
@@ -78,6 +79,10 @@ class SaltCache:
                 create_salts(conn, now, missing, offered)
                 salts = read_salt_days(conn, today - timedelta(days=1),
                                        today + timedelta(days=2))
+        if offered and self._provisional_file is not None:
+            # Offered and stored (or another salt won): the database has the say now.
+            self._provisional_file.unlink(missing_ok=True)
+        self._provisional = {}
         return self._recent(salts)
 
     def prepare(self) -> bool:

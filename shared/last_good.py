@@ -74,13 +74,16 @@ class LastGood(Generic[T]):
     """The last good copy of `load()`, refreshed every `interval` seconds in the background.
 
     `encode`/`decode` turn the value into JSON-able data and back for `file`; a copy read
-    from the file is served until the first successful load.
+    from the file is served until the first successful load. `prune` trims the copy
+    after each failed refresh (what must not outlive its time, even in an outage).
     """
 
     def __init__(self, name: str, load: Callable[[], T], *, interval: float,
                  file: Path | None = None, encode: Callable[[T], Any] | None = None,
-                 decode: Callable[[Any], T] | None = None) -> None:
+                 decode: Callable[[Any], T] | None = None,
+                 prune: Callable[[T], T] | None = None) -> None:
         self.name, self._load, self.interval = name, load, interval
+        self._prune = prune     # applied to the copy kept through an outage (old salts go)
         self._file, self._encode, self._decode = file, encode, decode
         self.outage = OutageLog(name)
         self._value: T | None = None
@@ -130,6 +133,9 @@ class LastGood(Generic[T]):
                 if not is_outage(exc):
                     log.exception("%s: refresh failed", self.name)
                 self.outage.failed(exc)
+                if self._prune is not None and self._value is not None:
+                    self._value = self._prune(self._value)
+                    self._write_file(self._value)
                 self._due = time.monotonic() + self._backoff
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF)
                 return False

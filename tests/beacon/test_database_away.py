@@ -24,6 +24,7 @@ from shared.sites import new_ingest_token
 from shared.storage import make_engine, write_transaction
 from tests.beacon.helpers import CREATED, browser_headers, make_app, stored_events
 from tests.beacon.server import free_port
+from tests.conftest import FakeClock
 
 EVENT = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
 
@@ -167,3 +168,17 @@ def test_provisional_salt_is_shared_by_the_machine_and_offered_to_the_database(
     unreachable.dispose()
     for cache in (first, second, back):
         cache.close()
+
+
+def test_salts_kept_through_an_outage_still_go_after_48_hours(tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 3, 10, 12, 0))
+    days = [datetime(2026, 3, d).date() for d in (9, 10, 11)]
+    (tmp_path / "salts.json").write_text(json.dumps({d.isoformat(): "ab" * 32 for d in days}))
+    unreachable = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/b")
+    cache = SaltCache(unreachable, clock.now, data_dir=tmp_path)
+    clock.advance(days=2)                   # 12 March: only 11 March's is still allowed
+    assert not cache.prepare()
+    assert json.loads((tmp_path / "salts.json").read_text()) == {"2026-03-11": "ab" * 32}
+    assert cache.get(clock.now())[1] == bytes.fromhex("ab" * 32)   # yesterday's, kept
+    cache.close()
+    unreachable.dispose()
