@@ -172,6 +172,8 @@ class LastGood(Generic[T]):
             return
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
+                if self._thread is not None:    # back after an idle spell: catch up first
+                    self.refresh_if_allowed(min_age=self.interval)
                 self._thread = threading.Thread(target=_refresh_loop, args=(weakref.ref(self),),
                                                 daemon=True, name=f"refresh-{self.name}")
                 self._thread.start()

@@ -269,7 +269,7 @@ def test_midnight_in_utc_and_in_a_site_zone_passes_while_the_database_is_down(
         tokyo = add_site(conn, "tokyo.example", timezone="Asia/Tokyo")
     clock = FakeClock(datetime(2026, 3, 10, 14, 59, 50))      # Tokyo: 23:59:50
     settings = load_settings({}, data_dir=str(tmp_path / "data"), database_url=pg_db,
-                             flush_interval_ms=100)
+                             flush_interval_ms=100, log_level="WARNING")
     app = create_app(settings, clock=clock.now)
     state = state_of(app)
     http = _InProcessServer(app)
