@@ -103,8 +103,12 @@ class LastGood(Generic[T]):
         """The current copy (None when there never was one).
 
         Only a process with no copy at all (first use, no file) loads in the caller's
-        thread: it has nothing better to answer with."""
-        if self._value is None and time.monotonic() >= self._due:
+        thread (it has nothing better to answer with) - and a process whose copy came
+        from the file tries once, so a copy the database has since changed (a site
+        removed, a database restored) is not served when the database is there."""
+        no_copy = self._value is None and time.monotonic() >= self._due
+        untried_file_copy = self._loaded_at is None and self.outage.failures == 0
+        if no_copy or untried_file_copy:
             self.refresh()
         self._refresh_in_background()
         return self._value

@@ -20,7 +20,7 @@ from beacon_app import state_of
 from beacon_app.salt_cache import SaltCache
 from shared.salts import read_salts
 from shared.settings import Settings
-from shared.sites import new_ingest_token
+from shared.sites import add_site, new_ingest_token, remove_site
 from shared.storage import make_engine, write_transaction
 from tests.beacon.helpers import CREATED, browser_headers, make_app, stored_events
 from tests.beacon.server import free_port
@@ -182,3 +182,19 @@ def test_salts_kept_through_an_outage_still_go_after_48_hours(tmp_path: Path) ->
     assert cache.get(clock.now())[1] == bytes.fromhex("ab" * 32)   # yesterday's, kept
     cache.close()
     unreachable.dispose()
+
+
+def test_a_disk_copy_the_database_has_since_changed_is_not_served(
+        app: Flask, settings: Settings) -> None:
+    client = app.test_client()
+    assert client.post("/api/event", json=EVENT, headers=browser_headers()).status_code == 202
+    state_of(app).close()
+    with write_transaction(state_of(app).engine) as conn:   # removed and added again
+        old = remove_site(conn, "example.com")
+        add_site(conn, "other.example")                     # (so the new id differs)
+        site = add_site(conn, "example.com")
+    assert site.id != old.id
+    restarted = make_app_without_site(settings)             # finds the old copy on disk
+    hit = restarted.test_client().post("/api/event", json=EVENT, headers=browser_headers())
+    assert "X-Beacon-Drop" not in hit.headers
+    assert [r["site_id"] for r in stored_events(restarted)] == [site.id]
