@@ -96,6 +96,7 @@ class LastGood(Generic[T]):
         self._saved: str | None = None
         self._last_read = 0.0
         self._closed = False
+        self._copy_time = 0.0       # wall time of the copy served (load or file mtime)
         self._read_file()
 
     # --- readers (request threads): memory only -----------------------------------------
@@ -137,6 +138,7 @@ class LastGood(Generic[T]):
                 if not is_outage(exc):
                     log.exception("%s: refresh failed", self.name)
                 self.outage.failed(exc)
+                self._read_file()
                 if self._prune is not None and self._value is not None:
                     self._value = self._prune(self._value)
                     self._write_file(self._value)
@@ -144,6 +146,7 @@ class LastGood(Generic[T]):
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF)
                 return False
             self._value, self._loaded_at = value, time.monotonic()
+            self._copy_time = time.time()
             self._due, self._backoff = self._loaded_at + self.interval, 1.0
             self.outage.succeeded()
             self._write_file(value)
@@ -184,11 +187,20 @@ class LastGood(Generic[T]):
 
     # --- the copy on disk ---------------------------------------------------------------
     def _read_file(self) -> None:
-        if self._file is None or self._decode is None or not self._file.is_file():
+        """Serve the copy on disk if it is newer than ours: at start-up, and after a failed
+        refresh (another process of this machine may have saved a later copy, e.g. with
+        a site added just before the outage)."""
+        if self._file is None or self._decode is None:
             return
         try:
+            mtime = self._file.stat().st_mtime
+            if mtime <= self._copy_time:
+                return
             self._value = self._decode(json.loads(self._file.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+            self._copy_time = mtime
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("%s: ignoring the unreadable copy in %s (%s)", self.name,
                         self._file.name, first_line(exc))
             return

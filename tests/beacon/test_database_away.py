@@ -20,7 +20,7 @@ from beacon_app import state_of
 from beacon_app.salt_cache import SaltCache
 from shared.salts import read_salts
 from shared.settings import Settings
-from shared.sites import add_site, new_ingest_token, remove_site
+from shared.sites import SiteDirectory, add_site, new_ingest_token, remove_site
 from shared.storage import make_engine, write_transaction
 from tests.beacon.helpers import CREATED, browser_headers, make_app, stored_events
 from tests.beacon.server import free_port
@@ -198,3 +198,19 @@ def test_a_disk_copy_the_database_has_since_changed_is_not_served(
     hit = restarted.test_client().post("/api/event", json=EVENT, headers=browser_headers())
     assert "X-Beacon-Drop" not in hit.headers
     assert [r["site_id"] for r in stored_events(restarted)] == [site.id]
+
+
+def test_a_failed_refresh_takes_a_newer_copy_another_process_saved(
+        engine: Engine, tmp_path: Path) -> None:
+    unreachable = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/b")
+    away = SiteDirectory(unreachable, file=tmp_path / "sites.json")   # nothing on disk yet
+    assert away.by_domain("example.com") is None
+    with write_transaction(engine) as conn:
+        add_site(conn, "example.com")
+    there = SiteDirectory(engine, file=tmp_path / "sites.json")
+    assert there.refresh()                                   # saves its copy
+    assert not away.refresh()                                # fails, reads that copy
+    assert away.by_domain("example.com") == there.by_domain("example.com")
+    for directory in (away, there):
+        directory.close()
+    unreachable.dispose()

@@ -227,6 +227,7 @@ def test_site_added_with_the_cli_just_before_an_outage_is_counted_during_it(
     _wait_for(lambda: "X-Beacon-Drop" not in server.request(
         "POST", "/api/event", b'{"n":"pageview","u":"https://new.example/probe",'
         b'"d":"new.example"}', {"User-Agent": EventLoad(0).user_agent})[1], timeout=30)
+    time.sleep(6)     # one process has seen it; every process refreshes every 5 s
     postgres.stop()
     new = EventLoad(server.port, per_second=SOAK_RATE / 2, domain="new.example")
     unknown = EventLoad(server.port, per_second=SOAK_RATE / 4, domain="unknown.example")
