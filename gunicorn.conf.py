@@ -70,4 +70,4 @@ def worker_exit(server, worker):  # noqa: ANN001 - gunicorn hook signature
     app = getattr(worker, "wsgi", None)
     state = getattr(app, "extensions", {}).get("beacon") if app is not None else None
     if isinstance(state, BeaconState):
-        state.writer.stop()
+        state.close()

@@ -10,6 +10,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import Flask
 
@@ -17,9 +18,10 @@ from beacon_app.hits import HitEndpoints, request_limit
 from beacon_app.metrics import Metrics
 from beacon_app.pipeline import Enrichers
 from beacon_app.rate_limit import RateLimiter
+from beacon_app.salt_cache import SaltCache
 from beacon_app.security import ResponseHeaders
 from beacon_app.spool import Spool
-from beacon_app.state import BeaconState, SaltCache
+from beacon_app.state import BeaconState
 from beacon_app.writer import Writer
 from shared.core.clock import utc_now
 from shared.core.logs import configure_logging
@@ -47,22 +49,25 @@ def create_app(settings: Settings | None = None, *,
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = request_limit(settings)
     engine = make_engine(settings.resolved_database_url, pool_size=4)
-    sites = SiteDirectory(engine)
+    clock = clock or utc_now
+    # Sites and salts are served from memory (and a copy on disk), never read from the
+    # database on the request path: a database outage must not touch the answers.
+    data_dir = Path(settings.data_dir)
+    sites = SiteDirectory(engine, file=data_dir / "sites.json")
     spool_dir = settings.resolved_spool_dir
     metrics = Metrics(spool_dir)
     writer = Writer(
         engine, Spool(spool_dir, fsync=settings.spool_fsync, max_bytes=settings.spool_max_bytes),
         metrics, timezone_of=lambda site_id: (s.timezone if (s := sites.by_id(site_id)) else "UTC"),
         batch_size=settings.batch_size, flush_interval=settings.flush_interval_ms / 1000,
-        session_timeout=timedelta(minutes=settings.session_timeout_minutes),
-        clock=clock or utc_now, memory_max=settings.spool_memory_events,
+        session_timeout=timedelta(minutes=settings.session_timeout_minutes), clock=clock,
     )
-    salts = SaltCache(engine)
-    salts.prepare((clock or utc_now)())
+    salts = SaltCache(engine, clock, data_dir=data_dir)
+    salts.prepare()     # today's and tomorrow's, made now if the worker has not yet
     state = app.extensions["beacon"] = BeaconState(
         settings=settings, engine=engine, sites=sites, enrichers=Enrichers.load(settings),
         writer=writer, metrics=metrics, salts=salts,
-        limiter=RateLimiter(settings.rate_limit_per_minute, spool_dir), clock=clock or utc_now,
+        limiter=RateLimiter(settings.rate_limit_per_minute, spool_dir), clock=clock,
     )
     # Start now so a restarted process replays what a crashed one left in the spool.
     writer.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -24,6 +25,11 @@ def _state() -> BeaconState:
     return state
 
 
+def lookups(state: BeaconState) -> dict[str, dict[str, Any]]:
+    """The in-memory copies the request path serves from: fresh, or how stale."""
+    return {"sites": state.sites.status(), "salts": state.salts.status()}
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
     """Always 200 while the process serves: a database outage is "degraded", not down,
@@ -36,9 +42,12 @@ def healthz() -> Response:
     except sa.exc.SQLAlchemyError as exc:
         log.warning("healthz: database unavailable: %s", str(exc).splitlines()[0][:300])
         database = DATABASE_UNAVAILABLE
-    body = {"status": "ok" if database == "ok" and state.writer.healthy else "degraded",
+    copies = lookups(state)
+    healthy = database == "ok" and state.writer.healthy and all(c["ok"] for c in copies.values())
+    body = {"status": "ok" if healthy else "degraded",
             "database": database, "spool_bytes": state.writer.spool.total_bytes,
-            "backlog": state.writer.backlog, "writer_healthy": state.writer.healthy}
+            "backlog": state.writer.backlog, "writer_healthy": state.writer.healthy,
+            "lookups": copies}
     resp = jsonify(body)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -51,5 +60,5 @@ def metrics() -> Response:
                            request.headers.get):
         return Response(REFUSED + "\n", status=403, mimetype="text/plain")
     text = render_prometheus(state.metrics.combined(), state.writer.spool.total_bytes,
-                             state.writer.backlog)
+                             state.writer.backlog, lookups(state))
     return Response(text, mimetype="text/plain; version=0.0.4")

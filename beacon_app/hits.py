@@ -30,7 +30,6 @@ from werkzeug.wsgi import get_host, get_input_stream
 
 from beacon_app.enrichment.browser_headers import sends_browser_headers
 from beacon_app.enrichment.client_ip import client_ip
-from beacon_app.metrics import INTERNAL_ERROR
 from beacon_app.payload import (
     MAX_HEADER,
     MAX_UA,
@@ -108,9 +107,16 @@ def ingest(state: BeaconState, hit: RawHit,
         if isinstance(result, Drop):
             state.metrics.drop(result.site_id, result.reason, now.date(), result.bot)
             reasons.append(result.reason.value)
-        elif not state.writer.submit(result):
-            reasons.append(DropReason.SPOOL_FULL.value)
+        elif (refused := state.writer.submit(result)) is not None:
+            reasons.append(refused.value)
+        elif state.salts.is_provisional(now.date()):
+            state.metrics.inc("events_provisional_salt")   # kept; see beacon_app/salt_cache.py
     return reasons
+
+
+# Drop reasons that say "not taken now, the same event may be sent again" (the batch
+# API answers them with 503 and Retry-After): the beacon could not keep it, not a policy.
+RETRYABLE = frozenset({DropReason.SPOOL_FULL.value, DropReason.SPOOL_UNAVAILABLE.value})
 
 
 def drop_header(reasons: list[str]) -> tuple[tuple[str, str], ...]:
@@ -127,11 +133,12 @@ def request_limit(settings: Settings) -> int:
 
 
 def internal_error(state: BeaconState, path: str) -> Reply:
-    """Never a 5xx from the beacon: an unexpected failure is logged (without request
-    data) and answered 202 with the reason `internal_error`."""
+    """Never a 5xx from the browser endpoints: an unexpected failure (the last resort:
+    nothing on their path needs the database) is logged (without request data), counted
+    as the drop reason `internal_error` and answered 202 with that reason."""
     log.exception("unexpected error in %s", path)
-    state.metrics.internal_error()
-    return Reply(202, b"", TEXT, (("X-Beacon-Drop", INTERNAL_ERROR),))
+    state.metrics.drop(0, DropReason.INTERNAL_ERROR, state.clock().date())
+    return Reply(202, b"", TEXT, (("X-Beacon-Drop", DropReason.INTERNAL_ERROR.value),))
 
 
 def payload_error(state: BeaconState, exc: PayloadError) -> Reply:

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -149,7 +150,8 @@ class Totals:
     flush_count: int = 0
 
 
-def render_prometheus(total: Totals, spool_bytes: int, backlog: int) -> str:
+def render_prometheus(total: Totals, spool_bytes: int, backlog: int,
+                      lookups: dict[str, dict[str, Any]] | None = None) -> str:
     counters, drops, buckets = total.counters, total.drops, total.flush_buckets
     out = [
         "# HELP beacon_events_accepted_total Events answered 2xx and spooled.",
@@ -164,7 +166,9 @@ def render_prometheus(total: Totals, spool_bytes: int, backlog: int) -> str:
     for reason in DROP_REASONS:
         out.append(f'beacon_events_dropped_total{{reason="{reason}"}} {drops[reason]}')
     for name, help_text in (("write_errors", "Failed database writes (retried)."),
-                            ("spool_errors", "Appends that could not use the spool."),
+                            ("spool_errors", "Events the spool could not take (refused)."),
+                            ("events_provisional_salt", "Events kept with a visitor id made from "
+                                                 "a provisional salt."),
                             ("payload_errors", "Requests refused with 4xx.")):
         out += [f"# HELP beacon_{name}_total {help_text}", f"# TYPE beacon_{name}_total counter",
                 f"beacon_{name}_total {counters[name]}"]
@@ -172,6 +176,7 @@ def render_prometheus(total: Totals, spool_bytes: int, backlog: int) -> str:
             "# TYPE beacon_spool_bytes gauge", f"beacon_spool_bytes {spool_bytes}",
             "# HELP beacon_write_backlog Events of this process waiting for the database.",
             "# TYPE beacon_write_backlog gauge", f"beacon_write_backlog {backlog}",
+            *_lookup_lines(lookups or {}),
             "# HELP beacon_flush_seconds Time of one batch write.",
             "# TYPE beacon_flush_seconds histogram"]
     for bound in BUCKETS:
@@ -180,3 +185,22 @@ def render_prometheus(total: Totals, spool_bytes: int, backlog: int) -> str:
             f"beacon_flush_seconds_sum {total.flush_sum}",
             f"beacon_flush_seconds_count {total.flush_count}"]
     return "\n".join(out) + "\n"
+
+
+def _lookup_lines(lookups: dict[str, dict[str, Any]]) -> list[str]:
+    """This process's in-memory copies of database data (sites, salts): fresh or not."""
+    out = ["# HELP beacon_lookup_fresh 1 while the copy refreshes from the database, 0 while "
+           "the last good copy is served (database unavailable).",
+           "# TYPE beacon_lookup_fresh gauge"]
+    out += [f'beacon_lookup_fresh{{lookup="{name}"}} {int(s["ok"])}'
+            for name, s in lookups.items()]
+    out += ["# HELP beacon_lookup_age_seconds Age of the copy served (-1: none).",
+            "# TYPE beacon_lookup_age_seconds gauge"]
+    out += [f'beacon_lookup_age_seconds{{lookup="{name}"}} '
+            f'{-1 if s["age_seconds"] is None else s["age_seconds"]}'
+            for name, s in lookups.items()]
+    out += ["# HELP beacon_lookup_refresh_failures_total Failed refreshes from the database.",
+            "# TYPE beacon_lookup_refresh_failures_total counter"]
+    out += [f'beacon_lookup_refresh_failures_total{{lookup="{name}"}} {s["refresh_failures"]}'
+            for name, s in lookups.items()]
+    return out

@@ -277,6 +277,7 @@ def parse_event(data: Any, client: ClientInfo, now: datetime, *,
     interactive = data.get("i", data.get("interactive", True))
     client = _trusted_client(data, client, errors) if trusted else client
     timestamp = parse_timestamp(data.get("timestamp"), now, errors) if trusted else None
+    client_uid = parse_client_uid(data.get("uid"), errors) if trusted else ""
     if errors:
         raise PayloadError(errors)
     return RawHit(
@@ -288,8 +289,24 @@ def parse_event(data: Any, client: ClientInfo, now: datetime, *,
         user_agent=client.user_agent, accept_language=client.accept_language,
         dnt=client.dnt, gpc=client.gpc, prefetch=client.prefetch,
         browser_headers=client.browser_headers,
-        webdriver=_truthy(data.get("wd")), timestamp=timestamp,
+        webdriver=_truthy(data.get("wd")), timestamp=timestamp, client_uid=client_uid,
     )
+
+
+MAX_CLIENT_UID = 200
+
+
+def parse_client_uid(value: Any, errors: list[dict[str, str]]) -> str:
+    """The batch sender's own id of an event (a string or an integer), or "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and 0 < len(value) <= MAX_CLIENT_UID and value.isprintable():
+        return value
+    errors.append({"field": "uid", "message": f"must be an integer or a string of 1 to "
+                                              f"{MAX_CLIENT_UID} printable characters"})
+    return ""
 
 
 def _trusted_client(data: Mapping[str, Any], client: ClientInfo,

@@ -23,7 +23,7 @@ from beacon_app.enrichment.url import ParsedUrl, normalise_host, split_url
 from beacon_app.enrichment.user_agent import parse_user_agent
 from beacon_app.enrichment.visitor import visitor_id
 from beacon_app.payload import hostname_of
-from shared.core.ids import random_id
+from shared.core.ids import random_id, stable_id
 from shared.core.records import Drop, DropReason, Event, RawHit
 from shared.core.settings import Settings
 from shared.sites import Site, SiteDirectory
@@ -199,7 +199,10 @@ def enrich(hit: RawHit, sites: SiteDirectory, settings: Settings, enrichers: Enr
 def _run_steps(hit: RawHit, site: Site, parsed: ParsedUrl, settings: Settings,
                enrichers: Enrichers, salts: tuple[bytes, bytes | None]) -> Event | Drop:
     ts: datetime = hit.timestamp or hit.received_at
-    event = Event(site_id=site.id, ts=ts, name=hit.name, uid=new_uid(),
+    # A sender-named event (batch API) gets the same uid every time it is sent: a retry
+    # of a batch whose answer was lost is stored once.
+    uid = stable_id(site.id, hit.client_uid) if hit.client_uid else new_uid()
+    event = Event(site_id=site.id, ts=ts, name=hit.name, uid=uid,
                   hostname=parsed.hostname, pathname=parsed.pathname,
                   props=hit.props, revenue_amount=hit.revenue_amount,
                   revenue_currency=hit.revenue_currency, engagement_ms=hit.engagement_ms,

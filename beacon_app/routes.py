@@ -5,20 +5,20 @@ front of Flask by hits.py.)
 
 from __future__ import annotations
 
-import hmac
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from beacon_app.batch_salts import DaySalts
 from beacon_app.hits import (
     MAX_BATCH_BYTES,
+    RETRYABLE,
     Reply,
     client_info,
     ingest,
@@ -29,13 +29,14 @@ from beacon_app.hits import (
 from beacon_app.payload import PayloadError, decode_json_body, parse_event
 from beacon_app.security import EVENT_PATHS
 from beacon_app.state import BeaconState
-from shared.core import schema
 from shared.core.records import RawHit
-from shared.sites import hash_token
+from shared.sites import Site, hash_token
 
 bp = Blueprint("beacon", __name__)
 
 MAX_BATCH = 500
+MAX_IDEMPOTENCY_KEY = 200
+RETRY_AFTER_SECONDS = 5
 
 
 def _state() -> BeaconState:
@@ -64,33 +65,51 @@ def _response(reply: Reply) -> Response:
     return resp
 
 
-def _batch_site_id(state: BeaconState) -> int | None:
-    """The site whose ingest token is in `Authorization: Bearer ...`, or None."""
+def _batch_site(state: BeaconState) -> Site | None:
+    """The site whose ingest token is in `Authorization: Bearer ...` (from memory)."""
     auth = request.headers.get("Authorization", "")
     if not auth.startswith("Bearer ") or len(auth) > 300:
         return None
-    digest = hash_token(auth[7:].strip())
-    with state.engine.connect() as conn:
-        rows = conn.execute(sa.select(schema.sites.c.id, schema.sites.c.api_token_hash)
-                            .where(schema.sites.c.api_token_hash.is_not(None))).all()
-    for site_id, stored in rows:
-        if hmac.compare_digest(stored, digest):
-            return int(site_id)
-    return None
+    return state.sites.by_token_hash(hash_token(auth[7:].strip()))
+
+
+def _retry_later(body: dict[str, Any]) -> Response:
+    """503 + Retry-After: nothing in it was refused for what it is, resend it (the
+    same uids or Idempotency-Key make a resend store every event once)."""
+    resp = Response(_json(body), status=503, mimetype="application/json")
+    resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return resp
+
+
+def _idempotency_key() -> str | None:
+    """The request's Idempotency-Key header; raises PayloadError when it is malformed."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isascii() or not key.isprintable():
+        raise PayloadError([{"field": "Idempotency-Key", "message": "must be 1 to "
+                             f"{MAX_IDEMPOTENCY_KEY} printable ASCII characters"}])
+    return key
 
 
 @bp.post("/api/events")
 @never_5xx
 def api_events() -> Response:
-    """Authenticated batch: <= 500 events that may set ip, user_agent and timestamp.
-    Per-event errors are reported by index; the good events are kept."""
+    """Authenticated batch: <= 500 events that may set ip, user_agent, timestamp and uid.
+    Per-event errors are reported by index; the good events are kept. Events the beacon
+    could not keep (spool full or unwritable) make the answer 503 with Retry-After."""
     state = _state()
-    site_id = _batch_site_id(state)
-    if site_id is None:
+    if not state.sites.loaded:    # started during a database outage with no saved copy
+        return _retry_later({"errors": [{"field": "request", "message":
+                                         "site list not loaded yet (database unavailable)"}]})
+    site = _batch_site(state)
+    if site is None:
         return Response('{"errors":[{"field":"authorization","message":"missing or invalid '
                         'Bearer token (see `beacon sites token`)"}]}', status=401,
                         mimetype="application/json")
     try:
+        key = _idempotency_key()
         data = decode_json_body(read_body(request.environ, MAX_BATCH_BYTES), MAX_BATCH_BYTES)
     except PayloadError as exc:
         return _response(payload_error(state, exc))
@@ -100,36 +119,45 @@ def api_events() -> Response:
         return _response(payload_error(state, PayloadError([{"field": "events",
                                                              "message": reason}])))
     now = state.clock()
-    hits, errors = _parse_batch(state, site_id, items, now)
-    drops, accepted = [], 0
+    hits, errors = _parse_batch(state, site, items, now, key)
+    drops: list[dict[str, Any]] = []
+    retry: list[dict[str, Any]] = []
+    accepted = 0
     # Each event is hashed with a key of its own day (batch_salts.py says why).
     salts = DaySalts.load(state, now, {(hit.timestamp or now).date() for _, hit in hits})
     for index, hit in hits:
         reasons = ingest(state, hit, salts.of((hit.timestamp or now).date()))
-        if reasons:
+        if RETRYABLE.intersection(reasons):
+            retry.append({"index": index, "reasons": reasons})
+        elif reasons:
             drops.append({"index": index, "reasons": reasons})
         else:
             accepted += 1
+    body = {"accepted": accepted, "dropped": drops, "errors": errors}
+    if retry:
+        return _retry_later({**body, "retry": retry})
     status = 202 if accepted or drops or not errors else 400
-    return Response(_json({"accepted": accepted, "dropped": drops, "errors": errors}),
-                    status=status, mimetype="application/json")
+    return Response(_json(body), status=status, mimetype="application/json")
 
 
-def _parse_batch(state: BeaconState, site_id: int, items: list[Any], now: datetime
-                 ) -> tuple[list[tuple[int, RawHit]], list[dict[str, Any]]]:
-    """(index, hit) of every good event, and the errors of the others by index."""
-    site = state.sites.by_id(site_id)
+def _parse_batch(state: BeaconState, site: Site, items: list[Any], now: datetime,
+                 key: str | None) -> tuple[list[tuple[int, RawHit]], list[dict[str, Any]]]:
+    """(index, hit) of every good event, and the errors of the others by index. With an
+    Idempotency-Key, an event without its own uid gets one from the key and its index."""
     client = client_info(state, request.environ)
-    hits, errors = [], []
+    hits: list[tuple[int, RawHit]] = []
+    errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
             hit = parse_event(item, client, now, trusted=True)
-            if site is None or any(state.sites.by_domain(d) != site for d in hit.domains):
+            if any(state.sites.by_domain(d) != site for d in hit.domains):
                 raise PayloadError([{"field": "domain",
                                      "message": "this token may only send events for its site"}])
         except PayloadError as exc:
             errors.append({"index": index, "errors": exc.errors})
             continue
+        if key is not None and not hit.client_uid:
+            hit = dataclasses.replace(hit, client_uid=f"{key}\x1f{index}")
         hits.append((index, hit))
     return hits, errors
 

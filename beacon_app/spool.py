@@ -40,7 +40,12 @@ _CLAIMED = re.compile(r"^claimed-(\d+)-([0-9a-f]+)-(.+\.seg)$")
 
 
 class SpoolUnavailable(OSError):
-    """The spool folder cannot be written (full disk, permissions)."""
+    """The spool cannot take an event: `full` at BEACON_SPOOL_MAX_BYTES, else the folder
+    cannot be written (full disk, permissions)."""
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
 
 
 @dataclass
@@ -76,7 +81,7 @@ class Spool:
         size = len(line)
         with self._lock:
             if self.total_bytes + size > self.max_bytes:
-                raise SpoolUnavailable("spool is full (BEACON_SPOOL_MAX_BYTES)")
+                raise SpoolUnavailable("spool is full (BEACON_SPOOL_MAX_BYTES)", full=True)
             try:
                 cur = self._current
                 if self._map is None or cur is None or cur.size + size > self._capacity:

@@ -19,13 +19,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from beacon_app.metrics import Metrics
 from beacon_app.sessions import assign_sessions
 from beacon_app.spool import Spool, SpoolUnavailable
 from shared.core.clock import utc_now
+from shared.core.last_good import OutageLog, is_outage
 from shared.core.records import DropReason, Event
 from shared.ingest.events import append_event_tuples
 from shared.rollups.mark import mark_dirty_days
@@ -52,15 +52,12 @@ class Writer:
     def __init__(self, engine: Engine, spool: Spool, metrics: Metrics, *,
                  timezone_of: Callable[[int], str], batch_size: int = 1000,
                  flush_interval: float = 0.25, session_timeout: timedelta = timedelta(minutes=30),
-                 clock: Callable[[], datetime] | None = None,
-                 memory_max: int = 100_000) -> None:
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.engine, self.spool, self.metrics = engine, spool, metrics
         self.timezone_of = timezone_of
         self.batch_size, self.flush_interval = batch_size, flush_interval
         self.session_timeout = session_timeout
         self.clock = clock or utc_now
-        self._memory: list[bytes] = []            # used only while the spool is unwritable
-        self.memory_max = memory_max
         self._cond = threading.Condition()
         self._pending = 0                         # submitted, not yet written
         self._stop = False
@@ -68,10 +65,13 @@ class Writer:
         self._last_orphan_scan = 0.0
         self._healthy = True
         self._spool_error_logged = 0.0
+        self._outage = OutageLog("writer (events wait in the spool)", log)
 
     # --- request side ----------------------------------------------------------------
-    def submit(self, event: Event) -> bool:
-        """Make the event durable (spool) and queue it; False if it had to be dropped."""
+    def submit(self, event: Event) -> DropReason | None:
+        """Make the event durable (spool) and queue it. None when it is on disk; else the
+        reason it was not taken (spool full or unwritable) - the caller must not answer
+        as if it were kept (browser endpoints say so in a header, the batch API with 503)."""
         self._ensure_thread()
         line = encode(event)
         with self._cond:   # counted before it is visible to the writer, never after
@@ -81,25 +81,23 @@ class Writer:
         try:
             self.spool.append(line)
         except SpoolUnavailable as exc:
-            if not self._to_memory(line, exc):
-                with self._cond:
-                    self._pending -= 1
-                self.metrics.drop(event.site_id, DropReason.SPOOL_FULL, self.clock().date())
-                return False
+            with self._cond:
+                self._pending -= 1
+            reason = DropReason.SPOOL_FULL if exc.full else DropReason.SPOOL_UNAVAILABLE
+            self._spool_failed(exc)
+            self.metrics.drop(event.site_id, reason, self.clock().date())
+            return reason
         self.metrics.inc("accepted")
-        return True
+        return None
 
-    def _to_memory(self, line: bytes, exc: Exception) -> bool:
+    def _spool_failed(self, exc: SpoolUnavailable) -> None:
+        """Counted every time, logged at most once a minute per process."""
+        self.metrics.inc("spool_errors")
         now = time.monotonic()
         if now - self._spool_error_logged > 60:
-            log.error("spool unwritable (%s): holding events in memory until it recovers", exc)
             self._spool_error_logged = now
-        self.metrics.inc("spool_errors")
-        with self._cond:
-            if len(self._memory) >= self.memory_max:
-                return False
-            self._memory.append(line)
-        return True
+            log.error("spool cannot take events (%s): they are refused (X-Beacon-Drop on "
+                      "the browser endpoints, 503 on the batch API) until it can", exc)
 
     # --- lifecycle -------------------------------------------------------------------
     def _ensure_thread(self) -> None:
@@ -132,7 +130,7 @@ class Writer:
         deadline = time.monotonic() + timeout
         with self._cond:
             self._cond.notify_all()
-            while self._pending > 0 or self._memory:
+            while self._pending > 0:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -146,14 +144,14 @@ class Writer:
 
     @property
     def backlog(self) -> int:
-        return self._pending + len(self._memory)
+        return self._pending
 
     # --- writer thread ---------------------------------------------------------------
     def _run(self) -> None:
         backoff = 0.1
         while True:
             with self._cond:
-                if not self._stop and self._pending < self.batch_size and not self._memory:
+                if not self._stop and self._pending < self.batch_size:
                     self._cond.wait(self.flush_interval)
                 stopping = self._stop
             try:
@@ -162,12 +160,12 @@ class Writer:
                 self._drain()
                 self.metrics.flush_drops(self.engine)
                 self._healthy, backoff = True, 0.1
+                self._outage.succeeded()
             except Exception as exc:  # the thread must survive anything; data stays spooled
                 self._healthy = False
                 self.metrics.inc("write_errors")
-                if isinstance(exc, sa.exc.SQLAlchemyError | OSError):
-                    log.warning("database write failed, will retry in %.1fs: %s", backoff,
-                                str(exc).splitlines()[0][:200] if str(exc) else type(exc))
+                if is_outage(exc):       # logged when it starts and when it ends
+                    self._outage.failed(exc)
                 else:
                     log.exception("writer error, will retry in %.1fs", backoff)
                 time.sleep(backoff)
@@ -187,7 +185,6 @@ class Writer:
             self.spool.claim_orphans()
 
     def _drain(self) -> None:
-        self._drain_memory()
         for seg in self.spool.pending():
             while True:
                 lines, offset = self.spool.read_batch(seg, self.batch_size)
@@ -201,18 +198,6 @@ class Writer:
                     with self._cond:
                         self._pending = max(0, self._pending - len(lines))
                         self._cond.notify_all()
-
-    def _drain_memory(self) -> None:
-        while True:
-            with self._cond:
-                lines = self._memory[: self.batch_size]
-            if not lines:
-                return
-            self._write(lines)
-            with self._cond:
-                del self._memory[: len(lines)]
-                self._pending = max(0, self._pending - len(lines))
-                self._cond.notify_all()
 
     def _write(self, lines: list[bytes]) -> None:
         events = []

@@ -17,7 +17,9 @@ from sqlalchemy.engine import Engine
 
 from dashboard_app import auth, data, sidebar
 from dashboard_app.auth import Access
+from dashboard_app.outage import database_unavailable
 from dashboard_app.server_logs import use_json_logs
+from shared.core.last_good import is_outage
 from shared.core.settings import Settings, SettingsError
 from shared.sites import Site
 from shared.stats.query import QueryError
@@ -82,6 +84,15 @@ def _secure_start(settings: Settings) -> None:
 def main() -> None:
     st.set_page_config(page_title="Beacon Analytics", page_icon=":material/monitoring:",
                        layout="wide")
+    try:
+        _run()
+    except sa.exc.SQLAlchemyError as exc:
+        if not is_outage(exc):
+            raise
+        database_unavailable(exc)
+
+
+def _run() -> None:
     try:
         settings = data.settings()
     except SettingsError as exc:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import re
 import secrets
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from shared.core import schema
 from shared.core.clock import local_day, utc_now
+from shared.core.last_good import LastGood
 from shared.rollups.mark import mark_dirty_range
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
@@ -209,39 +211,95 @@ def new_ingest_token(conn: Connection, domain: str) -> str:
 
 
 class SiteDirectory:
-    """Hostname -> Site lookup for the beacon, reloaded from the database every few seconds
-    so a site added with the CLI is served without a restart."""
+    """Hostname -> Site lookup for the beacon, served from memory and refreshed from the
+    database every few seconds in the background, so a site added with the CLI is served
+    without a restart and a database outage changes nothing for the sites known before
+    it. With `file`, the last good list is kept on disk for a process started during an
+    outage (see shared/core/last_good.py)."""
 
-    def __init__(self, engine: Engine, ttl_seconds: float = 5.0) -> None:
+    def __init__(self, engine: Engine, ttl_seconds: float = 5.0,
+                 file: Path | None = None) -> None:
         self._engine = engine
-        self._ttl = ttl_seconds
-        self._loaded_at = -1e9
-        self._by_host: dict[str, Site] = {}
-        self._by_id: dict[int, Site] = {}
+        self._copy: LastGood[_SiteIndex] = LastGood(
+            "sites", self._load, interval=ttl_seconds, file=file,
+            encode=lambda index: [_site_record(s) for s in index.by_id.values()],
+            decode=lambda records: _SiteIndex([_site_from_record(r) for r in records]))
 
-    def _refresh(self, monotonic_now: float) -> None:
+    def _load(self) -> _SiteIndex:
         with self._engine.connect() as conn:
-            sites = list_sites(conn)
-        by_host: dict[str, Site] = {}
-        for site in sites:
-            by_host[site.domain] = site
-            for host in site.extra_hostnames:
-                by_host.setdefault(host, site)
-        self._by_host, self._by_id = by_host, {s.id: s for s in sites}
-        self._loaded_at = monotonic_now
+            return _SiteIndex(list_sites(conn))
 
-    def _fresh(self) -> None:
-        now = time.monotonic()
-        if now - self._loaded_at > self._ttl:
-            self._refresh(now)
+    def _index(self) -> _SiteIndex:
+        return self._copy.get() or _EMPTY_INDEX
+
+    def refresh(self) -> bool:
+        """Load now; False when the database could not be read (the old copy stays)."""
+        return self._copy.refresh()
+
+    @property
+    def loaded(self) -> bool:
+        """True once there is a site list at all (from the database or the disk copy)."""
+        return self._copy.get() is not None
+
+    def status(self) -> dict[str, Any]:
+        return self._copy.status()
 
     def by_domain(self, domain: str) -> Site | None:
-        self._fresh()
-        return self._by_host.get(domain.lower().removeprefix("www."))
+        return self._index().by_host.get(domain.lower().removeprefix("www."))
 
     def by_id(self, site_id: int) -> Site | None:
-        self._fresh()
-        return self._by_id.get(site_id)
+        return self._index().by_id.get(site_id)
+
+    def all(self) -> list[Site]:
+        return list(self._index().by_id.values())
+
+    def by_token_hash(self, digest: str) -> Site | None:
+        """The site whose batch API token hashes to `digest` (compared in constant time).
+
+        A token not in the copy may have been made in the last seconds (`beacon sites
+        token`): the copy is then reloaded, at most once a second, before saying no."""
+        found = self._with_token(digest)
+        if found is None and self._copy.refresh_if_allowed(min_age=1.0):
+            found = self._with_token(digest)
+        return found
+
+    def _with_token(self, digest: str) -> Site | None:
+        found = None
+        for site in self._index().by_id.values():
+            if site.api_token_hash and hmac.compare_digest(site.api_token_hash, digest):
+                found = site
+        return found
 
     def invalidate(self) -> None:
-        self._loaded_at = -1e9
+        self._copy.invalidate()
+
+    def close(self) -> None:
+        self._copy.close()
+
+
+class _SiteIndex:
+    def __init__(self, sites: list[Site]) -> None:
+        self.by_id = {s.id: s for s in sites}
+        self.by_host: dict[str, Site] = {}
+        for site in sites:
+            self.by_host[site.domain] = site
+        for site in sites:
+            for host in site.extra_hostnames:
+                self.by_host.setdefault(host, site)
+
+
+_EMPTY_INDEX = _SiteIndex([])
+
+
+def _site_record(site: Site) -> dict[str, Any]:
+    record = {f.name: getattr(site, f.name) for f in fields(Site) if f.name != "networks"}
+    record["ignored_ips"], record["extra_hostnames"] = list(site.ignored_ips), \
+        list(site.extra_hostnames)
+    return record
+
+
+def _site_from_record(record: dict[str, Any]) -> Site:
+    values = {f.name: record[f.name] for f in fields(Site) if f.name != "networks"}
+    values["ignored_ips"] = tuple(values["ignored_ips"])
+    values["extra_hostnames"] = tuple(values["extra_hostnames"])
+    return Site(**values, networks=parse_networks(values["ignored_ips"]))

@@ -8,6 +8,7 @@ collide, and a collision would make the writer skip an event as a duplicate).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 
@@ -30,3 +31,11 @@ os.register_at_fork(after_in_child=_reseed_after_fork)
 def random_id() -> int:
     """A random positive 63-bit integer (fits a signed BIGINT)."""
     return _rng.getrandbits(63) or 1
+
+
+def stable_id(*parts: str | int) -> int:
+    """A positive 63-bit id that is the same every time for the same `parts`: the uid of
+    an event whose sender named it, so a resent event is stored once."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8,
+                             person=b"beacon-uid").digest()
+    return (int.from_bytes(digest, "big") >> 1) or 1

@@ -29,8 +29,10 @@ class DropReason(StrEnum):
     IGNORED_IP = "ignored_ip"
     DO_NOT_TRACK = "do_not_track"
     RATE_LIMITED = "rate_limited"
-    SPOOL_FULL = "spool_full"
+    SPOOL_FULL = "spool_full"                 # BEACON_SPOOL_MAX_BYTES reached
+    SPOOL_UNAVAILABLE = "spool_unavailable"   # the spool folder cannot be written
     NOT_HTTP_URL = "not_http_url"
+    INTERNAL_ERROR = "internal_error"         # a bug: logged with its traceback, alert on it
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class RawHit:
     webdriver: bool = False
     browser_headers: bool = True   # False: a pixel/204 request without Accept, Accept-Encoding
     timestamp: datetime | None = None   # only from the authenticated batch API
+    client_uid: str = ""     # only from the batch API: the sender's id of the event
 
 
 @dataclass

@@ -94,8 +94,10 @@ class Settings:
     )
     spool_max_bytes: int = field(
         default=1_073_741_824,
-        metadata=_help("Spool size at which new events are dropped (counted) instead of "
-                       "spooled.", "BEACON_SPOOL_MAX_BYTES"),
+        metadata=_help("Spool size at which new events are refused: the browser endpoints "
+                       "answer them with X-Beacon-Drop: spool_full (counted), the batch API "
+                       "with 503 and Retry-After. Nothing is held in memory instead.",
+                       "BEACON_SPOOL_MAX_BYTES"),
     )
     batch_size: int = field(
         default=1000, metadata=_help("Events per database write.", "BEACON_BATCH_SIZE"),
@@ -166,12 +168,6 @@ class Settings:
         metadata=_help("Comma list of Host header names the beacon answers (e.g. "
                        "stats.example.com, *.example.com); empty = any. Others get 400.",
                        "BEACON_ALLOWED_HOSTS"),
-    )
-    spool_memory_events: int = field(
-        default=100_000,
-        metadata=_help("Events a beacon process holds in memory while its spool cannot be "
-                       "written; beyond that they are dropped as spool_full.",
-                       "BEACON_SPOOL_MEMORY_EVENTS"),
     )
     dashboard_origins: str = field(
         default="",

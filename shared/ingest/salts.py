@@ -10,7 +10,9 @@ day ahead, so the request path only reads, and midnight needs no database write.
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -30,12 +32,37 @@ def read_salts(conn: Connection, today: date) -> tuple[bytes, bytes | None] | No
     return by_day[today], by_day.get(today - timedelta(days=1))
 
 
-def create_salts(conn: Connection, now: datetime) -> None:
-    """Create today's and tomorrow's salts if no process has yet (race-safe)."""
-    today = now.date()
+def salt_days(now: datetime, zones: Iterable[str] = ()) -> set[date]:
+    """The days whose salts must exist ahead of time: today and tomorrow in UTC and in
+    every zone in `zones` (the sites' time zones), so no midnight needs a write."""
+    days = {now.date(), now.date() + timedelta(days=1)}
+    for name in zones:
+        try:
+            local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(name)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        days |= {local, local + timedelta(days=1)}
+    return days
+
+
+def create_salts(conn: Connection, now: datetime, days: Iterable[date] | None = None,
+                 offered: Mapping[date, bytes] | None = None) -> None:
+    """Create the salts of `days` (default today and tomorrow) that no process has made
+    yet (race-safe: the first insert wins). `offered` salts are used instead of new
+    random ones: a beacon that had to make one while the database was away offers it,
+    so the visitor ids it made stay valid."""
+    wanted = sorted(set(days) if days is not None else salt_days(now))
+    offered = offered or {}
     insert_ignoring_duplicates(conn, schema.salts, [
-        {"day": day, "salt": secrets.token_bytes(32), "created_at": now}
-        for day in (today, today + timedelta(days=1))], ["day"])
+        {"day": day, "salt": offered.get(day) or secrets.token_bytes(32), "created_at": now}
+        for day in wanted], ["day"])
+
+
+def read_salt_days(conn: Connection, first: date, last: date) -> dict[date, bytes]:
+    """Every stored salt from `first` to `last` (inclusive), by day."""
+    rows = conn.execute(sa.select(schema.salts.c.day, schema.salts.c.salt)
+                        .where(schema.salts.c.day >= first, schema.salts.c.day <= last)).all()
+    return {r.day: bytes(r.salt) for r in rows}
 
 
 def ensure_salts(conn: Connection, now: datetime) -> tuple[bytes, bytes | None]:

@@ -16,17 +16,19 @@ from shared.accounts.login_tokens import delete_expired_tokens
 from shared.accounts.sign_in_throttle import delete_old_entries
 from shared.core import schema
 from shared.core.settings import load_settings
-from shared.ingest.salts import create_salts, delete_old_salts
+from shared.ingest.salts import create_salts, delete_old_salts, salt_days
 from shared.jobs.retention import apply_retention
 from shared.storage import write_transaction
 
 
 def rotate_salts(engine: Engine, now: datetime) -> int:
-    """Make today's and tomorrow's salts (so midnight needs no write on the request path)
-    and delete every salt older than yesterday's: then nobody can link a visitor hash
-    back to an IP address and user agent."""
+    """Make today's and tomorrow's salts in UTC and every site's time zone (so midnight
+    needs no write on the request path, and a database outage over midnight changes
+    nothing) and delete every salt older than yesterday's: then nobody can link a
+    visitor hash back to an IP address and user agent."""
     with write_transaction(engine) as conn:
-        create_salts(conn, now)
+        zones = conn.execute(sa.select(schema.sites.c.timezone).distinct()).scalars()
+        create_salts(conn, now, salt_days(now, zones))
         return delete_old_salts(conn, now)
 
 

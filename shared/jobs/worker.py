@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from shared.core.clock import utc_now
+from shared.core.last_good import OutageLog, is_outage
 from shared.jobs.housekeeping import HOUSEKEEPING_JOBS
 from shared.rollups.build import rebuild_dirty
 
@@ -31,15 +32,26 @@ JOBS: list[Job] = [
 
 
 
-def run_once(engine: Engine, now: datetime, jobs: Sequence[Job] | None = None) -> dict[str, Any]:
-    """Run every job once; returns each job's result (or the exception it raised)."""
+def run_once(engine: Engine, now: datetime, jobs: Sequence[Job] | None = None,
+             outage: OutageLog | None = None) -> dict[str, Any]:
+    """Run every job once; returns each job's result (or the exception it raised).
+
+    A database that cannot be reached is said once per outage through `outage` (not a
+    traceback per job and round); the jobs simply run again next round and catch up:
+    their work is marked in the database (dirty days, salts missing), not in memory."""
+    outage = outage or OutageLog("worker", log)
     results: dict[str, Any] = {}
     for name, job in (JOBS if jobs is None else jobs):
         try:
             results[name] = job(engine, now)
         except Exception as exc:  # keep the other jobs and the loop alive
-            log.exception("worker job %s failed", name)
+            if is_outage(exc):
+                outage.failed(exc)
+            else:
+                log.exception("worker job %s failed", name)
             results[name] = exc
+    if not any(isinstance(r, Exception) and is_outage(r) for r in results.values()):
+        outage.succeeded()
     return results
 
 
@@ -49,9 +61,10 @@ def run_worker(engine: Engine, interval_seconds: float, *, jobs: Sequence[Job] |
     """Run the jobs every `interval_seconds` until `stop` is set (or `max_rounds` ran);
     returns the number of rounds."""
     stop = stop or threading.Event()
+    outage = OutageLog("worker", log)
     rounds = 0
     while not stop.is_set() and (max_rounds is None or rounds < max_rounds):
-        run_once(engine, clock(), jobs)
+        run_once(engine, clock(), jobs, outage)
         rounds += 1
         if max_rounds is None or rounds < max_rounds:
             stop.wait(interval_seconds)

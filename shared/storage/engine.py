@@ -11,6 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shared.storage.dialects import dialect_for
@@ -58,7 +59,10 @@ class _WriteTx:
             else:
                 self._tx.rollback()
         finally:
-            self.conn.info.pop("write", None)
+            # A connection lost in commit refuses even this until rolled back: let the
+            # original error (the outage) be what the caller sees.
+            with contextlib.suppress(sa.exc.InvalidRequestError):
+                self.conn.info.pop("write", None)
             if self.memory_sorts:
                 with contextlib.suppress(Exception):
                     self._memory_sorts(False)

@@ -33,6 +33,8 @@ def stop_created_writers() -> Iterator[None]:
     while CREATED:
         state = state_of(CREATED.pop())
         state.writer.stop(timeout=10)
+        state.sites.close()
+        state.salts.close()
         state.engine.dispose()
 
 

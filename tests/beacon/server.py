@@ -1,5 +1,6 @@
 """Run the real production server (gunicorn, as in the Procfile) in a subprocess, load it
-with events, and cut it off from PostgreSQL through a TCP proxy - the drills' test tools."""
+with events, and cut it off from PostgreSQL - through a TCP proxy, or by stopping a
+private PostgreSQL server started for the test - the drills' test tools."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -52,8 +55,9 @@ class BeaconServer:
     """The Procfile's `beacon:` process (gunicorn), or with `web=True` its `web:` process
     (`beacon web`: the beacon and the dashboard on one port)."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, web: bool = False) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], workers: int = 2, web: bool = False,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()     # a restarted beacon keeps its predecessor's
         self.env = {**os.environ, **env, "PORT": str(self.port), "WEB_CONCURRENCY": str(workers)}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = Path(env["BEACON_DATA_DIR"]) / f"server-{self.port}.log"
@@ -129,14 +133,22 @@ def wait_stored(db_url: str, expected: set[str], timeout: float = 60) -> list[st
 
 class EventLoad:
     """Threads sending unique pageviews over keep-alive connections, unthrottled or at
-    `per_second` in all; remembers which were acknowledged (202 and not dropped) and
-    counts every status. Each attempt has its own path, so a retry after a lost answer
-    never stores the same page twice."""
+    `per_second` in all; remembers which were acknowledged (202 and not dropped), which
+    got no answer (the server died or the connection broke: they may or may not be
+    stored) and the drop reasons, and counts every status. Each attempt has its own
+    path, so a retry after a lost answer never stores the same page twice."""
 
     def __init__(self, port: int, threads: int = 4, per_second: float | None = None,
-                 user_agent: str = CHROME_UA) -> None:
+                 user_agent: str = CHROME_UA, domain: str = "example.com",
+                 prefix: str | None = None) -> None:
         self.port, self.per_second, self.user_agent = port, per_second, user_agent
+        self.domain = domain
+        # Paths start with the domain (but for example.com), or with `prefix` if given.
+        self.prefix = prefix if prefix is not None else (
+            "" if domain == "example.com" else f"/{domain}")
         self.acked: set[str] = set()
+        self.unanswered: set[str] = set()
+        self.drops: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -147,14 +159,19 @@ class EventLoad:
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status >= 500)
 
+    def acked_now(self) -> set[str]:
+        """A copy of the acknowledged paths (the load may still be running)."""
+        with self._lock:
+            return set(self.acked)
+
     def _run(self, index: int, threads: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         n, started = 0, time.monotonic()
         while not self._stop.is_set():
-            path = f"/t{index}/e{n}"
+            path = f"{self.prefix}/t{index}/e{n}"
             n += 1
-            body = json.dumps({"n": "pageview", "u": f"https://example.com{path}",
-                               "d": "example.com"})
+            body = json.dumps({"n": "pageview", "u": f"https://{self.domain}{path}",
+                               "d": self.domain})
             try:
                 conn.request("POST", "/api/event", body,
                              {"Content-Type": "text/plain", "User-Agent": self.user_agent})
@@ -162,11 +179,17 @@ class EventLoad:
                 resp.read()
             except (OSError, http.client.HTTPException):
                 conn.close()        # the server is gone or closed the connection: not acked
+                with self._lock:
+                    self.unanswered.add(path)
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                time.sleep(0.05)    # (a restarting server refuses connections for a while)
                 continue
             with self._lock:
                 self.statuses[resp.status] += 1
-                if resp.status == 202 and not resp.getheader("X-Beacon-Drop"):
+                reason = resp.getheader("X-Beacon-Drop")
+                if reason:
+                    self.drops[reason] += 1
+                elif resp.status == 202:
                     self.acked.add(path)
             if self.per_second:
                 ahead = n / (self.per_second / threads) - (time.monotonic() - started)
@@ -260,3 +283,51 @@ def stored_paths(url: str) -> list[str]:
         paths = [r[0] for r in conn.execute(sa.select(schema.events.c.pathname))]
     engine.dispose()
     return paths
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of its own (initdb in a temporary folder, a free port, run as
+    the `postgres` user) that a drill may stop and start - never the shared one."""
+
+    def __init__(self) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        if not bins or shutil.which("runuser") is None:
+            raise RuntimeError("no PostgreSQL server binaries (pg_ctl) or runuser")
+        self.bin = bins[-1].parent
+        # Its own temporary folder (pytest's are private to the test user; the server
+        # runs as `postgres`).
+        self.dir = Path(tempfile.mkdtemp(prefix="beacon-drill-pg-"))
+        self.port = free_port()
+        shutil.chown(self.dir, "postgres", "postgres")
+        self._as_postgres(["initdb", "-D", str(self.dir / "pgdata"), "-A", "trust",
+                           "-U", "postgres", "--no-sync", "-E", "UTF8"])
+
+    def _as_postgres(self, command: list[str]) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / command[0]),
+                        *command[1:]], check=True, capture_output=True, cwd=self.dir)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        self._as_postgres(["pg_ctl", "-D", str(self.dir / "pgdata"), "-w", "-t", "60",
+                           "-l", str(self.dir / "server.log"), "-o",
+                           f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                           "-c fsync=off -c max_connections=200", "start"])
+
+    def stop(self) -> None:
+        """Stop the server process (fast shutdown: every connection is cut)."""
+        self._as_postgres(["pg_ctl", "-D", str(self.dir / "pgdata"), "-w", "-m", "fast",
+                           "stop"])
+
+    def create_database(self, name: str) -> str:
+        admin = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return self.url(name)
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

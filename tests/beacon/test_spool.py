@@ -1,6 +1,7 @@
-"""The spool on its own: orphans are adopted once, unreadable lines are skipped, and an
-unwritable spool degrades to memory, then to counted `spool_full` drops - while the
-beacon keeps answering."""
+"""The spool on its own: orphans are adopted once, unreadable lines are skipped, and a
+spool that is full or cannot be written refuses events honestly: the browser endpoints
+answer with the reason in X-Beacon-Drop (counted), the batch API with 503 + Retry-After;
+never a plain 2xx for an event that is not on disk."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import dataclasses
 import os
 from pathlib import Path
 
+from beacon_app import state_of
 from beacon_app.spool import Spool
 from shared.core.settings import Settings
+from shared.sites import new_ingest_token
 from tests.beacon.helpers import browser_headers, drop_counts, make_app, stored_events
 
 EVENT = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
@@ -69,14 +72,41 @@ def test_partial_last_line_is_not_read(tmp_path: Path) -> None:
     assert lines == [b'{"a": 1}\n']
 
 
-def test_unwritable_spool_keeps_answering_then_counts_drops(settings: Settings) -> None:
-    app = make_app(dataclasses.replace(settings, spool_max_bytes=1, spool_memory_events=5))
+def test_full_spool_answers_with_the_reason_and_counts_it(settings: Settings) -> None:
+    app = make_app(dataclasses.replace(settings, spool_max_bytes=1))
     client = app.test_client()
     answers = [client.post("/api/event", json=EVENT, headers=browser_headers())
                for _ in range(8)]
     assert [a.status_code for a in answers] == [202] * 8
-    assert [a.headers.get("X-Beacon-Drop") for a in answers] == [None] * 5 + ["spool_full"] * 3
-    assert len(stored_events(app)) == 5          # the memory fallback was written
-    assert drop_counts(app) == {"spool_full": 3}
+    assert [a.headers.get("X-Beacon-Drop") for a in answers] == ["spool_full"] * 8
+    assert stored_events(app) == []              # nothing was held anywhere else
+    assert drop_counts(app) == {"spool_full": 8}
     text = client.get("/metrics").get_data(as_text=True)
     assert "beacon_spool_errors_total 8" in text
+    assert 'beacon_events_dropped_total{reason="spool_full"} 8' in text
+
+
+def test_unwritable_spool_folder_is_said_not_hidden(settings: Settings, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the spool folder should be")
+    app = make_app(dataclasses.replace(settings, spool_dir=str(blocker / "spool")))
+    answer = app.test_client().post("/api/event", json=EVENT, headers=browser_headers())
+    assert answer.status_code == 202
+    assert answer.headers["X-Beacon-Drop"] == "spool_unavailable"
+    assert stored_events(app) == []
+
+
+def test_batch_api_answers_503_for_events_it_could_not_keep(settings: Settings) -> None:
+    app = make_app(dataclasses.replace(settings, spool_max_bytes=1))
+    with state_of(app).engine.begin() as conn:
+        token = new_ingest_token(conn, "example.com")
+    answer = app.test_client().post(
+        "/api/events", json={"events": [EVENT, {**EVENT, "n": ""}]},
+        headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 503
+    assert int(answer.headers["Retry-After"]) > 0
+    body = answer.get_json()
+    assert body["accepted"] == 0
+    assert body["retry"] == [{"index": 0, "reasons": ["spool_full"]}]
+    assert [e["index"] for e in body["errors"]] == [1]   # bad input still said as such
+    assert stored_events(app) == []

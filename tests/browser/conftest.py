@@ -125,7 +125,7 @@ def beacon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Beacon]:
     thread.start()
     yield Beacon(app=app, engine=engine, origin=f"http://beacon.test:{server.server_port}")
     server.shutdown()
-    app.extensions["beacon"].writer.stop()
+    app.extensions["beacon"].close()
     engine.dispose()
 
 

@@ -32,7 +32,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     with engine.begin() as conn:
         add_site(conn, "other.test", now=NOW)
     yield flask_app
-    state_of(flask_app).writer.stop()
+    state_of(flask_app).close()
 
 
 def _key(app: Flask, domain: str) -> str:
