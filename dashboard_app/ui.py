@@ -45,6 +45,18 @@ def page_context() -> PageContext:
     return PageContext(access=access, site=site, frame=frame, sites=sites)
 
 
+def site_page(title: str | None) -> tuple[PageContext, Site] | None:
+    """Start a page that reports on one site: its title, then the context and the site;
+    None, after showing how to get a site, when the user has none to see."""
+    ctx = page_context()
+    if title:
+        st.title(title)
+    if ctx.site is None:
+        no_site_state(ctx.access)
+        return None
+    return ctx, ctx.site
+
+
 def safe_url(value: Any) -> str | None:
     """`value` if it is a plain http(s) URL that can be offered as a link, else None."""
     text = str(value or "")

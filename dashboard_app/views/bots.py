@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_app import charts, data
-from dashboard_app.ui import data_table, fmt_int, no_site_state, page_context
+from dashboard_app.ui import data_table, fmt_int, site_page
 from shared.core.bot_categories import BotCategory
 
 
@@ -23,29 +23,28 @@ def _label(value: str) -> str:
 
 
 def render() -> None:
-    ctx = page_context()
-    st.title("Bots & AI agents")
-    if ctx.site is None:
-        no_site_state(ctx.access)
+    page = site_page("Bots & AI agents")
+    if page is None:
         return
-    days = data.query_for(ctx.frame, ctx.site).date_range
+    ctx, site = page
+    days = data.query_for(ctx.frame, site).date_range
     st.caption("Hits the beacon did not count as visits because a crawler, an AI agent, "
                "a monitor or a script sent them. Days in UTC; filters do not apply here.")
     url = data.url()
-    total = data.bot_total(url, ctx.site.id, days.first, days.last)
+    total = data.bot_total(url, site.id, days.first, days.last)
     st.metric("Bot hits", fmt_int(total))
     if not total:
         st.info("No bot hits in this period.")
         return
     per_day = pd.DataFrame(
-        [(d, _label(c), n) for (d, c), n in data.bot_rows(url, ctx.site.id, days.first,
+        [(d, _label(c), n) for (d, c), n in data.bot_rows(url, site.id, days.first,
                                                            days.last, ("day", "category"))],
         columns=["Day", "Category", "Hits"])
     st.plotly_chart(charts.stacked_days(per_day, "Day", "Category", "Hits",
                                         "Bot hits per day by category"),
                     use_container_width=True)
     families = pd.DataFrame(
-        [(f, _label(c), n) for (c, f), n in data.bot_rows(url, ctx.site.id, days.first,
+        [(f, _label(c), n) for (c, f), n in data.bot_rows(url, site.id, days.first,
                                                            days.last, ("category", "family"))],
         columns=["Agent", "Category", "Hits"])
     st.subheader("Top agents", anchor=False)

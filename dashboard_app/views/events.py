@@ -7,16 +7,15 @@ import streamlit as st
 
 from dashboard_app import data, panels
 from dashboard_app.tables import EVENT_COLUMNS
-from dashboard_app.ui import no_site_state, page_context
+from dashboard_app.ui import site_page
 
 
 def render() -> None:
-    ctx = page_context()
-    st.title("Events & properties")
-    if ctx.site is None:
-        no_site_state(ctx.access)
+    page = site_page("Events & properties")
+    if page is None:
         return
-    query = data.query_for(ctx.frame, ctx.site)
+    ctx, site = page
+    query = data.query_for(ctx.frame, site)
     st.subheader("Events", anchor=False)
     st.caption("Pageviews and custom events; 'engagement' pings carry time on page.")
     panels.breakdown_table(query, ctx.frame, "event", "Event", "events",

@@ -18,7 +18,7 @@ from dashboard_app.auth import TOKEN_KEY
 from dashboard_app.downloads import to_csv_bytes, to_parquet_bytes
 from dashboard_app.frame import dimension_label, filter_label
 from dashboard_app.tables import breakdown_frame, points_frame, rounded
-from dashboard_app.ui import no_site_state, page_context
+from dashboard_app.ui import site_page
 from shared.accounts.users import get_user
 from shared.stats.dimensions import DIMENSIONS
 from shared.stats.query import StatsQuery
@@ -81,12 +81,11 @@ def _user_id(email: str | None) -> int | None:
 
 
 def render() -> None:
-    ctx = page_context()
-    st.title("Export")
-    if ctx.site is None:
-        no_site_state(ctx.access)
+    page = site_page("Export")
+    if page is None:
         return
-    query = data.query_for(ctx.frame, ctx.site)
+    ctx, site = page
+    query = data.query_for(ctx.frame, site)
     r = query.date_range
     st.caption(f"Current frame: {r.first} to {r.last}")
     for f in ctx.frame.filters:
@@ -98,11 +97,11 @@ def render() -> None:
     df = rounded(report_frame(query, report))
     st.dataframe(df.head(20), hide_index=True, width="stretch")
     user_id = _user_id(ctx.access.email)
-    offer(df, f"{ctx.site.domain}-{report}-{r.first}-{r.last}", fmt or "CSV", user_id)
+    offer(df, f"{site.domain}-{report}-{r.first}-{r.last}", fmt or "CSV", user_id)
     st.subheader("Raw events", anchor=False)
     st.caption(f"Every stored event of the frame, up to {MAX_RAW_ROWS:,} rows.")
     if st.button("Prepare raw events", key="exp_raw"):
-        offer(raw_events(query), f"{ctx.site.domain}-events-{r.first}-{r.last}", fmt or "CSV",
+        offer(raw_events(query), f"{site.domain}-events-{r.first}-{r.last}", fmt or "CSV",
               user_id)
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_app import charts, data, goal_forms
-from dashboard_app.ui import data_table, no_site_state, page_context
+from dashboard_app.ui import data_table, site_page
 from shared.reports.funnels import Funnel
 from shared.stats.query import StatsQuery
 
@@ -38,13 +38,12 @@ def funnel_panel(query: StatsQuery, funnel: Funnel) -> None:
 
 
 def render() -> None:
-    ctx = page_context()
-    st.title("Goals & funnels")
-    if ctx.site is None:
-        no_site_state(ctx.access)
+    page = site_page("Goals & funnels")
+    if page is None:
         return
-    query = data.query_for(ctx.frame, ctx.site)
-    goals, funnels = data.goals_and_funnels(ctx.site.id)
+    ctx, site = page
+    query = data.query_for(ctx.frame, site)
+    goals, funnels = data.goals_and_funnels(site.id)
     st.subheader("Goals", anchor=False)
     st.caption("Conversions are unique visitors (summed per day) whose visit completed the "
                "goal; the rate divides them by the period's visitors under the same filters.")
@@ -58,9 +57,9 @@ def render() -> None:
         st.divider()
         left, right = st.columns(2)
         with left, st.expander("Create or edit a goal"):
-            goal_forms.goal_editor(ctx.site.id, goals)
+            goal_forms.goal_editor(site.id, goals)
         with right, st.expander("Create or edit a funnel"):
-            goal_forms.funnel_editor(ctx.site.id, funnels)
+            goal_forms.funnel_editor(site.id, funnels)
 
 
 render()

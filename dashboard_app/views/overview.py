@@ -14,8 +14,7 @@ from dashboard_app.ui import (
     fmt_int,
     fmt_seconds,
     no_data_state,
-    no_site_state,
-    page_context,
+    site_page,
 )
 from shared.reports.traffic import BreakdownSpec
 from shared.stats.query import StatsQuery
@@ -135,17 +134,17 @@ def devices_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
 
 
 def render() -> None:
-    ctx = page_context()
-    if ctx.site is None:
-        no_site_state(ctx.access)
+    page = site_page(None)
+    if page is None:
         return
-    query = data.query_for(ctx.frame, ctx.site)
+    ctx, site = page
+    query = data.query_for(ctx.frame, site)
     totals = data.totals(data.url(), query)
     r = query.date_range
-    st.caption(f"{r.first:%d %b %Y} – {r.last:%d %b %Y} · time zone {ctx.site.timezone}")
+    st.caption(f"{r.first:%d %b %Y} – {r.last:%d %b %Y} · time zone {site.timezone}")
     kpi_cards(totals)
     if totals.metrics.visits == 0 and totals.metrics.pageviews == 0 and not ctx.frame.filters:
-        no_data_state(ctx.site)
+        no_data_state(site)
         return
     st.caption(MULTI_DAY_NOTE)
     series(query)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard_app import charts, data
 from dashboard_app.tables import METRIC_LABELS
-from dashboard_app.ui import data_table, no_site_state, page_context
+from dashboard_app.ui import data_table, site_page
 from shared.sites import Site
 
 REFRESH_SECONDS = 10
@@ -49,12 +49,11 @@ def live(site: Site) -> None:
 
 
 def render() -> None:
-    ctx = page_context()
-    st.title("Realtime")
-    if ctx.site is None:
-        no_site_state(ctx.access)
+    page = site_page("Realtime")
+    if page is None:
         return
-    live(ctx.site)
+    ctx, site = page
+    live(site)
 
 
 render()

@@ -41,8 +41,10 @@ def token(app: Flask) -> str:
 
 
 def _batch(app: Flask, token: str, events: list[Any], **headers: str) -> tuple[int, Any]:
+    # A browser's user agent: the test client's own ("Werkzeug/...") is an HTTP library.
     resp = app.test_client().post("/api/events", json={"events": events},
-                                  headers={"Authorization": f"Bearer {token}", **headers})
+                                  headers=browser_headers(Authorization=f"Bearer {token}",
+                                                          **headers))
     return resp.status_code, resp.get_json()
 
 

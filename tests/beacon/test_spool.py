@@ -102,7 +102,7 @@ def test_batch_api_answers_503_for_events_it_could_not_keep(settings: Settings) 
         token = new_ingest_token(conn, "example.com")
     answer = app.test_client().post(
         "/api/events", json={"events": [EVENT, {**EVENT, "n": ""}]},
-        headers={"Authorization": f"Bearer {token}"})
+        headers=browser_headers(Authorization=f"Bearer {token}"))
     assert answer.status_code == 503
     assert int(answer.headers["Retry-After"]) > 0
     body = answer.get_json()
