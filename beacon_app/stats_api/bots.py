@@ -13,11 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
+from sqlalchemy.engine import Connection
 
-from beacon_app.stats_api.http import _authorised, _error, _state
+from beacon_app.state import BeaconState
+from beacon_app.stats_api.http import _error, answer_for_site
 from beacon_app.stats_api.request import ApiError, ApiQuery, _date_range
 from shared.core.bot_categories import BotCategory
 from shared.reports.bots import BOT_DIMENSIONS, MAX_ROWS, bot_report, bot_total
+from shared.sites import Site
 from shared.stats.query import QueryError, StatsQuery
 
 bp = Blueprint("stats_bots", __name__)
@@ -59,21 +62,19 @@ def _parse(body: Any) -> ApiQuery:
 
 @bp.post("/api/v2/bots")
 def bots() -> Response:
-    state = _state()
-    with state.engine.connect() as conn:
-        authorised = _authorised(conn, _parse)
-        if isinstance(authorised, Response):
-            return authorised
-        api, site = authorised
-        dims, limit = api.dimensions, api.limit
-        cats = tuple(BotCategory(c) for c in api.raw["categories"])
-        try:   # the counts are per UTC day, so the period is resolved in UTC
-            days = StatsQuery(site_id=site.id, timezone="UTC", period=api.period,
-                              now=state.clock(), start=api.start, end=api.end).date_range
-        except QueryError as exc:
-            return _error(400, "invalid query", [str(exc)])
-        rows = bot_report(conn, site.id, days.first, days.last, dims, cats, limit)
-        total = bot_total(conn, site.id, days.first, days.last)
+    return answer_for_site(_parse, _bots_answer)
+
+
+def _bots_answer(state: BeaconState, conn: Connection, api: ApiQuery, site: Site) -> Response:
+    dims, limit = api.dimensions, api.limit
+    cats = tuple(BotCategory(c) for c in api.raw["categories"])
+    try:   # the counts are per UTC day, so the period is resolved in UTC
+        days = StatsQuery(site_id=site.id, timezone="UTC", period=api.period,
+                          now=state.clock(), start=api.start, end=api.end).date_range
+    except QueryError as exc:
+        return _error(400, "invalid query", [str(exc)])
+    rows = bot_report(conn, site.id, days.first, days.last, dims, cats, limit)
+    total = bot_total(conn, site.id, days.first, days.last)
     return jsonify({
         "results": [{"dimensions": list(r.dimensions), "metrics": [r.count]} for r in rows],
         "total": total,

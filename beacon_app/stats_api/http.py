@@ -14,7 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.engine import Connection
 
+from beacon_app.state import BeaconState
 from beacon_app.stats_api import run as stats_exec
 from beacon_app.stats_api.openapi import openapi_document
 from beacon_app.stats_api.request import ApiError, ApiQuery, parse
@@ -105,29 +107,40 @@ def _echo(api: ApiQuery, query: StatsQuery) -> dict[str, Any]:
             "pagination": {"limit": api.limit, "offset": api.offset}}
 
 
-@bp.post("/api/v2/query")
-def query() -> Response:
+def answer_for_site(parse_body: Callable[[Any], ApiQuery],
+                    answer: Callable[[BeaconState, Connection, ApiQuery, Site], Response]
+                    ) -> Response:
+    """The steps every Stats API endpoint shares: the key, the body and the site (or the
+    4xx answer), then `answer` on one connection."""
     state = _state()
     with state.engine.connect() as conn:
-        authorised = _authorised(conn, parse)
+        authorised = _authorised(conn, parse_body)
         if isinstance(authorised, Response):
             return authorised
-        api, site = authorised
-        try:
-            stats = _stats_query(api, site, state.clock())
-            with time_limit(conn, state.settings.query_timeout_seconds):
-                answer = stats_exec.run(conn, api, stats)
-        except ApiError as exc:
-            return _error(exc.status, "invalid query", exc.reasons)
-        except QueryError as exc:
-            return _error(400, "invalid query", [str(exc)])
-        except QueryTimeout as exc:
-            return _error(503, "query stopped", [str(exc)])
-        except sa.exc.DBAPIError as exc:
-            # The exception's text holds the SQL and its parameters (request data): log
-            # the driver's error class only.
-            log.error("stats query failed in the database: %s", type(exc.orig).__name__)
-            return _error(503, "the database could not answer this query")
+        return answer(state, conn, *authorised)
+
+
+@bp.post("/api/v2/query")
+def query() -> Response:
+    return answer_for_site(parse, _query_answer)
+
+
+def _query_answer(state: BeaconState, conn: Connection, api: ApiQuery, site: Site) -> Response:
+    try:
+        stats = _stats_query(api, site, state.clock())
+        with time_limit(conn, state.settings.query_timeout_seconds):
+            answer = stats_exec.run(conn, api, stats)
+    except ApiError as exc:
+        return _error(exc.status, "invalid query", exc.reasons)
+    except QueryError as exc:
+        return _error(400, "invalid query", [str(exc)])
+    except QueryTimeout as exc:
+        return _error(503, "query stopped", [str(exc)])
+    except sa.exc.DBAPIError as exc:
+        # The exception's text holds the SQL and its parameters (request data): log
+        # the driver's error class only.
+        log.error("stats query failed in the database: %s", type(exc.orig).__name__)
+        return _error(503, "the database could not answer this query")
     return jsonify({"results": answer.results, "meta": _meta(api, answer.meta),
                     "query": _echo(api, stats)})
 
