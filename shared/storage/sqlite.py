@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.core.records import sqlite_time_text
+from shared.storage import sqlite_regexp
 from shared.storage.base import Dialect, offset_case
 
 _FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d"}
@@ -45,6 +46,8 @@ class SQLite(Dialect):
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            # After SQLAlchemy's own connect hook: replaces its backtracking `regexp`.
+            sqlite_regexp.install(dbapi_conn)
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
