@@ -28,11 +28,7 @@ from shared.core.records import DropReason
 from shared.storage import upsert_add, write_transaction
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-# The drop reason of a request an unexpected failure stopped (answered 202, see
-# hits.internal_error). Not a DropReason: no site or day is known then, so it is counted
-# for /metrics only, not in `drop_counts`.
-INTERNAL_ERROR = "internal_error"
-DROP_REASONS = (*(reason.value for reason in DropReason), INTERNAL_ERROR)
+DROP_REASONS = tuple(reason.value for reason in DropReason)
 
 
 class Metrics:
@@ -61,10 +57,6 @@ class Metrics:
             self._unsaved_drops[(site_id, day, reason.value)] += 1
             if bot is not None and site_id:
                 self._unsaved_bots[(site_id, day, bot.category.value, bot.family)] += 1
-
-    def internal_error(self) -> None:
-        with self._lock:
-            self.drops[INTERNAL_ERROR] += 1
 
     def observe_flush(self, seconds: float, events: int) -> None:
         with self._lock:
