@@ -177,8 +177,11 @@ def test_one_dyno_web_and_worker(env: dict[str, str], pg_url: str, tmp_path: Pat
                     {"X-Forwarded-For": "203.0.113.5"})[0] == 403
     assert _request(port, "GET", "/script.js")[0] == 200
     assert _send_hits(port, "one.example", 300) == 300
+    # A browser's image request: the bare endpoint drops hits without the headers every
+    # browser sends (docs/bots.md).
     assert _request(port, "GET", "/", None, {"Referer": "https://one.example/bare",
-                                             "User-Agent": CHROME_UA})[0] == 204
+                                             "User-Agent": CHROME_UA, "Accept": "image/*",
+                                             "Accept-Encoding": "gzip"})[0] == 204
     shown, source = _shown_pageviews(pg_url, "one.example", 301)
     assert (shown, source) == (301, "rollup")
     # The platform stops the dyno: every acknowledged event is already written, nothing

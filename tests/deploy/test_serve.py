@@ -1,5 +1,6 @@
-"""`beacon serve` starts the dashboard on BEACON_DASHBOARD_PORT (the setting's help says
-so; `streamlit run` alone takes --server.port) and the beacon on PORT; flags win."""
+"""`beacon serve` starts the dashboard (`beacon dashboard`) on BEACON_DASHBOARD_PORT (the
+setting's help says so; `streamlit run` alone takes --server.port) and the beacon on PORT;
+flags win."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def _ports(**flags: object) -> tuple[str, str]:
     commands = dict(_commands(args))
     beacon, dashboard = commands["beacon"], commands["dashboard"]
     return (beacon[beacon.index("--bind") + 1].rsplit(":", 1)[1],
-            dashboard[dashboard.index("--server.port") + 1])
+            dashboard[dashboard.index("--port") + 1])
 
 
 def test_serve_uses_the_port_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

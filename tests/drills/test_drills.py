@@ -265,7 +265,8 @@ def test_web_restarts_a_killed_dashboard_while_hits_go_on(sqlite_env: dict[str, 
 
 
 def _dashboard_pid(master: int, not_in: list[int], timeout: float = 60) -> int:
-    """The pid of the master's Streamlit child (a new one, not in `not_in`)."""
+    """The pid of the master's dashboard child, `beacon dashboard` (a new one, not in
+    `not_in`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for pid in _children(master):
@@ -273,7 +274,7 @@ def _dashboard_pid(master: int, not_in: list[int], timeout: float = 60) -> int:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"streamlit" in cmdline and pid not in not_in:
+            if b"\0dashboard\0" in cmdline and pid not in not_in:
                 return pid
         time.sleep(0.2)
     raise AssertionError("no dashboard process under the web master")
