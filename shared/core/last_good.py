@@ -11,6 +11,7 @@ previous one knew.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -181,6 +182,7 @@ class LastGood(Generic[T]):
             if self._thread is None or not self._thread.is_alive():
                 if self._thread is not None:    # back after an idle spell: catch up first
                     self.refresh_if_allowed(min_age=self.interval)
+                _LIVE.add(self)
                 self._thread = threading.Thread(target=_refresh_loop, args=(weakref.ref(self),),
                                                 daemon=True, name=f"refresh-{self.name}")
                 self._thread.start()
@@ -217,6 +219,16 @@ class LastGood(Generic[T]):
             self._saved = text
         except OSError as exc:
             log.warning("%s: could not save a copy to disk (%s)", self.name, first_line(exc))
+
+
+def _close_all() -> None:
+    """At interpreter exit: no copy refreshes (and logs) while the process shuts down."""
+    for copy in list(_LIVE):
+        copy.close()
+
+
+_LIVE: weakref.WeakSet[LastGood[Any]] = weakref.WeakSet()
+atexit.register(_close_all)
 
 
 def _refresh_loop(ref: weakref.ReferenceType[LastGood[Any]]) -> None:
