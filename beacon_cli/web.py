@@ -144,11 +144,6 @@ def run_dashboard(args: argparse.Namespace) -> int:
     for key, value in STREAMLIT_ENV.items():
         os.environ.setdefault(key, value)
     import uvicorn
-    from streamlit import config as streamlit_config
-
-    # The environment alone does not reach the browser's copy of this option: without it
-    # the page asks a Streamlit host for its metrics configuration (a third-party request).
-    streamlit_config.set_option("browser.gatherUsageStats", False)
 
     from dashboard_app.guard import guarded_dashboard
     from dashboard_app.server_logs import use_json_logs
