@@ -286,8 +286,79 @@ login_tokens = sa.Table(
     sa.Column("last_used", sa.DateTime, nullable=False),
 )
 
+# E-mail reports: one row per (site, recipient), weekly and/or monthly. The unsubscribe
+# token is random and only unsubscribes this row, so the link needs no sign-in.
+report_subscriptions = sa.Table(
+    "report_subscriptions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("weekly", sa.Boolean, nullable=False),
+    sa.Column("monthly", sa.Boolean, nullable=False),
+    sa.Column("unsubscribe_token", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("site_id", "email"),
+)
+
+# Traffic alerts of a site and their open episodes (null = none open): a notice goes out
+# when an episode opens, none while it stays open (shared/notify/alerts.py).
+site_alerts = sa.Table(
+    "site_alerts", metadata,
+    sa.Column("site_id", sa.Integer, primary_key=True),
+    sa.Column("spike_visitors", sa.Integer, nullable=True),    # more than N now; null = off
+    sa.Column("drop_percent", sa.Integer, nullable=True),      # below X % of usual; null = off
+    sa.Column("emails", sa.JSON, nullable=False),              # who gets the alert e-mails
+    sa.Column("spike_since", sa.DateTime, nullable=True),
+    sa.Column("drop_since", sa.DateTime, nullable=True),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# "Goal X reached N conversions today": one notice per threshold and local day.
+goal_thresholds = sa.Table(
+    "goal_thresholds", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("goal_id", sa.Integer, nullable=False),
+    sa.Column("conversions", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Outgoing webhooks: the owner's URL, the events it wants, its signing secret.
+webhooks = sa.Table(
+    "webhooks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),              # ["report", "spike", ...]
+    sa.Column("payload_format", sa.String(10), nullable=False),  # "json" or "slack"
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# The outbox of e-mails and webhook calls: what is due, each try's outcome (the delivery
+# log) and, through the unique dedupe key, the record that nothing goes out twice.
+notifications = sa.Table(
+    "notifications", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("channel", sa.String(10), nullable=False),       # "email" or "webhook"
+    sa.Column("target", sa.String(320), nullable=False),       # address, or webhook id
+    sa.Column("event", sa.String(20), nullable=False),         # report, spike, drop, goal
+    sa.Column("dedupe_key", sa.String(400), nullable=False, unique=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),        # pending sending sent failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime, nullable=False),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("response_code", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.Index(None, "status", "next_attempt_at"),
+)
+
 # Tables holding per-site data: deleting a site deletes its rows in each.
 SITE_DATA_TABLES = (
     events, visitor_sessions, drop_counts, bot_counts, dirty_days, daily_rollups, rollup_visits,
     rollup_visit_events, goals, funnels, api_keys, site_roles, share_links,
+    report_subscriptions, site_alerts, goal_thresholds, webhooks, notifications,
 )

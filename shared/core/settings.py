@@ -204,6 +204,58 @@ class Settings:
                        "BEACON_NEW_PASSWORD"),
     )
 
+    smtp_url: str = field(
+        default="",
+        metadata=_help("Outgoing mail server for reports and alerts as one URL: "
+                       "smtp://user:password@host:587 (STARTTLS when the server offers it), "
+                       "smtps://... (TLS from the start, port 465) or "
+                       "smtp://host:25?tls=off; wins over the BEACON_SMTP_HOST group. Empty "
+                       "and no host = no e-mail is sent (reports and alerts wait in the "
+                       "queue).", "BEACON_SMTP_URL"),
+    )
+    smtp_host: str = field(
+        default="",
+        metadata=_help("Outgoing mail server's host name, when BEACON_SMTP_URL is not set.",
+                       "BEACON_SMTP_HOST"),
+    )
+    smtp_port: int = field(
+        default=0,
+        metadata=_help("Its port; 0 = 465 with BEACON_SMTP_TLS=ssl, else 587.",
+                       "BEACON_SMTP_PORT"),
+    )
+    smtp_user: str = field(
+        default="", metadata=_help("User name for SMTP AUTH; empty = no login.",
+                                   "BEACON_SMTP_USER"),
+    )
+    smtp_password: str = field(
+        default="", metadata=_help("Password for SMTP AUTH.", "BEACON_SMTP_PASSWORD"),
+    )
+    smtp_tls: str = field(
+        default="starttls",
+        metadata=_help("starttls (upgrade the connection, refuse a server that cannot), "
+                       "ssl (TLS from the start) or off (plain text; only for a relay on "
+                       "this machine or network).", "BEACON_SMTP_TLS"),
+    )
+    mail_from: str = field(
+        default="",
+        metadata=_help("From address of reports and alerts, e.g. Beacon "
+                       "<stats@example.com>; empty = beacon@ and the host name.",
+                       "BEACON_MAIL_FROM"),
+    )
+    public_url: str = field(
+        default="",
+        metadata=_help("Public address of the beacon (https://stats.example.com): the "
+                       "unsubscribe links of report e-mails point to it. Empty = the "
+                       "e-mails say how to unsubscribe in the dashboard instead.",
+                       "BEACON_PUBLIC_URL"),
+    )
+    notify_max_attempts: int = field(
+        default=8,
+        metadata=_help("Tries of one e-mail or webhook delivery before it is given up; "
+                       "the waits between them double from 1 minute (8 tries span about "
+                       "2 hours).", "BEACON_NOTIFY_MAX_ATTEMPTS"),
+    )
+
     # --- derived values -------------------------------------------------------------
     @property
     def resolved_database_url(self) -> str:
@@ -287,6 +339,14 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"BEACON_LOG_LEVEL={s.log_level!r} is not a log level")
     if s.geoip_db and not Path(s.geoip_db).is_file():
         raise SettingsError(f"BEACON_GEOIP_DB={s.geoip_db!r} is not a readable file")
+    if s.smtp_tls not in ("starttls", "ssl", "off"):
+        raise SettingsError(f"BEACON_SMTP_TLS={s.smtp_tls!r} must be starttls, ssl or off")
+    if s.smtp_url and not s.smtp_url.startswith(("smtp://", "smtps://")):
+        raise SettingsError("BEACON_SMTP_URL must start with smtp:// or smtps://")
+    if s.public_url and not s.public_url.startswith(("http://", "https://")):
+        raise SettingsError("BEACON_PUBLIC_URL must start with https:// (or http://)")
+    if s.notify_max_attempts < 1:
+        raise SettingsError("BEACON_NOTIFY_MAX_ATTEMPTS must be at least 1")
     if s.spam_list_file and not Path(s.spam_list_file).is_file():
         raise SettingsError(f"BEACON_SPAM_LIST_FILE={s.spam_list_file!r} is not a readable file")
 

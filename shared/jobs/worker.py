@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from shared.core.clock import utc_now
 from shared.core.last_good import OutageLog, is_outage
 from shared.jobs.housekeeping import HOUSEKEEPING_JOBS
+from shared.jobs.notifications import run_notifications
 from shared.rollups.build import rebuild_dirty
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ Job = tuple[str, Callable[[Engine, datetime], Any]]
 JOBS: list[Job] = [
     ("rollups", rebuild_dirty),
     *HOUSEKEEPING_JOBS,     # salts, sessions, retention, login tokens
+    ("notifications", run_notifications),   # e-mail reports, alerts, webhooks
 ]
 
 
