@@ -9,6 +9,7 @@ is marked `cancelled`.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -93,7 +94,9 @@ def _call_webhook(conn: Connection, site: Site, item: Notification, now: datetim
     if hook is None or hook.site_id != site.id:
         raise Cancelled("the webhook was removed")
     body = webhook_body(conn, site, item, hook.payload_format, now)
-    timestamp = int((now - datetime(1970, 1, 1)).total_seconds())
+    # The wall clock at sending, not the worker's `now`: the receiver compares it with
+    # its own clock to refuse a replayed request.
+    timestamp = int(time.time())
     return post_json(hook.url, body, {
         SIGNATURE_HEADER: signature_header(hook.secret, timestamp, body),
         "X-Beacon-Event": item.event, "X-Beacon-Delivery": str(item.id)})
