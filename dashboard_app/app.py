@@ -45,6 +45,8 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
                           default=not has_sites))
         if has_sites:
             pages.append(page("export", "Export", ":material/download:"))
+            pages.append(page("notifications", "Notifications",
+                              ":material/notifications:"))
     pages.append(page("privacy", "Privacy", ":material/shield:"))
     return pages
 
@@ -112,7 +114,8 @@ def _run() -> None:
     _account_box(access, engine)
     nav = st.navigation(_pages(access, bool(sites)))
     if sites:
-        _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy"))
+        _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy",
+                                                                 "notifications"))
     try:
         nav.run()
     except (QueryError, QueryTimeout) as exc:
