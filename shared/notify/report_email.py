@@ -2,7 +2,8 @@
 and the visitors chart as an inline image (multipart/alternative + related).
 
 Page paths, sources and goal names came from tracked pages: the HTML template escapes
-every value (Jinja2 autoescape), the text part shows them as they are.
+every value (Jinja2 autoescape for .html), the text part shows them as they are (text
+is never interpreted).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from shared.notify.report_data import ReportData
 from shared.reports import Row
 
 _TEMPLATES = Environment(loader=PackageLoader("shared.notify", "templates"),
-                         autoescape=select_autoescape(default=True), trim_blocks=True,
+                         autoescape=select_autoescape(["html"], default=False), trim_blocks=True,
                          lstrip_blocks=True, keep_trailing_newline=True)
 _TITLES = {"week": "Weekly", "month": "Monthly"}
 # (label, metric, how to show a value)

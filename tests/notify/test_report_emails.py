@@ -166,3 +166,31 @@ def test_a_new_recipient_gets_no_back_dated_report(
         subscribe(conn, site, "bob@example.com", weekly=True, monthly=True, now=NOW)
     run_once(engine, NOW + timedelta(minutes=1))
     assert [e[1] for e in notify_env.inbox.envelopes] == [["alice@example.com"]]
+
+
+def test_monthly_report_on_the_first_and_hostile_strings_escaped(
+        engine: Engine, notify_env: SmtpServer) -> None:
+    from tests.notify.traffic import visit
+
+    site_id = make_site(engine, "example.com", TZ)
+    hostile = "/<script>alert(1)</script>"
+    rows = visit(site_id, datetime(2026, 11, 12, 9), pages=(hostile,),
+                 source='<img src=x onerror="alert(1)">')
+    rows += visit(site_id, datetime(2026, 12, 2, 9))          # December: not in the report
+    write(engine, rows, site_id, TZ, NOW)
+    with write_transaction(engine) as conn:
+        subscribe(conn, site_id, "carol@example.com", weekly=False, monthly=True,
+                  now=datetime(2026, 11, 5))   # after October ended: no October report
+    first_of_december = datetime(2026, 11, 30, 23, 30)     # 00:30 on 1 December in Berlin
+    run_once(engine, first_of_december - timedelta(hours=1))   # still November there
+    assert notify_env.inbox.messages == []
+    run_once(engine, first_of_december)
+    run_once(engine, first_of_december + timedelta(days=6))
+    (message,) = notify_env.inbox.messages
+    assert message["Subject"] == "Monthly report for example.com: 1 – 30 Nov 2026"
+    assert headline_of(text_part(message))["Visitors"][0] == "1"
+    assert hostile in text_part(message)                     # plain text shows it as it is
+    html = str(message.get_body(("html",)).get_content())
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=" in html
