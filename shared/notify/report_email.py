@@ -53,6 +53,14 @@ def _rows(rows: list[Row]) -> list[dict[str, str]]:
     return [{"name": r.value or "(none)", "visitors": f"{r.metrics.visitors:,}"} for r in rows]
 
 
+def country_name(code: str) -> str:
+    """"Germany" for "DE"; the code itself when pycountry does not know it."""
+    import pycountry
+
+    found = pycountry.countries.get(alpha_2=(code or "").upper())
+    return str(getattr(found, "common_name", None) or found.name) if found else code
+
+
 def subject(data: ReportData) -> str:
     return f"{_TITLES[data.kind]} report for {data.domain}: {describe(data.first, data.last)}"
 
@@ -62,7 +70,9 @@ def context(data: ReportData, unsubscribe_url: str | None) -> dict[str, object]:
         "title": f"{_TITLES[data.kind]} report", "domain": data.domain,
         "period": describe(data.first, data.last), "timezone": data.timezone,
         "headline": headline(data), "pages": _rows(data.pages),
-        "sources": _rows(data.sources), "countries": _rows(data.countries),
+        "sources": _rows(data.sources),
+        "countries": [{**row, "name": country_name(row["name"])}
+                      for row in _rows(data.countries)],
         "goals": [{"name": g.goal.display_name, "conversions": f"{g.conversions:,}",
                    "rate": f"{g.conversion_rate:.1f}%"} for g in data.goals],
         "unsubscribe_url": unsubscribe_url,
