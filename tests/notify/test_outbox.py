@@ -82,3 +82,32 @@ def test_removing_a_site_removes_its_notification_setup(engine: Engine) -> None:
     with engine.connect() as conn:
         for table in (schema.report_subscriptions, schema.notifications):
             assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
+
+
+def test_mail_server_settings() -> None:
+    from shared.core.settings import load_settings
+    from shared.notify.smtp import smtp_config
+
+    url = smtp_config(load_settings({"BEACON_SMTP_URL": "smtp://me%40x.org:p%3Ass@mail.x.org",
+                                     "BEACON_MAIL_FROM": "Stats <s@x.org>"}))
+    assert (url.host, url.port, url.user, url.password, url.tls, url.sender) == (
+        "mail.x.org", 587, "me@x.org", "p:ss", "starttls", "Stats <s@x.org>")
+    assert smtp_config(load_settings({"BEACON_SMTP_URL": "smtps://mail.x.org"})).port == 465
+    assert smtp_config(load_settings({"BEACON_SMTP_URL": "smtp://h:25?tls=off"})).tls == "off"
+    parts = smtp_config(load_settings({"BEACON_SMTP_HOST": "h", "BEACON_SMTP_TLS": "ssl",
+                                       "BEACON_SMTP_USER": "u"}))
+    assert (parts.host, parts.port, parts.user, parts.tls) == ("h", 465, "u", "ssl")
+    assert not smtp_config(load_settings({})).configured
+
+
+def test_starttls_is_required_unless_turned_off(smtp_server) -> None:
+    import pytest
+
+    from shared.notify.payloads import alert_email
+    from shared.notify.smtp import MailError, send_message
+
+    message = alert_email(subject="s", text="t", sender="b@example.com", to="a@example.com")
+    with pytest.raises(MailError, match="STARTTLS"):
+        send_message(SmtpConfig("127.0.0.1", smtp_server.port, user="u", password="secret",
+                                tls="starttls", sender="b@example.com"), message)
+    assert smtp_server.inbox.messages == []
