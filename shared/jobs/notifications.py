@@ -19,7 +19,6 @@ def run_notifications(engine: Engine, now: datetime) -> dict[str, Any]:
     delivery = delivery_settings(load_settings())
     with write_transaction(engine) as conn:
         reports = schedule_reports(conn, now)
-    with write_transaction(engine) as conn:
-        alerts = check_alerts(conn, now)
+    alerts = check_alerts(engine, now)
     return {"reports_queued": reports, "alerts_queued": alerts,
             "delivered": deliver_due(engine, now, delivery)}

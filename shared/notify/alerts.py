@@ -26,12 +26,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from shared.core import schema
 from shared.core.clock import local_day, local_midnight_utc
 from shared.notify.alert_rules import (
     AlertRules,
+    GoalThreshold,
     all_alert_rules,
     close_episode,
     get_alert_rules,
@@ -43,6 +44,7 @@ from shared.notify.webhooks import list_webhooks
 from shared.reports import StatsQuery, goal_conversions, list_goals
 from shared.reports.realtime import current_visitors
 from shared.sites import Site, get_site
+from shared.storage import write_transaction
 
 E = schema.events
 MIN_USUAL = 10
@@ -126,35 +128,46 @@ def check_drop(conn: Connection, site: Site, rules: AlertRules, now: datetime) -
     return 0
 
 
-def check_goal_thresholds(conn: Connection, now: datetime) -> int:
+def check_goal_threshold(conn: Connection, threshold: GoalThreshold, now: datetime) -> int:
+    site = get_site(conn, threshold.site_id)
+    goal = next((g for g in list_goals(conn, threshold.site_id)
+                 if g.id == threshold.goal_id), None)
+    if site is None or goal is None:
+        return 0
+    query = StatsQuery(site_id=site.id, timezone=site.timezone, period="today", now=now)
+    (result,) = goal_conversions(conn, query, [goal])
+    if result.conversions < threshold.conversions:
+        return 0
+    text = (f"Goal \"{goal.display_name}\" on {site.domain} reached {result.conversions} "
+            f"conversions today (threshold {threshold.conversions}).")
+    return notify(conn, site, get_alert_rules(conn, site.id), "goal",
+                  f"{threshold.id}:{query.today.isoformat()}",
+                  f"Goal reached on {site.domain}: {goal.display_name}", text,
+                  {"goal": goal.display_name, "conversions": result.conversions,
+                   "threshold": threshold.conversions, "day": query.today.isoformat()}, now)
+
+
+def check_site(conn: Connection, site_id: int, now: datetime) -> int:
+    """Check one site's spike and drop rules; returns the notices queued."""
+    site = get_site(conn, site_id)
+    if site is None:
+        return 0
+    queued = check_spike(conn, site, get_alert_rules(conn, site_id), now)
+    return queued + check_drop(conn, site, get_alert_rules(conn, site_id), now)
+
+
+def check_alerts(engine: Engine, now: datetime) -> int:
+    """Check every site's rules, each site (and goal threshold) in its own short write
+    transaction so the beacon's writer never waits for all of them; returns the notices
+    queued."""
+    with engine.connect() as conn:
+        site_ids = [r.site_id for r in all_alert_rules(conn)]
+        thresholds = list_goal_thresholds(conn)
     queued = 0
-    for threshold in list_goal_thresholds(conn):
-        site = get_site(conn, threshold.site_id)
-        goal = next((g for g in list_goals(conn, threshold.site_id)
-                     if g.id == threshold.goal_id), None)
-        if site is None or goal is None:
-            continue
-        query = StatsQuery(site_id=site.id, timezone=site.timezone, period="today", now=now)
-        (result,) = goal_conversions(conn, query, [goal])
-        if result.conversions < threshold.conversions:
-            continue
-        text = (f"Goal \"{goal.display_name}\" on {site.domain} reached {result.conversions} "
-                f"conversions today (threshold {threshold.conversions}).")
-        queued += notify(conn, site, get_alert_rules(conn, site.id), "goal",
-                         f"{threshold.id}:{query.today.isoformat()}",
-                         f"Goal reached on {site.domain}: {goal.display_name}", text,
-                         {"goal": goal.display_name, "conversions": result.conversions,
-                          "threshold": threshold.conversions, "day": query.today.isoformat()},
-                         now)
+    for site_id in site_ids:
+        with write_transaction(engine) as conn:
+            queued += check_site(conn, site_id, now)
+    for threshold in thresholds:
+        with write_transaction(engine) as conn:
+            queued += check_goal_threshold(conn, threshold, now)
     return queued
-
-
-def check_alerts(conn: Connection, now: datetime) -> int:
-    """Check every site's rules; returns the notices queued."""
-    queued = 0
-    for rules in all_alert_rules(conn):
-        site = get_site(conn, rules.site_id)
-        if site is not None:
-            queued += check_spike(conn, site, rules, now)
-            queued += check_drop(conn, site, get_alert_rules(conn, site.id), now)
-    return queued + check_goal_thresholds(conn, now)
