@@ -194,3 +194,29 @@ def test_monthly_report_on_the_first_and_hostile_strings_escaped(
     assert "<script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=" in html
+
+
+def test_report_webhook_carries_the_same_numbers_signed(
+        engine: Engine, site: int, notify_env: SmtpServer, receiver) -> None:
+    from shared.notify.webhooks import add_webhook
+
+    with write_transaction(engine) as conn:
+        hook = add_webhook(conn, site, receiver.base + "/r", ["report"],
+                           now=datetime(2026, 11, 20))
+    receiver.secrets["/r"] = hook.secret
+    run_once(engine, NOW)
+    run_once(engine, NOW + timedelta(hours=2))
+    calls = {c["json"]["data"]["period"]: c for c in receiver.requests}
+    assert len(receiver.requests) == 2 and set(calls) == {"week", "month"}
+    week = calls["week"]
+    assert week["verified"] and week["headers"]["X-Beacon-Event"] == "report"
+    data = week["json"]["data"]
+    assert (data["first_day"], data["last_day"]) == ("2026-11-30", "2026-12-06")
+    with engine.connect() as conn:
+        s = get_site(conn, site)
+        assert s is not None
+        expected = totals(conn, report_query(s, MONDAY, SUNDAY, NOW))
+    assert data["metrics"]["visitors"] == expected.metrics.visitors == 49
+    assert data["metrics"]["pageviews"] == expected.metrics.pageviews
+    assert data["changes"]["visitors"] == pytest.approx(expected.changes["visitors"])
+    assert calls["month"]["json"]["data"]["first_day"] == "2026-11-01"
