@@ -128,6 +128,3 @@ def delivery_log(conn: Connection, site_id: int, *, channel: str | None = None,
     rows = conn.execute(query.order_by(N.c.created_at.desc(), N.c.id.desc()).limit(limit))
     return [_from_row(r) for r in rows]
 
-
-def next_attempt(conn: Connection, item_id: int) -> datetime | None:
-    return conn.execute(sa.select(N.c.next_attempt_at).where(N.c.id == item_id)).scalar()

@@ -113,8 +113,3 @@ def remove_webhook(conn: Connection, site_id: int, webhook_id: int) -> Webhook:
     conn.execute(sa.delete(W).where(W.c.id == hook.id))
     return hook
 
-
-def rotate_secret(conn: Connection, site_id: int, webhook_id: int) -> Webhook:
-    hook = require_webhook(conn, site_id, webhook_id)
-    conn.execute(sa.update(W).where(W.c.id == hook.id).values(secret=new_secret()))
-    return require_webhook(conn, site_id, webhook_id)

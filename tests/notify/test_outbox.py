@@ -108,6 +108,6 @@ def test_starttls_is_required_unless_turned_off(smtp_server) -> None:
 
     message = alert_email(subject="s", text="t", sender="b@example.com", to="a@example.com")
     with pytest.raises(MailError, match="STARTTLS"):
-        send_message(SmtpConfig("127.0.0.1", smtp_server.port, user="u", password="secret",
+        send_message(SmtpConfig("127.0.0.1", smtp_server.port, user="u", password="pw",  # noqa: S106
                                 tls="starttls", sender="b@example.com"), message)
     assert smtp_server.inbox.messages == []
