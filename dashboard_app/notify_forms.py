@@ -20,6 +20,7 @@ from shared.notify.alert_rules import (
     remove_goal_threshold,
     set_alert_rules,
 )
+from shared.notify.deliver import delivery_settings, send_test_call
 from shared.notify.outbox import delivery_log
 from shared.notify.subscriptions import list_subscriptions, subscribe, unsubscribe
 from shared.notify.webhooks import EVENTS, add_webhook, list_webhooks, remove_webhook
@@ -137,9 +138,18 @@ def webhooks(site: Site) -> None:
     if hooks:
         with st.form(f"webhook_manage_{site.id}"):
             chosen = st.selectbox("Webhook (id)", [h.id for h in hooks])
-            left, right = st.columns(2)
+            left, middle, right = st.columns(3)
             show = left.form_submit_button("Show signing secret")
+            test = middle.form_submit_button("Send a test call")
             remove = right.form_submit_button("Remove webhook")
+        if test:
+            result = send_test_call(data.current_engine(), site, int(chosen), utc_now(),
+                                    delivery_settings(data.settings()))
+            if result.status == "sent":
+                st.success(f"The receiver answered {result.response_code}.")
+            else:
+                st.error("The test call failed (it is retried; see the delivery log).")
+                st.text(result.last_error or "")
         if show:
             st.code(next(h.secret for h in hooks if h.id == chosen), language=None)
         if remove and _write(remove_webhook, site.id, int(chosen)):

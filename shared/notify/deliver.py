@@ -9,6 +9,7 @@ is marked `cancelled`.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -150,3 +151,19 @@ def deliver_due(engine: Engine, now: datetime, delivery: Delivery) -> dict[str, 
                                             delivery.max_attempts)
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def send_test_call(engine: Engine, site: Site, webhook_id: int, now: datetime,
+                   delivery: Delivery) -> Notification:
+    """Call a webhook now with a signed `test` event (logged like any delivery, retried
+    like any if it fails); returns its log entry after the first try."""
+    key = f"test:{site.id}:{webhook_id}:{secrets.token_hex(8)}"
+    text = f"Test call from Beacon Analytics for {site.domain}: the webhook works."
+    with write_transaction(engine) as conn:
+        outbox.enqueue(conn, site_id=site.id, channel="webhook", target=str(webhook_id),
+                       event="test", dedupe_key=key, now=now,
+                       payload={"text": text, "data": {}})
+        (item,) = outbox.claim_due(conn, now, keys=(key,))
+    deliver_one(engine, item, now, delivery)
+    with engine.connect() as conn:
+        return outbox.entry(conn, item.id)

@@ -71,13 +71,15 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim_due(conn: Connection, now: datetime, *, channels: tuple[str, ...] = ("email", "webhook"),
-              limit: int = 50) -> list[Notification]:
-    """Rows of `channels` due now, each moved to `sending` by this caller alone."""
+              keys: tuple[str, ...] | None = None, limit: int = 50) -> list[Notification]:
+    """Rows of `channels` (or with these dedupe `keys`) due now, each moved to `sending`
+    by this caller alone."""
     _recover_interrupted(conn, now)
-    ids = conn.execute(sa.select(N.c.id).where(N.c.status == "pending",
-                                               N.c.next_attempt_at <= now,
-                                               N.c.channel.in_(channels))
-                       .order_by(N.c.next_attempt_at, N.c.id).limit(limit)).scalars().all()
+    due = sa.select(N.c.id).where(N.c.status == "pending", N.c.next_attempt_at <= now,
+                                  N.c.channel.in_(channels))
+    if keys is not None:
+        due = due.where(N.c.dedupe_key.in_(keys))
+    ids = conn.execute(due.order_by(N.c.next_attempt_at, N.c.id).limit(limit)).scalars().all()
     claimed = []
     for row_id in ids:
         won = conn.execute(sa.update(N).where(N.c.id == row_id, N.c.status == "pending")
@@ -117,6 +119,10 @@ def mark_failed(conn: Connection, item: Notification, now: datetime, error: str,
         status=status, attempts=attempts, next_attempt_at=now + backoff(attempts),
         last_error=error[:500], response_code=response_code))
     return status
+
+
+def entry(conn: Connection, item_id: int) -> Notification:
+    return _from_row(conn.execute(sa.select(N).where(N.c.id == item_id)).one())
 
 
 def delivery_log(conn: Connection, site_id: int, *, channel: str | None = None,

@@ -3,14 +3,17 @@ input refused with its reason, nothing stored); viewers change nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from shared.notify.alert_rules import get_alert_rules
 from shared.notify.subscriptions import list_subscriptions
 from shared.notify.webhooks import list_webhooks
 from tests.dashboard.conftest import DOMAIN, Seeded, app_as, no_exception
+from tests.notify.conftest import Receiver
 
 PAGE = "views/notifications.py"
 
@@ -69,3 +72,27 @@ def test_viewer_cannot_change_notifications(seeded: Seeded) -> None:
     at = _page("viewer@example.com")
     assert any("Only owners" in i.value for i in at.info)
     assert not [b for b in at.button if b.label.startswith("Add")]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+def test_owner_sends_a_test_call(seeded: Seeded, receiver: Receiver) -> None:
+    at = _page("owner@example.com")
+    _by_label(at.text_input, "URL").input(receiver.base + "/hook")
+    _by_label(at.button, "Add webhook").click().run()
+    with seeded.engine.connect() as conn:
+        (hook,) = list_webhooks(conn, seeded.site.id)
+    receiver.secrets["/hook"] = hook.secret
+    at.run()
+    _by_label(at.button, "Send a test call").click().run()
+    no_exception(at)
+    assert any("answered 200" in s.value for s in at.success)
+    (call,) = receiver.requests
+    assert call["verified"] and call["json"]["event"] == "test"

@@ -17,7 +17,7 @@ from shared.notify.alert_rules import add_goal_threshold, set_alert_rules
 from shared.notify.errors import NotifyError
 from shared.notify.outbox import delivery_log
 from shared.notify.signing import signature_header, verify_signature
-from shared.notify.webhooks import add_webhook, check_url
+from shared.notify.webhooks import add_webhook, check_url, list_webhooks
 from shared.reports import add_goal
 from shared.storage import write_transaction
 from tests.notify.conftest import Receiver, SmtpServer
@@ -206,3 +206,24 @@ def test_a_receiver_verifies_the_signature() -> None:
     assert not verify_signature(secret, header, body, now=now + 301)   # replayed later
     assert not verify_signature(secret, "t=abc,v1=00", body)
     assert not verify_signature(secret, "", body)
+
+
+def test_a_test_call_reaches_the_receiver_signed_and_is_logged(
+        engine: Engine, notify_env: SmtpServer, receiver: Receiver) -> None:
+    from shared.core.settings import load_settings
+    from shared.notify.deliver import delivery_settings, send_test_call
+    from shared.sites import get_site
+
+    site_id = _setup(engine, receiver, events=("spike",))
+    with engine.connect() as conn:
+        site = get_site(conn, site_id)
+        (hook,) = list_webhooks(conn, site_id)
+    assert site is not None
+    entry = send_test_call(engine, site, hook.id, NOW, delivery_settings(load_settings()))
+    assert (entry.status, entry.response_code, entry.event) == ("sent", 200, "test")
+    (call,) = receiver.requests
+    assert call["verified"] and call["json"]["event"] == "test"
+    receiver.status = 404
+    failed = send_test_call(engine, site, hook.id, NOW, delivery_settings(load_settings()))
+    assert (failed.status, failed.response_code) == ("pending", 404)
+    assert "HTTP 404" in (failed.last_error or "")
