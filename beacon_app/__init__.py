@@ -37,6 +37,7 @@ BLUEPRINTS = (
     ("beacon_app.tracker", "bp"),
     ("beacon_app.stats_api.http", "bp"),
     ("beacon_app.stats_api.bots", "bp"),
+    ("beacon_app.stats_api.v1", "bp"),
     ("beacon_app.security", "bp"),
 )
 
