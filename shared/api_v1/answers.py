@@ -46,8 +46,8 @@ class Queries:
 
 def build(conn: Connection, site: Site, p: V1Params, now: datetime) -> Queries:
     goals = list_goals(conn, site.id)
-    plain = [f for f in p.filters if f.property != "event:goal"]
-    goal = [f for f in p.filters if f.property == "event:goal"]
+    plain = [f for f in p.filters if f.name != "event:goal"]
+    goal = [f for f in p.filters if f.name == "event:goal"]
     try:
         base = StatsQuery(site_id=site.id, timezone=site.timezone, period="custom", now=now,
                           start=p.first, end=p.last, interval=_interval(p),
@@ -178,12 +178,13 @@ def _order_metric(p: V1Params) -> str:
 def _goal_rows(conn: Connection, qs: Queries, p: V1Params) -> list[dict[str, Any]]:
     goals: list[Goal] = list_goals(conn, qs.base.site_id)
     for f in p.filters:
-        if f.property == "event:goal":
+        if f.name == "event:goal":
             goals = [g for g in selected_goals(f, goals) if g in goals]
     results = goal_conversions(conn, qs.base, goals)
-    rows = [{"goal": r.goal.display_name, "visitors": r.conversions, "events": r.completions,
-             "conversion_rate": round(r.conversion_rate, 2)} for r in results
-            if r.conversions]
+    rows: list[dict[str, Any]] = [{"goal": r.goal.display_name, "visitors": r.conversions,
+                                   "events": r.completions,
+                                   "conversion_rate": round(r.conversion_rate, 2)}
+                                  for r in results if r.conversions]
     first = p.metrics[0]
     rows.sort(key=lambda r: (-r[first], r["goal"]))
     offset = (p.page - 1) * p.limit

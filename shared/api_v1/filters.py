@@ -25,9 +25,9 @@ _SPLIT_BAR = re.compile(r"(?<!\\)\|")
 
 @dataclass(frozen=True)
 class V1Filter:
-    """One parsed condition: `property`, negated or not, and its values (escapes removed)."""
+    """One parsed condition: `name` (a property), negated or not, its values (unescaped)."""
 
-    property: str
+    name: str
     negated: bool
     values: tuple[str, ...]
 
@@ -76,14 +76,14 @@ def to_query_filters(parsed: list[V1Filter], goals: list[Goal]) -> tuple[Filter,
     out: list[Filter] = []
     try:
         for f in parsed:
-            out += goal_filters(f, goals) if f.property == "event:goal" else [_one(f)]
+            out += goal_filters(f, goals) if f.name == "event:goal" else [_one(f)]
     except QueryError as exc:
         raise V1Error(str(exc)) from None
     return tuple(out)
 
 
 def _one(f: V1Filter) -> Filter:
-    dim = dimension_of(f.property) or ""
+    dim = dimension_of(f.name) or ""
     if f.wildcard:
         return Filter(dim, "not_matches" if f.negated else "matches", f.values)
     return Filter(dim, "is_not" if f.negated else "is", f.values)

@@ -40,7 +40,7 @@ class V1Params:
     page: int = 1
 
     def filters_on(self, prop: str) -> bool:
-        return any(f.property == prop for f in self.filters)
+        return any(f.name == prop for f in self.filters)
 
 
 def site_id_of(args: Mapping[str, str]) -> str:
