@@ -62,13 +62,17 @@ class Tools:
         self.engine, self.token, self.clock = engine, token, clock
 
     def on_site(self, site_id: str, work: Callable[[Connection, Site, datetime], T]) -> T:
+        from mcp.server.mcpserver.exceptions import ToolError
+
         now = self.clock()
         try:
             with self.engine.connect() as conn:
                 key = access.key_for(conn, self.token)
                 return work(conn, access.readable_site(conn, key, site_id), now)
         except V1Error as exc:
-            raise ValueError(exc.message) from None    # the tool's error text
+            # The client sees the Stats API's reason; any other failure stays a generic
+            # "error executing tool" (its text, which may hold SQL, stays here).
+            raise ToolError(exc.message) from None
 
     def params(self, site: Site, now: datetime, endpoint: str, **given: Any) -> Any:
         args = {k: str(v) for k, v in given.items() if v not in (None, "")}
