@@ -60,7 +60,7 @@ def _api_key(conn: Any) -> Any:
     return key if key is not None else _error(401, "unknown or revoked API key")
 
 
-def _site(conn: Any, api: ApiQuery, key_site_id: int) -> Site | Response:
+def _site(conn: Any, api: ApiQuery, key_site_id: int | None) -> Site | Response:
     try:
         site = get_site(conn, api.site_id)
     except SiteError as exc:

@@ -1,15 +1,17 @@
 """Stats API v1, access step: which site a bearer key may read, with v1's 401 answers.
 
-The same keys as `/api/v2/query`: a site's key reads that site only. v1 answers a
-missing key, an unknown or revoked key and a site the key may not read alike with 401,
-so site names cannot be probed.
+The same keys as `/api/v2/query`: a site's "stats" key reads that site only; a user's
+"sites" key reads the sites its user may see (as every Plausible key reads stats) and
+may manage those the user owns. v1 answers a missing key, an unknown or revoked key and
+a site the key may not read alike with 401, so site names cannot be probed.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from shared.accounts.api_keys import ApiKey, verify_key
+from shared.accounts.api_keys import SITES, ApiKey, verify_key
+from shared.accounts.users import roles_of, user_by_id
 from shared.sites import Site, SiteError, get_site
 
 from .errors import V1Error
@@ -46,5 +48,17 @@ def readable_site(conn: Connection, key: ApiKey, site_id: str) -> Site:
     return site
 
 
+def user_roles(conn: Connection, key: ApiKey) -> dict[int, str]:
+    """site id -> role of a sites key's user (none for a stats key or a removed user)."""
+    user = user_by_id(conn, key.user_id) if key.user_id is not None else None
+    return roles_of(conn, user) if user is not None else {}
+
+
 def may_read(conn: Connection, key: ApiKey, site: Site) -> bool:
-    return key.site_id == site.id
+    return key.site_id == site.id or site.id in user_roles(conn, key)
+
+
+def may_manage(conn: Connection, key: ApiKey, site: Site) -> bool:
+    """Whether `key` may change `site` (goals, share links, deletion): a sites key of
+    one of its owners."""
+    return SITES in key.scopes and user_roles(conn, key).get(site.id) == "owner"
