@@ -26,13 +26,16 @@ class Session:
         text = "".join(getattr(c, "text", "") for c in result.content)
         if result.is_error:
             raise ToolFailed(text)
+        value: Any = text
         if result.structured_content is not None:
             sc = result.structured_content
-            return sc["result"] if set(sc) == {"result"} else sc
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+            value = sc["result"] if set(sc) == {"result"} else sc
+        if isinstance(value, str):          # a tool that returns JSON text
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
 
 
 class ToolFailed(Exception):
