@@ -25,6 +25,7 @@ from shared.api_v1.errors import V1Error
 from shared.api_v1.params import parse_params
 from shared.core.clock import to_local, utc_now
 from shared.sites import Site, list_sites
+from shared.stats.errors import QueryError
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -73,6 +74,8 @@ class Tools:
             # The client sees the Stats API's reason; any other failure stays a generic
             # "error executing tool" (its text, which may hold SQL, stays here).
             raise ToolError(exc.message) from None
+        except QueryError as exc:
+            raise ToolError(str(exc)) from None
 
     def params(self, site: Site, now: datetime, endpoint: str, **given: Any) -> Any:
         args = {k: str(v) for k, v in given.items() if v not in (None, "")}

@@ -22,6 +22,7 @@ from shared.api_v1.errors import V1Error
 from shared.api_v1.params import V1Params, parse_params, site_id_of
 from shared.core.clock import to_local
 from shared.sites import Site
+from shared.stats.errors import QueryError
 from shared.storage.read_timeout import QueryTimeout, time_limit
 
 bp = Blueprint("stats_api_v1", __name__)
@@ -49,6 +50,8 @@ def _respond(work: Callable[[Connection, Site, datetime], Any]) -> Response:
                 return jsonify(work(conn, site, now))
     except V1Error as exc:
         return error(exc.status, exc.message)
+    except QueryError as exc:                 # a bound of the query layer (limits.py)
+        return error(400, str(exc))
     except QueryTimeout as exc:
         return error(503, f"The query was stopped: {exc}")
     except sa.exc.DBAPIError as exc:

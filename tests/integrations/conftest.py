@@ -56,7 +56,8 @@ def live(db_url: str, tmp_path: Path, servers: list[BeaconServer]) -> Iterator[L
     server = BeaconServer(env).start()
     servers.append(server)
     for i in range(3):
-        status, _ = server.send_event(f"/live/{i}", CHROME_UA.replace("Chrome/124", f"Chrome/12{i}"))
+        ua = CHROME_UA.replace("Chrome/124", f"Chrome/12{i}")     # three visitors
+        status, _ = server.send_event(f"/live/{i}", ua)
         assert status == 202
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from shared.core.clock import utc_now
 from shared.reports.funnels import funnel_report, list_funnels
 from shared.sites import require_site
 from shared.stats.query import StatsQuery
-from shared.core.clock import utc_now
 from tests.beacon.server import ROOT
 from tests.integrations.conftest import SITE, Live
 from tests.integrations.mcp_session import Session, ToolFailed, run_session

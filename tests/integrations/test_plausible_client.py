@@ -129,7 +129,7 @@ def test_plausible_mcp_records_equal_the_query_layer(live: Live, trap: Trap,
 
 def test_plausible_mcp_reports_a_wrong_key_as_an_authentication_failure(
         live: Live, trap: Trap, tmp_path: Path) -> None:
-    live.token = "bk_live_not-a-key"
+    live.token = "bk_live_not-a-key"  # noqa: S105 - a wrong key on purpose
 
     async def work(s: Session) -> Any:
         return await s.call("get_aggregate_stats", site_id=SITE)

@@ -259,6 +259,12 @@ def test_aggregate_refusals(client: FlaskClient, params: dict[str, str], status:
     ("breakdown", {"property": "event:page", "page": "0"}, "page as a positive number"),
     ("breakdown", {"property": "event:goal", "metrics": "bounce_rate"}, "goal breakdown"),
     ("timeseries", {"interval": "week"}, "invalid interval `week`"),
+    ("breakdown", {"property": "event:props:" + "k" * 400}, "unknown dimension"),
+    ("aggregate", {"filters": ";".join(["visit:os==Mac"] * 31)}, "At most 30 filters"),
+    ("aggregate", {"period": "custom", "date": "1990-01-01,1990-01-31"}, "the period starts"),
+    ("aggregate", {"filters": "event:page==" + "|".join(f"/p{i}*" for i in range(40))},
+     "at most"),
+    ("breakdown", {"property": "event:page", "limit": "ten"}, "between 1 and 1000"),
 ], ids=lambda v: str(v)[:30])
 def test_endpoint_refusals(client: FlaskClient, endpoint: str, params: dict[str, str],
                            message: str) -> None:
