@@ -145,3 +145,13 @@ def test_cli_makes_and_revokes_a_users_sites_key(app: Flask, capsys: pytest.Capt
     assert len(c.get("/api/v1/sites").json["sites"]) == 3
     assert main(["keys", "revoke", token[:12], "--user", "owner@example.com"]) == 0
     assert c.get("/api/v1/sites").status_code == 401
+
+
+def test_a_sites_key_reads_the_stats_of_its_users_sites_only(app: Flask) -> None:
+    viewer = _client(app, user="viewer@example.com")
+    ok = viewer.get("/api/v1/stats/aggregate?site_id=a.test")
+    assert ok.status_code == 200 and ok.json == {"results": {"visitors": {"value": 0}}}
+    assert viewer.get("/api/v1/stats/aggregate?site_id=b.test").status_code == 401
+    v2 = {"metrics": ["visitors"], "date_range": "7d"}
+    assert viewer.post("/api/v2/query", json={**v2, "site_id": "a.test"}).status_code == 200
+    assert viewer.post("/api/v2/query", json={**v2, "site_id": "b.test"}).status_code == 403
