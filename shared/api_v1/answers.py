@@ -25,7 +25,7 @@ from shared.stats.query import Filter, StatsQuery
 from shared.stats.results import Metrics
 
 from .errors import V1Error
-from .filters import dimension_of, goal_filters, selected_goals, to_query_filters
+from .filters import DIRECT, dimension_of, goal_filters, selected_goals, to_query_filters
 from .params import V1Params
 
 ALL_ROWS = 1_000_000
@@ -165,7 +165,8 @@ def breakdown(conn: Connection, site: Site, p: V1Params, now: datetime) -> dict[
     out = []
     for r in rows:
         rate = _rate(r.metrics.visitors, wholes.get(r.value, r.metrics.visitors))
-        out.append({key: r.value, **{x: value(x, r.metrics, rate) for x in p.metrics}})
+        shown = DIRECT if dim == "source" and r.value == "" else r.value
+        out.append({key: shown, **{x: value(x, r.metrics, rate) for x in p.metrics}})
     return {"results": out}
 
 

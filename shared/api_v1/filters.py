@@ -20,6 +20,8 @@ from shared.stats.query import Filter
 from .errors import V1Error
 
 PROPERTIES_URL = "https://plausible.io/docs/stats-api#properties"
+# v1 names the empty source (direct traffic) so; the query layer stores "".
+DIRECT = "Direct / None"
 _SPLIT_BAR = re.compile(r"(?<!\\)\|")
 
 
@@ -84,6 +86,8 @@ def to_query_filters(parsed: list[V1Filter], goals: list[Goal]) -> tuple[Filter,
 
 def _one(f: V1Filter) -> Filter:
     dim = dimension_of(f.name) or ""
+    if dim == "source":
+        f = V1Filter(f.name, f.negated, tuple("" if v == DIRECT else v for v in f.values))
     if f.wildcard:
         return Filter(dim, "not_matches" if f.negated else "matches", f.values)
     return Filter(dim, "is_not" if f.negated else "is", f.values)

@@ -113,8 +113,8 @@ def test_plausible_mcp_records_equal_the_query_layer(live: Live, trap: Trap,
     assert got["custom"]["totals"] == {"visitors": m14.visitors, "pageviews": m14.pageviews,
                                        "bounce_rate": round(m14.bounce_rate),
                                        "visit_duration": round(m14.visit_duration)}
-    assert got["sources"]["results"] == [{"source": r.value, "visitors": r.metrics.visitors}
-                                         for r in sources]
+    assert got["sources"]["results"] == [{"source": r.value or "Direct / None",
+                                          "visitors": r.metrics.visitors} for r in sources]
     assert got["pages"]["results"] == [{"page": r.value, "visitors": r.metrics.visitors}
                                        for r in pages]
     assert got["realtime"]["realtime_visitors"] == 3

@@ -164,9 +164,13 @@ def test_breakdown_sources_reference_example(app: Flask, client: FlaskClient) ->
     with state_of(app).engine.connect() as conn:
         rows = reports.breakdown(conn, _query(app, date(2025, 10, 1), date(2026, 3, 31)),
                                  "source", limit=5).rows
-    assert body == {"results": [{"source": r.value, "visitors": r.metrics.visitors,
+    assert body == {"results": [{"source": r.value or "Direct / None",
+                                 "visitors": r.metrics.visitors,
                                  "bounce_rate": round(r.metrics.bounce_rate)} for r in rows]}
-    assert len(rows) == 5
+    assert len(rows) == 5 and "" in [r.value for r in rows]      # direct traffic
+    direct = _ok(_get(client, "aggregate", period="6mo", filters="visit:source==Direct / None"))
+    assert direct["results"]["visitors"]["value"] == next(
+        r.metrics.visitors for r in rows if r.value == "")
 
 
 def test_breakdown_top_pages_pagination(app: Flask, client: FlaskClient) -> None:
