@@ -37,6 +37,8 @@ BLUEPRINTS = (
     ("beacon_app.tracker", "bp"),
     ("beacon_app.stats_api.http", "bp"),
     ("beacon_app.stats_api.bots", "bp"),
+    ("beacon_app.stats_api.v1", "bp"),
+    ("beacon_app.stats_api.sites_v1", "bp"),
     ("beacon_app.security", "bp"),
     ("beacon_app.unsubscribe", "bp"),
 )

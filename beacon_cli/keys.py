@@ -1,4 +1,8 @@
-"""`beacon keys create|list|revoke --site D`: Stats API keys (stored hashed)."""
+"""`beacon keys create|list|revoke --site D | --user E`: API keys (stored hashed).
+
+`--site`: a stats key reading that site. `--user`: a sites key of that user (the Sites
+API: create and delete their sites, goals, shared links; and the stats of their sites).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,16 @@ import argparse
 import sys
 
 from beacon_cli.common import emit, settings_and_engine
-from shared.accounts.api_keys import create_key, list_keys, revoke_key
+from shared.accounts.api_keys import (
+    ApiKey,
+    create_key,
+    create_sites_key,
+    list_keys,
+    list_user_keys,
+    revoke_key,
+    revoke_user_key,
+)
+from shared.accounts.users import require_user
 from shared.core.clock import utc_now
 from shared.sites import require_site
 
@@ -15,27 +28,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keys", help="manage Stats API keys of a site")
     s = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = s.add_parser("create", help="create a key; it is printed once, store it now")
-    create.add_argument("--site", required=True, help="the site's domain")
+    _owner(create)
     create.add_argument("--name", default="api", help="a label for the key (default api)")
     create.set_defaults(func=run_create)
-    ls = s.add_parser("list", help="list a site's keys (prefixes only)")
-    ls.add_argument("--site", required=True)
+    ls = s.add_parser("list", help="list a site's or a user's keys (prefixes only)")
+    _owner(ls)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=run_list)
     rv = s.add_parser("revoke", help="revoke a key by id or prefix")
     rv.add_argument("key", help="key id or prefix as shown by `beacon keys list`")
-    rv.add_argument("--site", required=True)
+    _owner(rv)
     rv.set_defaults(func=run_revoke)
+
+
+def _owner(p: argparse.ArgumentParser) -> None:
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--site", help="the site's domain (a stats key of that site)")
+    who.add_argument("--user", help="a user's e-mail (a sites key of that user: the Sites "
+                                    "API and the stats of the user's sites)")
 
 
 
 def run_create(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
-        site = require_site(conn, args.site)
-        key, record = create_key(conn, site.id, args.name, now=utc_now())
+        if args.user:
+            user = require_user(conn, args.user)
+            key, record = create_sites_key(conn, user.id, args.name, now=utc_now())
+            owner = f"user {user.email} (scope sites)"
+        else:
+            site = require_site(conn, args.site)
+            key, record = create_key(conn, site.id, args.name, now=utc_now())
+            owner = site.domain
     print(key)
-    print(f"created key {record.prefix}… (id {record.id}) for {site.domain}; it is not "
+    print(f"created key {record.prefix}… (id {record.id}) for {owner}; it is not "
           "shown again", file=sys.stderr)
     return 0
 
@@ -43,10 +69,11 @@ def run_create(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.connect() as conn:
-        site = require_site(conn, args.site)
-        keys = list_keys(conn, site.id)
+        keys: list[ApiKey] = (list_user_keys(conn, require_user(conn, args.user).id)
+                              if args.user else list_keys(conn, require_site(conn, args.site).id))
     emit([{"id": k.id, "name": k.name, "prefix": k.prefix,
            "created_at": k.created_at.isoformat(timespec="seconds"),
+           "scopes": ",".join(k.scopes),
            "status": "active" if k.revoked_at is None else "revoked"} for k in keys], args.json)
     return 0
 
@@ -54,7 +81,11 @@ def run_list(args: argparse.Namespace) -> int:
 def run_revoke(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
-        site = require_site(conn, args.site)
-        key = revoke_key(conn, site.id, args.key, now=utc_now())
-    print(f"revoked key {key.prefix}… (id {key.id}) of {site.domain}")
+        if args.user:
+            user = require_user(conn, args.user)
+            key, owner = revoke_user_key(conn, user.id, args.key, now=utc_now()), user.email
+        else:
+            site = require_site(conn, args.site)
+            key, owner = revoke_key(conn, site.id, args.key, now=utc_now()), site.domain
+    print(f"revoked key {key.prefix}… (id {key.id}) of {owner}")
     return 0

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "beacon_cli.snippet",
     "beacon_cli.demo",
     "beacon_cli.keys",
+    "beacon_cli.mcp_server",
     "beacon_cli.export",
     "beacon_cli.goals",
     "beacon_cli.notify",

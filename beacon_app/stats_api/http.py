@@ -20,7 +20,8 @@ from beacon_app.state import BeaconState
 from beacon_app.stats_api import run as stats_exec
 from beacon_app.stats_api.openapi import openapi_document
 from beacon_app.stats_api.request import ApiError, ApiQuery, parse
-from shared.accounts.api_keys import verify_key
+from shared.accounts.api_keys import ApiKey, verify_key
+from shared.api_v1.access import may_read
 from shared.core.clock import local_midnight_utc
 from shared.sites import Site, SiteError, get_site
 from shared.stats.query import QueryError, StatsQuery
@@ -60,12 +61,12 @@ def _api_key(conn: Any) -> Any:
     return key if key is not None else _error(401, "unknown or revoked API key")
 
 
-def _site(conn: Any, api: ApiQuery, key_site_id: int) -> Site | Response:
+def _site(conn: Any, api: ApiQuery, key: ApiKey) -> Site | Response:
     try:
         site = get_site(conn, api.site_id)
     except SiteError as exc:
         return _error(400, "invalid query", [f"site_id: {exc}"])
-    if site is None or site.id != key_site_id:
+    if site is None or not may_read(conn, key, site):   # a site's key, or its user's
         # The same answer for "no such site" and "not yours": ids are not probed.
         return _error(403, f"this API key cannot read site {api.site_id!r}")
     return site
@@ -86,7 +87,7 @@ def _authorised(conn: Any,
         api = parse_body(body)
     except ApiError as exc:
         return _error(exc.status, "invalid query", exc.reasons)
-    site = _site(conn, api, key.site_id)
+    site = _site(conn, api, key)
     return site if isinstance(site, Response) else (api, site)
 
 

@@ -38,6 +38,7 @@ class ShareLink:
     created_at: datetime
     revoked_at: datetime | None
     expires_at: datetime
+    name: str | None = None      # set by the Sites API, which finds links by name
 
 
 def _link(row: sa.Row) -> ShareLink:
@@ -45,12 +46,13 @@ def _link(row: sa.Row) -> ShareLink:
     expires = m["expires_at"] or m["created_at"] + timedelta(days=MAX_EXPIRY_DAYS)
     return ShareLink(id=m["id"], site_id=m["site_id"],
                      has_password=m["password_hash"] is not None,
-                     created_at=m["created_at"], revoked_at=m["revoked_at"], expires_at=expires)
+                     created_at=m["created_at"], revoked_at=m["revoked_at"], expires_at=expires,
+                     name=m["name"])
 
 
 def create_share_link(conn: Connection, site_id: int, *, password: str | None = None,
-                      days: int = DEFAULT_EXPIRY_DAYS,
-                      now: datetime | None = None) -> tuple[ShareLink, str]:
+                      days: int = DEFAULT_EXPIRY_DAYS, now: datetime | None = None,
+                      name: str | None = None) -> tuple[ShareLink, str]:
     """A new link for `site_id` that works for `days`; returns (link, token). The token
     cannot be shown again."""
     if not 1 <= days <= MAX_EXPIRY_DAYS:
@@ -61,7 +63,7 @@ def create_share_link(conn: Connection, site_id: int, *, password: str | None = 
     conn.execute(sa.insert(t).values(
         site_id=site_id, token_hash=hash_token(token),
         password_hash=hash_password(password) if password else None,
-        created_at=now, expires_at=now + timedelta(days=days)))
+        created_at=now, expires_at=now + timedelta(days=days), name=name))
     row = conn.execute(sa.select(t).where(t.c.token_hash == hash_token(token))).one()
     return _link(row), token
 

@@ -213,16 +213,19 @@ funnels = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
-# Stats API keys, hashed at rest (SHA-256 of a 32-byte random token).
+# API keys, hashed at rest (SHA-256 of a 32-byte random token). A "stats" key reads one
+# site (site_id); a "sites" key belongs to a user (user_id) and manages their sites.
 api_keys = sa.Table(
     "api_keys", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("site_id", sa.Integer, nullable=True, index=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("prefix", sa.String(12), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("revoked_at", sa.DateTime, nullable=True),
+    sa.Column("scopes", sa.String(100), nullable=False, server_default="stats"),
+    sa.Column("user_id", sa.Integer, nullable=True, index=True),
 )
 
 users = sa.Table(
@@ -252,6 +255,7 @@ share_links = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("revoked_at", sa.DateTime, nullable=True),
     sa.Column("expires_at", sa.DateTime, nullable=True),   # null: made before expiry existed
+    sa.Column("name", sa.String(200), nullable=True),      # the Sites API's handle
 )
 
 # Failed password checks (sign-in and share-link passwords), per keyed hash of

@@ -163,6 +163,12 @@ class Settings:
                        "run before it is stopped (503 / a message); 0 = no limit. Keep it "
                        "below gunicorn's 30 s worker timeout.", "BEACON_QUERY_TIMEOUT_SECONDS"),
     )
+    mcp_api_key: str = field(
+        default="",
+        metadata=_help("The Stats API key `beacon mcp` answers with: its tools read only the "
+                       "sites this key may read. Empty: `beacon mcp` refuses to start.",
+                       "BEACON_MCP_API_KEY"),
+    )
     allowed_hosts: str = field(
         default="",
         metadata=_help("Comma list of Host header names the beacon answers (e.g. "

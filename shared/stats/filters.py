@@ -52,8 +52,9 @@ def condition(column: Any, f: Filter) -> ColumnElement[bool]:
     if op in ("contains", "not_contains"):
         test = sa.or_(*(col.icontains(v, autoescape=True) for v in values))
         return sa.not_(test) if op == "not_contains" else test
-    if op == "matches":
-        return sa.or_(*(col.regexp_match(wildcard_regex(v)) for v in values))
+    if op in ("matches", "not_matches"):
+        test = sa.or_(*(col.regexp_match(wildcard_regex(v)) for v in values))
+        return sa.not_(test) if op == "not_matches" else test
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover - Filter validates
 
 

@@ -18,7 +18,8 @@ from shared.stats import limits
 from shared.stats.dimensions import check_dimension
 from shared.stats.errors import QueryError
 
-OPERATORS = ("is", "is_not", "is_any_of", "contains", "not_contains", "matches")
+OPERATORS = ("is", "is_not", "is_any_of", "contains", "not_contains", "matches",
+             "not_matches")
 INTERVALS = ("minute", "hour", "day", "week", "month")
 COMPARISONS = ("off", "previous_period", "year_over_year")
 NAMED_PERIODS = ("today", "yesterday", "month", "year", "last_month", "12mo", "all", "custom")
@@ -32,7 +33,8 @@ class Filter:
     Dimensions are those of `shared.stats.dimensions` plus `prop:<key>`. `is`,
     `is_not` and `is_any_of` compare exactly against any of `values`; `contains` and
     `not_contains` are case-insensitive substring tests; `matches` takes wildcard
-    patterns where `*` is any run of characters except `/` and `**` is any run at all.
+    patterns where `*` is any run of characters except `/` and `**` is any run at all;
+    `not_matches` keeps what matches none of them.
     """
 
     dimension: str
@@ -53,7 +55,7 @@ class Filter:
 
     @property
     def negated(self) -> bool:
-        return self.operator in ("is_not", "not_contains")
+        return self.operator in ("is_not", "not_contains", "not_matches")
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,7 @@ def test_filters(engine, site, request):
     assert tot(Filter("page", "contains", ("BLOG",))).metrics.visits == 1
     assert tot(Filter("source", "is_not", ("Google",))).metrics.visits == 2
     assert tot(Filter("source", "not_contains", ("goo",))).metrics.visits == 2
+    assert tot(Filter("source", "not_matches", ("Goo*",))).metrics.visits == 2
     assert tot(Filter("country", "is_any_of", ("US", "FR"))).metrics.visitors == 2
     assert tot(Filter("prop:plan", "is", ("pro",))).metrics.visits == 1
     assert tot(Filter("prop:plan", "is_not", ("pro",))).metrics.visits == 4

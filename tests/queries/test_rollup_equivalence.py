@@ -61,6 +61,7 @@ a_filter = st.one_of(
     st.builds(lambda v: Filter("country", "is_not", (v,)), st.sampled_from(COUNTRIES)),
     st.builds(lambda v: Filter("entry_page", "contains", (v,)), st.sampled_from(("/a", "b"))),
     st.builds(lambda v: Filter("exit_page", "matches", (v,)), st.sampled_from(("/a*", "/"))),
+    st.builds(lambda v: Filter("entry_page", "not_matches", (v,)), st.sampled_from(("/a*", "/"))),
     st.builds(lambda v: Filter("source", "is_any_of", v),
               st.lists(st.sampled_from(SOURCES), min_size=1, max_size=2).map(tuple)),
 )
