@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from beacon_cli.common import emit, settings_and_engine
+from beacon_cli.common import audited, emit, settings_and_engine
 from shared.accounts.api_keys import create_key, list_keys, revoke_key
 from shared.core.clock import utc_now
 from shared.sites import require_site
@@ -34,6 +34,8 @@ def run_create(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         site = require_site(conn, args.site)
         key, record = create_key(conn, site.id, args.name, now=utc_now())
+        audited(conn, "api_key.create", f"key {record.id} ({record.prefix}…) of {site.domain}",
+                site_id=site.id, after={"name": record.name, "prefix": record.prefix})
     print(key)
     print(f"created key {record.prefix}… (id {record.id}) for {site.domain}; it is not "
           "shown again", file=sys.stderr)
@@ -56,5 +58,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         site = require_site(conn, args.site)
         key = revoke_key(conn, site.id, args.key, now=utc_now())
+        audited(conn, "api_key.revoke", f"key {key.id} ({key.prefix}…) of {site.domain}",
+                site_id=site.id, before={"name": key.name, "prefix": key.prefix})
     print(f"revoked key {key.prefix}… (id {key.id}) of {site.domain}")
     return 0

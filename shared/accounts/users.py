@@ -91,6 +91,11 @@ def get_user(conn: Connection, email: str) -> User | None:
     return _user(row) if row else None
 
 
+def get_user_by_id(conn: Connection, user_id: int) -> User | None:
+    row = conn.execute(sa.select(schema.users).where(schema.users.c.id == user_id)).first()
+    return _user(row) if row else None
+
+
 def require_user(conn: Connection, email: str) -> User:
     user = get_user(conn, email)
     if user is None:
