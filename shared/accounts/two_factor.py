@@ -1,7 +1,7 @@
 """Two-factor sign-in: time-based codes (TOTP, RFC 6238) from an authenticator app, and
 ten single-use recovery codes for when the phone is lost.
 
-Enrolment: `new_secret()` makes a secret, the user scans `qr_svg(provisioning_uri(...))`
+Enrolment: `new_secret()` makes a secret, the user scans `qr_img_tag(provisioning_uri(...))`
 (drawn here, no request leaves the machine) and confirms with a first code
 (`enable`); only then is the secret stored and the recovery codes made. Recovery codes
 are shown once and stored as SHA-256 hashes; each works once.
@@ -19,6 +19,7 @@ Knows nothing about Streamlit; the dashboard's forms are in `dashboard_app/two_f
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import io
@@ -79,14 +80,21 @@ def provisioning_uri(secret: str, email: str, issuer: str = ISSUER) -> str:
 
 
 def qr_svg(uri: str, scale: int = 5) -> str:
-    """The QR code of `uri` as an SVG element, drawn here by segno (no network). Inline
-    in the page rather than an image URL: the code holds the secret, and an image would
-    be served from a URL other requests could ask for."""
+    """The QR code of `uri` as an SVG document, drawn here by segno (no network)."""
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(buffer, kind="svg", xmldecl=False, svgns=True,
                                     scale=scale, border=4, dark="#000000", light="#ffffff",
                                     title="QR code for the authenticator app")
     return buffer.getvalue().decode("utf-8")
+
+
+def qr_img_tag(uri: str, scale: int = 5) -> str:
+    """An <img> holding the QR code as a data: URI. Inline in the page rather than an
+    image URL: the code holds the secret, and Streamlit serves images from URLs that
+    other requests may ask for; an SVG shown through <img> runs no script."""
+    data = base64.b64encode(qr_svg(uri, scale).encode("utf-8")).decode("ascii")
+    return (f'<img src="data:image/svg+xml;base64,{data}" '
+            'alt="QR code for the authenticator app" style="max-width: 100%">')
 
 
 def _step(now: datetime) -> int:
