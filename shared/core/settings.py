@@ -151,7 +151,8 @@ class Settings:
         metadata=_help("Who must sign in to the dashboard with a second factor (an "
                        "authenticator app's code) after the password: off, admins or all. "
                        "A user it applies to who has none set up must set it up right "
-                       "after the password.", "BEACON_REQUIRE_2FA"),
+                       "after the password (OpenID Connect sign-ins rely on the "
+                       "provider's).", "BEACON_REQUIRE_2FA"),
     )
     audit_retention_days: int = field(
         default=365,

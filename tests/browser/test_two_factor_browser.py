@@ -162,7 +162,8 @@ def test_required_enrolment_then_recovery_code_and_audit_page(
     assert page.get_by_role("link", name="Sites & settings").count() == 0
     _both_widths(page, "43-required-enrolment")
     key = re.sub(r"\s", "", page.locator("[data-testid='stCode']").first.inner_text())
-    page.get_by_role("textbox", name="Code from the app").fill(two_factor.current_code(key, utc_now()))
+    field = page.get_by_role("textbox", name="Code from the app")
+    field.fill(two_factor.current_code(key, utc_now()))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     page.get_by_text("Keep these recovery codes").wait_for(timeout=60_000)
     _settle(page)
