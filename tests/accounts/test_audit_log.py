@@ -148,3 +148,18 @@ def test_worker_prunes_after_the_retention_days(engine: Engine,
     monkeypatch.setenv("BEACON_AUDIT_RETENTION_DAYS", "0")
     assert prune_audit_log(engine, now - timedelta(days=-1000)) == 0
     assert [e.target for e in _log(engine)] == ["1 days"]
+
+
+def test_migration_matches_the_schema_and_the_worker_prunes(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from shared.core import schema
+    from shared.jobs.housekeeping import HOUSEKEEPING_JOBS
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(context, schema.metadata)
+    mine = ("audit_log", "recovery_codes", "totp_")
+    assert not [d for d in diffs if any(name in repr(d) for name in mine)], diffs
+    assert ("audit_log", prune_audit_log) in HOUSEKEEPING_JOBS

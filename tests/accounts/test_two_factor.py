@@ -139,6 +139,15 @@ def test_disable_reset_and_requirement(engine: Engine) -> None:
     assert _verify(engine, user, two_factor.current_code(secret, NOW)) == "wrong"
 
 
+def test_removing_a_user_removes_their_recovery_codes(engine: Engine) -> None:
+    user, _, _ = _enrolled(engine)
+    with engine.begin() as conn:
+        auth.remove_user(conn, user.email)
+    with engine.connect() as conn:
+        left = conn.execute(sa.select(sa.func.count()).select_from(schema.recovery_codes))
+        assert left.scalar_one() == 0
+
+
 def test_qr_code_is_inline_svg_of_the_otpauth_uri() -> None:
     secret = two_factor.new_secret()
     uri = two_factor.provisioning_uri(secret, "ann@example.com")
@@ -147,6 +156,8 @@ def test_qr_code_is_inline_svg_of_the_otpauth_uri() -> None:
     svg = two_factor.qr_svg(uri)
     assert svg.startswith("<svg") and "<path" in svg and "http" not in svg.replace(
         "http://www.w3.org/2000/svg", "")
+    tag = two_factor.qr_img_tag(uri)
+    assert tag.startswith('<img src="data:image/svg+xml;base64,') and secret not in tag
 
 
 def test_cli_reset_and_status(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch,

@@ -216,3 +216,32 @@ def test_privacy_page_links_to_the_audit_log(setup: Setup) -> None:
     no_exception(at)
     rows = " ".join(str(df.value.to_dict()) for df in at.dataframe)
     assert "Audit log" in rows and "365 days" in rows
+
+
+def test_goal_and_funnel_changes_are_logged_with_before_and_after(setup: Setup) -> None:
+    at = no_exception(app_as("owner@example.com", site=DOMAIN).run())
+    at.switch_page("views/goals.py").run()
+    no_exception(at)
+    at.text_input(key="goal_new_target").input("/signup")
+    next(b for b in at.button if b.label == "Save goal").click()
+    at = no_exception(at.run())
+    at.text_input(key="funnel_new_name").input("Buy")
+    at.text_area(key="funnel_new_steps").input("/\nPurchase")
+    next(b for b in at.button if b.label == "Save funnel").click()
+    at = no_exception(at.run())
+    goal = at.selectbox(key="goal_pick").options[1]
+    at.selectbox(key="goal_pick").select_index(1).run()
+    picked = [k for k in ("goal_1_target", "goal_2_target") if k in at.session_state]
+    at.text_input(key=picked[0]).input("/welcome")
+    next(b for b in at.button if b.label == "Save goal").click()
+    at = no_exception(at.run())
+    log = _log(setup.engine)
+    assert [(e.action, e.actor) for e in log] == [
+        ("goal.add", "owner@example.com"), ("funnel.add", "owner@example.com"),
+        ("goal.update", "owner@example.com")], goal
+    assert log[0].details["after"]["page_path"] == "/signup"
+    assert log[1].details["after"]["steps"] == [{"kind": "page", "value": "/"},
+                                                {"kind": "event", "value": "Purchase"}]
+    assert log[2].details["before"]["page_path"] == "/signup"
+    assert log[2].details["after"]["page_path"] == "/welcome"
+    assert {e.site_id for e in log} == {setup.site.id}
