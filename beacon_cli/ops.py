@@ -60,13 +60,20 @@ def run_purge(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def _audited_once(url: str, action: str, target: str, size: int) -> None:
+    engine = make_engine(url)
+    try:
+        audited(engine, action, target, details={"bytes": size})
+    finally:
+        engine.dispose()
+
+
 def run_backup(args: argparse.Namespace) -> int:
     settings = load_settings()
     database = sqlite_path(settings.resolved_database_url)
     output = args.output or default_backup_file(settings.data_dir)
     size = backup(database, output)
-    audited(make_engine(settings.resolved_database_url), "data.backup", str(output),
-                details={"bytes": size})
+    _audited_once(settings.resolved_database_url, "data.backup", str(output), size)
     print(f"backup written: {output} ({size / 1e6:.1f} MB)")
     return 0
 
@@ -83,8 +90,7 @@ def run_restore(args: argparse.Namespace) -> int:
                           "first, or pass --force")
     size = restore(args.file, database)
     # Recorded in the restored database: the log now tells that it was replaced, by whom.
-    audited(make_engine(settings.resolved_database_url), "data.restore", str(args.file),
-            details={"bytes": size})
+    _audited_once(settings.resolved_database_url, "data.restore", str(args.file), size)
     print(f"restored {args.file} into the database ({size / 1e6:.1f} MB); "
           "run `beacon migrate` if the backup is from an older version")
     return 0

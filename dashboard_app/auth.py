@@ -148,7 +148,12 @@ def _share_password_form(engine: Engine, settings: Settings, token: str) -> None
 def _oidc_access(engine: Engine, settings: Settings, email: str) -> Access | None:
     allowed = tuple(settings.oidc_allowed_emails.split(","))
     with write_transaction(engine) as conn:
+        known = _known_email(conn, email)
         user = auth.oidc_user(conn, email, allowed)
+        if user is not None and not known:   # an allowed address's first sign-in
+            audit_trail.record(conn, "user.add", user.email, as_actor=user.email,
+                               after={"admin": False, "password": False},
+                               details={"via": "oidc allow-list"})
     if user is None:
         st.error("Your account is not on this dashboard's allow-list.")
         if st.button("Sign out"):
@@ -159,6 +164,13 @@ def _oidc_access(engine: Engine, settings: Settings, email: str) -> Access | Non
                            details={"method": "oidc"})
         st.session_state[OIDC_AUDITED_KEY] = email
     return _user_access(engine, settings, email)
+
+
+def _known_email(conn: Connection, email: str) -> bool:
+    try:
+        return auth.get_user(conn, email) is not None
+    except auth.AuthError:
+        return False
 
 
 def _forget_user() -> None:
