@@ -163,3 +163,14 @@ def test_migration_matches_the_schema_and_the_worker_prunes(engine: Engine) -> N
     mine = ("audit_log", "recovery_codes", "totp_")
     assert not [d for d in diffs if any(name in repr(d) for name in mine)], diffs
     assert ("audit_log", prune_audit_log) in HOUSEKEEPING_JOBS
+
+
+def test_backup_is_logged(sqlite_engine: Engine, sqlite_url: str, tmp_path: Path,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("BEACON_DATA_DIR", str(tmp_path / "data"))
+    _run("backup", "--output", str(tmp_path / "copy.db"))
+    [entry] = _log(sqlite_engine)
+    assert (entry.action, entry.actor, entry.source, entry.target) == (
+        "data.backup", cli_actor(), "cli", str(tmp_path / "copy.db"))
+    assert entry.details["bytes"] > 0
