@@ -174,3 +174,9 @@ def test_backup_is_logged(sqlite_engine: Engine, sqlite_url: str, tmp_path: Path
     assert (entry.action, entry.actor, entry.source, entry.target) == (
         "data.backup", cli_actor(), "cli", str(tmp_path / "copy.db"))
     assert entry.details["bytes"] > 0
+
+
+def test_every_action_name_is_documented() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "access-and-files.md").read_text()
+    missing = [name for name in audit.ACTIONS if f"`{name}`" not in page]
+    assert not missing, f"add these to the audit log's table in the docs: {missing}"
