@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import socket
 import sys
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from shared.accounts import audit
 from shared.core.settings import Settings, load_settings
 from shared.storage import make_engine
 
@@ -32,3 +35,20 @@ def emit(rows: list[dict[str, Any]], as_json: bool) -> None:
     for r in rows:
         print("  ".join(str(r[c]).ljust(widths[c]) for c in cols))
     sys.stdout.flush()
+
+
+def cli_actor() -> str:
+    """Who runs this command, for the audit log: the system account and the machine
+    (a command has no dashboard sign-in; the system account is what an auditor can
+    trace)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def audited(conn: Connection | Engine, action: str, target: str = "", **fields: Any) -> None:
+    """Record a change made by this command, in the change's own transaction."""
+    audit.record(conn, actor=cli_actor(), source="cli", action=action, target=target,
+                 **fields)

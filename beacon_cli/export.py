@@ -17,7 +17,7 @@ from typing import IO
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from beacon_cli.common import settings_and_engine
+from beacon_cli.common import audited, settings_and_engine
 from shared.dataout import dataframes as bdf
 from shared.dataout.export import FORMATS, events_arrow_schema, write_frames
 from shared.stats.dimensions import check_dimension
@@ -94,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             rows = write_frames(_report_frames(engine, query, args.dimension), args.format,
                                 out, progress=bar.update)
+    audited(engine, f"export.{'events' if args.what == 'events' else 'report'}",
+            f"{args.site} to {'standard output' if args.output == '-' else args.output}",
+            site_id=query.site_id,
+            details={"period": args.period, "filters": args.filters, "format": args.format,
+                     "dimension": args.dimension, "rows": rows})
     if args.output != "-":
         print(f"wrote {rows:,} rows to {args.output}", file=sys.stderr)
     engine.dispose()

@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from beacon_cli.common import settings_and_engine
+from beacon_cli.common import audited, settings_and_engine
 from shared.accounts.users import add_user, list_users
 from shared.storage import write_transaction
 from shared.storage.private_files import open_private
@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
         fd = open_private(secret_file, replace=True)
         password = secrets.token_urlsafe(12)
         with os.fdopen(fd, "w") as fh:
-            add_user(conn, args.email, password, is_admin=True)
+            user = add_user(conn, args.email, password, is_admin=True)
+            audited(conn, "user.add", user.email, after={"admin": True, "password": True},
+                    details={"first_admin": True})
             fh.write(password + "\n")
     print(f"created admin {args.email} with password {password} (also in {secret_file}; "
           "change it with `beacon users passwd`)")

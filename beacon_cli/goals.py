@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from beacon_cli.common import emit, settings_and_engine
+from beacon_cli.common import audited, emit, settings_and_engine
+from shared.accounts.audit import state_of
 from shared.core.clock import utc_now
 from shared.reports.funnels import FunnelStep, add_funnel, list_funnels, remove_funnel
 from shared.reports.goals import add_goal, list_goals, remove_goal
@@ -73,6 +74,8 @@ def run_goal_add(args: argparse.Namespace) -> int:
         site = require_site(conn, args.domain)
         goal = add_goal(conn, site.id, page_path=args.page, event_name=args.event,
                         prop_key=key, prop_value=value, display_name=args.name, now=utc_now())
+        audited(conn, "goal.add", f"goal {goal.id} of {site.domain}", site_id=site.id,
+                after=state_of(goal))
     print(f"added goal {goal.id}: {goal.display_name}")
     return 0
 
@@ -91,7 +94,10 @@ def run_goal_list(args: argparse.Namespace) -> int:
 def run_goal_remove(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
-        goal = remove_goal(conn, require_site(conn, args.domain).id, args.id)
+        site = require_site(conn, args.domain)
+        goal = remove_goal(conn, site.id, args.id)
+        audited(conn, "goal.remove", f"goal {goal.id} of {site.domain}", site_id=site.id,
+                before=state_of(goal))
     print(f"removed goal {goal.id}: {goal.display_name}")
     return 0
 
@@ -101,6 +107,8 @@ def run_funnel_add(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         site = require_site(conn, args.domain)
         funnel = add_funnel(conn, site.id, args.name, args.steps, now=utc_now())
+        audited(conn, "funnel.add", f"funnel {funnel.id} of {site.domain}", site_id=site.id,
+                after=state_of(funnel))
     print(f"added funnel {funnel.id}: {funnel.name} ({len(funnel.steps)} steps)")
     return 0
 
@@ -118,6 +126,9 @@ def run_funnel_list(args: argparse.Namespace) -> int:
 def run_funnel_remove(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
-        funnel = remove_funnel(conn, require_site(conn, args.domain).id, args.id)
+        site = require_site(conn, args.domain)
+        funnel = remove_funnel(conn, site.id, args.id)
+        audited(conn, "funnel.remove", f"funnel {funnel.id} of {site.domain}",
+                site_id=site.id, before=state_of(funnel))
     print(f"removed funnel {funnel.id}: {funnel.name}")
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from beacon_cli.common import emit, settings_and_engine
+from beacon_cli.common import audited, emit, settings_and_engine
 from shared.accounts.api_keys import (
     ApiKey,
     create_key,
@@ -56,10 +56,14 @@ def run_create(args: argparse.Namespace) -> int:
             user = require_user(conn, args.user)
             key, record = create_sites_key(conn, user.id, args.name, now=utc_now())
             owner = f"user {user.email} (scope sites)"
+            audited(conn, "api_key.create", f"key {record.id} ({record.prefix}…) of {user.email}",
+                    after={"name": record.name, "prefix": record.prefix, "scopes": "sites"})
         else:
             site = require_site(conn, args.site)
             key, record = create_key(conn, site.id, args.name, now=utc_now())
             owner = site.domain
+            audited(conn, "api_key.create", f"key {record.id} ({record.prefix}…) of {site.domain}",
+                    site_id=site.id, after={"name": record.name, "prefix": record.prefix})
     print(key)
     print(f"created key {record.prefix}… (id {record.id}) for {owner}; it is not "
           "shown again", file=sys.stderr)
@@ -84,8 +88,12 @@ def run_revoke(args: argparse.Namespace) -> int:
         if args.user:
             user = require_user(conn, args.user)
             key, owner = revoke_user_key(conn, user.id, args.key, now=utc_now()), user.email
+            audited(conn, "api_key.revoke", f"key {key.id} ({key.prefix}…) of {user.email}",
+                    before={"name": key.name, "prefix": key.prefix})
         else:
             site = require_site(conn, args.site)
             key, owner = revoke_key(conn, site.id, args.key, now=utc_now()), site.domain
+            audited(conn, "api_key.revoke", f"key {key.id} ({key.prefix}…) of {site.domain}",
+                    site_id=site.id, before={"name": key.name, "prefix": key.prefix})
     print(f"revoked key {key.prefix}… (id {key.id}) of {owner}")
     return 0

@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from beacon_cli.common import settings_and_engine
+from beacon_cli.common import audited, settings_and_engine
 from shared.core.settings import load_settings
 from shared.dataout.backup import (
     BackupError,
@@ -18,6 +18,7 @@ from shared.dataout.backup import (
 )
 from shared.jobs.retention import count_before, purge_before
 from shared.sites import require_site
+from shared.storage import make_engine
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,9 +50,20 @@ def run_purge(args: argparse.Namespace) -> int:
                   f"rollup rows before {args.before}; run again with --yes to delete")
             return 0
         done = purge_before(engine, site, args.before)
+        audited(engine, "data.purge", f"{site.domain} before {args.before}", site_id=site.id,
+                details={"before_day": args.before, "events": done.events,
+                         "rollup_rows": done.rollups})
         print(f"{site.domain}: deleted {done.events} events and {done.rollups} rollup rows "
               f"before {args.before}")
         return 0
+    finally:
+        engine.dispose()
+
+
+def _audited_once(url: str, action: str, target: str, size: int) -> None:
+    engine = make_engine(url)
+    try:
+        audited(engine, action, target, details={"bytes": size})
     finally:
         engine.dispose()
 
@@ -61,6 +73,7 @@ def run_backup(args: argparse.Namespace) -> int:
     database = sqlite_path(settings.resolved_database_url)
     output = args.output or default_backup_file(settings.data_dir)
     size = backup(database, output)
+    _audited_once(settings.resolved_database_url, "data.backup", str(output), size)
     print(f"backup written: {output} ({size / 1e6:.1f} MB)")
     return 0
 
@@ -76,6 +89,8 @@ def run_restore(args: argparse.Namespace) -> int:
                           "folder (pids " + ", ".join(map(str, running)) + "); stop them "
                           "first, or pass --force")
     size = restore(args.file, database)
+    # Recorded in the restored database: the log now tells that it was replaced, by whom.
+    _audited_once(settings.resolved_database_url, "data.restore", str(args.file), size)
     print(f"restored {args.file} into the database ({size / 1e6:.1f} MB); "
           "run `beacon migrate` if the backup is from an older version")
     return 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from beacon_cli.common import emit, settings_and_engine
+from beacon_cli.common import audited, emit, settings_and_engine
+from shared.accounts.audit import state_of
 from shared.sites import (
     add_site,
     list_sites,
@@ -81,6 +82,7 @@ def run_add(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with write_transaction(engine) as conn:
         site = add_site(conn, args.domain, timezone=args.timezone, **_options(args))
+        audited(conn, "site.add", site.domain, site_id=site.id, after=state_of(site))
     print(f"added {site.domain} (id {site.id}, timezone {site.timezone})")
     return 0
 
@@ -108,7 +110,9 @@ def run_remove(args: argparse.Namespace) -> int:
     if not args.yes:
         raise ValueError(f"this deletes {site.domain} and all its data; repeat with --yes")
     with write_transaction(engine) as conn:
-        remove_site(conn, args.domain)
+        removed = remove_site(conn, args.domain)
+        audited(conn, "site.remove", removed.domain, site_id=removed.id,
+                before=state_of(removed))
     print(f"removed {site.domain} and all its data")
     return 0
 
@@ -116,7 +120,10 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_update(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with write_transaction(engine) as conn:
+        before = require_site(conn, args.domain)
         site = update_site(conn, args.domain, timezone=args.timezone, **_options(args))
+        audited(conn, "site.update", site.domain, site_id=site.id,
+                before=state_of(before), after=state_of(site))
     print(f"updated {site.domain}")
     return 0
 
@@ -125,5 +132,7 @@ def run_token(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with write_transaction(engine) as conn:
         token = new_ingest_token(conn, args.domain)
+        site = require_site(conn, args.domain)
+        audited(conn, "site.ingest_token", site.domain, site_id=site.id)
     print(token)
     return 0

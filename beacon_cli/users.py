@@ -1,4 +1,6 @@
-"""`beacon users add|list|remove|passwd|grant|revoke`: dashboard accounts and site roles.
+"""`beacon users add|list|remove|passwd|grant|revoke|admin|2fa`: dashboard accounts, site
+roles and two-factor sign-in (`2fa status`, `2fa reset` for a locked-out user). Every
+change is written to the audit log with the system account that ran the command.
 
 Passwords are read from a prompt (or BEACON_NEW_PASSWORD for scripts), never from the
 command line, where they would land in the shell history and the process list.
@@ -9,7 +11,8 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from beacon_cli.common import emit, settings_and_engine
+from beacon_cli.common import audited, emit, settings_and_engine
+from shared.accounts import two_factor
 from shared.accounts.users import (
     ROLES,
     AuthError,
@@ -17,13 +20,14 @@ from shared.accounts.users import (
     grant_role,
     list_users,
     remove_user,
+    require_user,
     revoke_role,
     roles_of,
     set_admin,
     set_password,
 )
 from shared.core.settings import Settings
-from shared.sites import list_sites
+from shared.sites import list_sites, require_site
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +63,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     admin.add_argument("email")
     admin.add_argument("state", choices=("on", "off"))
     admin.set_defaults(func=run_admin)
+    _register_two_factor(s)
+
+
+def _register_two_factor(s: argparse._SubParsersAction) -> None:
+    tf = s.add_parser("2fa", help="two-factor sign-in of a user: status, reset")
+    ts = tf.add_subparsers(dest="two_factor_action", required=True, metavar="ACTION")
+    st = ts.add_parser("status", help="who has two-factor sign-in, recovery codes left")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=run_two_factor_status)
+    reset = ts.add_parser("reset", help="remove a locked-out user's second factor (and end "
+                          "their remembered sign-ins); they set up a new one after signing in")
+    reset.add_argument("email")
+    reset.set_defaults(func=run_two_factor_reset)
 
 
 def read_new_password(settings: Settings) -> str:
@@ -84,8 +101,13 @@ def run_add(args: argparse.Namespace) -> int:
     password = None if args.oidc_only else read_new_password(settings)
     with engine.begin() as conn:
         user = add_user(conn, args.email, password, is_admin=args.admin)
+        audited(conn, "user.add", user.email,
+                after={"admin": user.is_admin, "password": user.has_password})
         for domain, role in _site_grants(args.site):
             grant_role(conn, user.email, domain, role)
+            audited(conn, "role.grant", f"{user.email} on {domain}",
+                    site_id=require_site(conn, domain).id, before={"role": None},
+                    after={"role": role})
     print(f"added {user.email}" + (" (admin)" if user.is_admin else ""))
     return 0
 
@@ -110,6 +132,7 @@ def run_remove(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
         user = remove_user(conn, args.email)
+        audited(conn, "user.remove", user.email)
     print(f"removed {user.email}")
     return 0
 
@@ -119,6 +142,7 @@ def run_passwd(args: argparse.Namespace) -> int:
     password = read_new_password(settings)
     with engine.begin() as conn:
         user = set_password(conn, args.email, password)
+        audited(conn, "user.password", user.email)
     print(f"password of {user.email} changed")
     return 0
 
@@ -126,7 +150,11 @@ def run_passwd(args: argparse.Namespace) -> int:
 def run_grant(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
+        user, site = require_user(conn, args.email), require_site(conn, args.site)
+        before = roles_of(conn, user).get(site.id) if not user.is_admin else "owner (admin)"
         grant_role(conn, args.email, args.site, args.role)
+        audited(conn, "role.grant", f"{user.email} on {site.domain}", site_id=site.id,
+                before={"role": before}, after={"role": args.role})
     print(f"{args.email} is now {args.role} of {args.site}")
     return 0
 
@@ -134,7 +162,11 @@ def run_grant(args: argparse.Namespace) -> int:
 def run_revoke(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
+        user, site = require_user(conn, args.email), require_site(conn, args.site)
+        before = roles_of(conn, user).get(site.id) if not user.is_admin else None
         revoke_role(conn, args.email, args.site)
+        audited(conn, "role.revoke", f"{user.email} on {site.domain}", site_id=site.id,
+                before={"role": before})
     print(f"{args.email} has no role on {args.site} any more")
     return 0
 
@@ -142,6 +174,35 @@ def run_revoke(args: argparse.Namespace) -> int:
 def run_admin(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
+        was = require_user(conn, args.email).is_admin
         user = set_admin(conn, args.email, args.state == "on")
+        audited(conn, "user.admin", user.email, before={"admin": was},
+                after={"admin": user.is_admin})
     print(f"{user.email} admin: {args.state}")
+    return 0
+
+
+def run_two_factor_status(args: argparse.Namespace) -> int:
+    settings, engine = settings_and_engine()
+    with engine.connect() as conn:
+        rows = []
+        for user in list_users(conn):
+            state = two_factor.status(conn, user)
+            rows.append({"email": user.email, "two_factor": "on" if state.enabled else "off",
+                         "since": state.enabled_at or "-",
+                         "recovery_codes_left": state.recovery_codes_left,
+                         "required": two_factor.required_for(user, settings.require_2fa)})
+    emit(rows, args.json)
+    return 0
+
+
+def run_two_factor_reset(args: argparse.Namespace) -> int:
+    _, engine = settings_and_engine()
+    with engine.begin() as conn:
+        user = require_user(conn, args.email)
+        had = two_factor.is_enabled(conn, user)
+        two_factor.reset(conn, user.email)
+        audited(conn, "two_factor.reset", user.email, details={"had_two_factor": had})
+    print(f"two-factor sign-in of {user.email} removed; their remembered sign-ins ended. "
+          "They sign in with the password and set up a new second factor.")
     return 0

@@ -34,6 +34,9 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
         return st.Page(VIEWS / f"{name}.py", title=title, icon=icon, default=default,
                        url_path=name)
 
+    if access.must_enrol:
+        # BEACON_REQUIRE_2FA: nothing but the set-up until a second factor is on.
+        return [page("account", "Account", ":material/person:", default=True)]
     reports = [page("overview", "Overview", ":material/monitoring:", default=has_sites),
                page("realtime", "Realtime", ":material/bolt:"),
                page("goals", "Goals & funnels", ":material/flag:"),
@@ -48,6 +51,10 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
             pages.append(page("notifications", "Notifications",
                               ":material/notifications:"))
     pages.append(page("privacy", "Privacy", ":material/shield:"))
+    if not access.is_share:
+        pages.append(page("account", "Account", ":material/person:"))
+        if access.is_admin:
+            pages.append(page("audit", "Audit log", ":material/history:"))
     return pages
 
 
@@ -108,14 +115,17 @@ def _run() -> None:
     if access is None:
         st.stop()
     assert access is not None
-    sites = data.sites_for(access)
+    sites = [] if access.must_enrol else data.sites_for(access)
+    notice = st.session_state.pop(auth.NOTICE_KEY, None)
+    if notice:
+        st.toast(notice)
     st.session_state["access"] = access
     st.session_state["sites"] = sites
     _account_box(access, engine)
     nav = st.navigation(_pages(access, bool(sites)))
     if sites:
-        _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy",
-                                                                 "notifications"))
+        _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy", "account",
+                                                                 "audit", "notifications"))
     try:
         nav.run()
     except (QueryError, QueryTimeout) as exc:

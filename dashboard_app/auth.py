@@ -5,6 +5,13 @@ module only asks them and keeps the answer in session state. Roles are re-read o
 run, so a role taken away or a share link revoked stops working at the next click, not at
 next login. The dashboard is never open: without a user or a live share link only the login shows.
 
+A password sign-in asks for a second factor when the user has set one up
+(`shared.accounts.two_factor`): the password check leaves the e-mail "pending" in session
+state for PENDING_SECONDS, and only a right code completes the sign-in. When
+BEACON_REQUIRE_2FA applies to a user without a second factor, `Access.must_enrol` keeps
+every page but the set-up away. Sign-ins, refused sign-ins and sign-outs go to the audit
+log (`audit_trail`).
+
 A password sign-in is remembered (`shared.accounts.login_tokens`, cookie in `login_cookie`): a new
 session (a reload, a new tab) with a live token signs in without the form. The token
 is checked again on every run, so signing out elsewhere, a new password or a removed
@@ -13,14 +20,15 @@ user ends the session at the next click.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import streamlit as st
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from dashboard_app import login_cookie
-from shared.accounts import login_tokens
+from dashboard_app import audit_trail, login_cookie
+from shared.accounts import login_tokens, two_factor
 from shared.accounts import users as auth
 from shared.accounts.share_links import check_share_password, resolve_share_link
 from shared.accounts.sign_in_throttle import ThrottlePolicy
@@ -34,9 +42,15 @@ TOKEN_KEY = "auth_login_token"  # noqa: S105 - a session-state key; holds the us
 SET_COOKIE_KEY = "auth_set_cookie"   # (token, max_age) the browser is to keep
 CLEAR_COOKIE_KEY = "auth_clear_cookie"  # the browser is to forget its cookie
 COOKIE_TRIED_KEY = "auth_cookie_tried"  # this session's cookie was looked at already
+PENDING_KEY = "auth_pending_second_factor"  # (e-mail, deadline): password right, code due
+NOTICE_KEY = "auth_notice"   # one message for the first page after sign-in
+PENDING_SECONDS = 300
+OIDC_AUDITED_KEY = "auth_oidc_audited"   # the single sign-on e-mail already in the audit log
 # One message for every refusal: which accounts exist and whose tries wait stays unsaid.
 FAILED_SIGN_IN = ("Sign-in failed: wrong e-mail or password, or too many tries from your "
                   "address - wait a little before the next one.")
+FAILED_CODE = ("Sign-in failed: wrong or already used code, or too many tries - wait a "
+               "little before the next one.")
 FAILED_SHARE_OPEN = ("Wrong password, or too many tries from your address - wait a "
                      "little before the next one.")
 
@@ -50,6 +64,7 @@ class Access:
     is_admin: bool = False
     share_site_id: int | None = None
     share_expires_at: datetime | None = None
+    must_enrol: bool = False   # BEACON_REQUIRE_2FA applies and no second factor is set up
 
     @property
     def is_share(self) -> bool:
@@ -87,12 +102,17 @@ def _oidc_email() -> str | None:
     return None
 
 
-def _user_access(engine: Engine, email: str) -> Access | None:
+def _user_access(engine: Engine, settings: Settings, email: str) -> Access | None:
     with engine.connect() as conn:
         user = auth.get_user(conn, email)
         if user is None:
             return None
-        return Access(email=user.email, roles=auth.roles_of(conn, user), is_admin=user.is_admin)
+        # Password accounts only: an OpenID Connect sign-in relies on the provider's factors.
+        must_enrol = (user.has_password
+                      and two_factor.required_for(user, settings.require_2fa)
+                      and not two_factor.is_enabled(conn, user))
+        return Access(email=user.email, roles=auth.roles_of(conn, user), is_admin=user.is_admin,
+                      must_enrol=must_enrol)
 
 
 def _share_access(engine: Engine, settings: Settings, token: str) -> Access | None:
@@ -128,13 +148,29 @@ def _share_password_form(engine: Engine, settings: Settings, token: str) -> None
 def _oidc_access(engine: Engine, settings: Settings, email: str) -> Access | None:
     allowed = tuple(settings.oidc_allowed_emails.split(","))
     with write_transaction(engine) as conn:
+        known = _known_email(conn, email)
         user = auth.oidc_user(conn, email, allowed)
+        if user is not None and not known:   # an allowed address's first sign-in
+            audit_trail.record(conn, "user.add", user.email, as_actor=user.email,
+                               after={"admin": False, "password": False},
+                               details={"via": "oidc allow-list"})
     if user is None:
         st.error("Your account is not on this dashboard's allow-list.")
         if st.button("Sign out"):
             st.logout()
         st.stop()
-    return _user_access(engine, email)
+    if st.session_state.get(OIDC_AUDITED_KEY) != email:  # once per session, not per run
+        audit_trail.record(engine, "sign_in.success", email, as_actor=email,
+                           details={"method": "oidc"})
+        st.session_state[OIDC_AUDITED_KEY] = email
+    return _user_access(engine, settings, email)
+
+
+def _known_email(conn: Connection, email: str) -> bool:
+    try:
+        return auth.get_user(conn, email) is not None
+    except auth.AuthError:
+        return False
 
 
 def _forget_user() -> None:
@@ -178,7 +214,7 @@ def current_access(engine: Engine, settings: Settings) -> Access | None:
         return _share_access(engine, settings, token)
     email = st.session_state.get(USER_KEY) or _restore_from_cookie(engine)
     if email:
-        access = _user_access(engine, email) if _token_still_live(engine) else None
+        access = _user_access(engine, settings, email) if _token_still_live(engine) else None
         if access is not None:
             return access
         _forget_user()  # the account was removed or its login ended meanwhile
@@ -190,6 +226,10 @@ def current_access(engine: Engine, settings: Settings) -> Access | None:
 
 
 def login_form(engine: Engine, settings: Settings) -> None:
+    pending = _pending_email()
+    if pending:
+        _second_factor_form(engine, settings, pending)
+        return
     st.title("Beacon Analytics")
     st.caption("Sign in to see your sites' statistics.")
     with st.form("login"):
@@ -198,6 +238,9 @@ def login_form(engine: Engine, settings: Settings) -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         _try_password(engine, settings, email, password)
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.info(notice)
     if settings.oidc_allowed_emails and oidc_configured():
         st.divider()
         if st.button("Sign in with single sign-on"):
@@ -212,13 +255,89 @@ def _try_password(engine: Engine, settings: Settings, email: str, password: str)
     with write_transaction(engine) as conn:
         result = auth.login(conn, email, password, client_ip=client_address(settings),
                             policy=ThrottlePolicy.from_settings(settings))
-    if result.outcome is auth.LoginOutcome.OK and result.user:
-        st.session_state[USER_KEY] = result.user.email
-        st.session_state.pop(CLEAR_COOKIE_KEY, None)
-        _remember(engine, settings, result.user)
-        st.rerun()
-    else:
+        user = result.user if result.outcome is auth.LoginOutcome.OK else None
+        code_due = user is not None and two_factor.is_enabled(conn, user)
+        if user is None:
+            _audit_refusal(conn, email, "password")
+        elif not code_due:
+            audit_trail.record(conn, "sign_in.success", user.email, as_actor=user.email,
+                               details={"method": "password"})
+    if user is None:
         st.error(FAILED_SIGN_IN)
+        return
+    if code_due:
+        st.session_state[PENDING_KEY] = (user.email, time.monotonic() + PENDING_SECONDS)
+        st.rerun()
+    _complete_sign_in(engine, settings, user)
+
+
+def _audit_refusal(conn: Connection, typed_email: str, step: str) -> None:
+    """A refused sign-in names the account only when it exists: what was typed into the
+    e-mail field may be a password."""
+    try:
+        user = auth.get_user(conn, typed_email)
+    except auth.AuthError:
+        user = None
+    who = user.email if user else "(no such account)"
+    audit_trail.record(conn, "sign_in.failed", who, as_actor=who, details={"step": step})
+
+
+def _complete_sign_in(engine: Engine, settings: Settings, user: auth.User) -> None:
+    st.session_state[USER_KEY] = user.email
+    st.session_state.pop(PENDING_KEY, None)
+    st.session_state.pop(CLEAR_COOKIE_KEY, None)
+    _remember(engine, settings, user)
+    st.rerun()
+
+
+def _pending_email() -> str | None:
+    """The e-mail whose password was right and whose code is due, while there is time."""
+    pending = st.session_state.get(PENDING_KEY)
+    if not pending:
+        return None
+    email, deadline = pending
+    if time.monotonic() > deadline:
+        st.session_state.pop(PENDING_KEY, None)
+        st.session_state[NOTICE_KEY] = "The sign-in took too long. Enter the password again."
+        return None
+    return str(email)
+
+
+def _second_factor_form(engine: Engine, settings: Settings, email: str) -> None:
+    st.title("Beacon Analytics")
+    st.caption("Two-factor sign-in")
+    st.text(email)
+    with st.form("second_factor"):
+        code = st.text_input("Code from your authenticator app", autocomplete="one-time-code",
+                             help="Six digits; or one of your recovery codes (xxxxx-xxxxx).")
+        submitted = st.form_submit_button("Verify", type="primary")
+    if st.button("Back to the password"):
+        st.session_state.pop(PENDING_KEY, None)
+        st.rerun()
+    if submitted:
+        _try_code(engine, settings, email, code)
+
+
+def _try_code(engine: Engine, settings: Settings, email: str, code: str) -> None:
+    with write_transaction(engine) as conn:
+        user = auth.get_user(conn, email)
+        outcome = two_factor.CodeOutcome.WRONG if user is None else two_factor.verify(
+            conn, user, code, client_ip=client_address(settings),
+            policy=ThrottlePolicy.from_settings(settings))
+        if user is None or outcome is two_factor.CodeOutcome.WRONG:
+            _audit_refusal(conn, email, "second_factor")
+        else:
+            left = two_factor.status(conn, user).recovery_codes_left
+            audit_trail.record(conn, "sign_in.success", user.email, as_actor=user.email,
+                               details={"method": f"password+{outcome.value}"})
+    if user is None or outcome is two_factor.CodeOutcome.WRONG:
+        st.error(FAILED_CODE)
+        return
+    if outcome is two_factor.CodeOutcome.RECOVERY:
+        st.session_state[NOTICE_KEY] = (
+            f"You signed in with a recovery code; {left} left. Make new ones under "
+            "Account if you are running short.")
+    _complete_sign_in(engine, settings, user)
 
 
 def _remember(engine: Engine, settings: Settings, user: auth.User) -> None:
@@ -243,6 +362,9 @@ def remembered_login_cookie() -> None:
 def sign_out(engine: Engine) -> None:
     """Forget the session's user and delete its remembered login; an OIDC user is also
     signed out of the provider cookie."""
+    email = st.session_state.get(USER_KEY)
+    if email:
+        audit_trail.record(engine, "sign_out", email, as_actor=email)
     token = st.session_state.get(TOKEN_KEY) or login_cookie.cookie_token()
     if token:
         with write_transaction(engine) as conn:

@@ -13,9 +13,21 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 EXPIRY_SECONDS = 600
 PER_USER = 3
+
+
+@dataclass(frozen=True)
+class AuditNote:
+    """What the audit log says when the file is downloaded (by `guard`, which knows
+    that it was)."""
+
+    action: str
+    target: str
+    site_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,7 @@ class Prepared:
     data: bytes
     mime: str
     filename: str
+    audit: AuditNote | None = None
     expires: float = field(default_factory=lambda: time.monotonic() + EXPIRY_SECONDS)
 
 
@@ -36,7 +49,8 @@ def _expire(now: float) -> None:
         del _prepared[key]
 
 
-def put(user_id: int, data: bytes, mime: str, filename: str) -> str:
+def put(user_id: int, data: bytes, mime: str, filename: str,
+        audit: AuditNote | None = None) -> str:
     """Keep an export for `user_id`; returns its id (random, for the download URL)."""
     export_id = secrets.token_urlsafe(24)
     with _lock:
@@ -44,7 +58,7 @@ def put(user_id: int, data: bytes, mime: str, filename: str) -> str:
         mine = [k for k, p in _prepared.items() if p.user_id == user_id]
         for key in mine[:max(0, len(mine) - PER_USER + 1)]:
             del _prepared[key]
-        _prepared[export_id] = Prepared(user_id, data, mime, filename)
+        _prepared[export_id] = Prepared(user_id, data, mime, filename, audit=audit)
     return export_id
 
 

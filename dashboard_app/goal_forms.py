@@ -1,7 +1,8 @@
 """Forms that create, edit and delete goals and funnels (owners only).
 
-Writes go through `shared.reports` in one write transaction; an edit replaces the
-definition (delete + add in the same transaction), so reports never see half of it.
+Writes go through `shared.reports` in one write transaction with their audit entry; an
+edit replaces the definition (delete + add in the same transaction), so reports never
+see half of it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard_app import data
+from dashboard_app import audit_trail, data
+from shared.accounts.audit import state_of
 from shared.core.clock import utc_now
 from shared.reports.funnels import Funnel, FunnelStep, add_funnel, remove_funnel
 from shared.reports.goals import Goal, add_goal, remove_goal
@@ -66,14 +68,26 @@ def goal_editor(site_id: int, goals: list[Goal]) -> None:
         delete = picked is not None and st.form_submit_button("Delete goal")
     if save and _apply(lambda conn: _replace_goal(conn, site_id, picked, fields)):
         st.rerun()
-    if delete and picked and _apply(lambda conn: remove_goal(conn, site_id, picked.id)):
+    if delete and picked and _apply(lambda conn: _remove_goal(conn, site_id, picked.id)):
         st.rerun()
 
 
 def _replace_goal(conn: Any, site_id: int, old: Goal | None, fields: dict[str, Any]) -> None:
     if old is not None:
         remove_goal(conn, site_id, old.id)
-    add_goal(conn, site_id, now=utc_now(), **fields)
+    goal = add_goal(conn, site_id, now=utc_now(), **fields)
+    if old is None:
+        audit_trail.record(conn, "goal.add", f"goal {goal.id}", site_id=site_id,
+                           after=state_of(goal))
+    else:
+        audit_trail.record(conn, "goal.update", f"goal {old.id} (now {goal.id})",
+                           site_id=site_id, before=state_of(old), after=state_of(goal))
+
+
+def _remove_goal(conn: Any, site_id: int, goal_id: int) -> None:
+    goal = remove_goal(conn, site_id, goal_id)
+    audit_trail.record(conn, "goal.remove", f"goal {goal.id}", site_id=site_id,
+                       before=state_of(goal))
 
 
 def _parse_steps(text: str) -> list[FunnelStep]:
@@ -102,7 +116,7 @@ def funnel_editor(site_id: int, funnels: list[Funnel]) -> None:
     if save and _apply(lambda conn: _replace_funnel(conn, site_id, picked, name,
                                                     _parse_steps(steps))):
         st.rerun()
-    if delete and picked and _apply(lambda conn: remove_funnel(conn, site_id, picked.id)):
+    if delete and picked and _apply(lambda conn: _remove_funnel(conn, site_id, picked.id)):
         st.rerun()
 
 
@@ -110,4 +124,16 @@ def _replace_funnel(conn: Any, site_id: int, old: Funnel | None, name: str,
                     steps: list[FunnelStep]) -> None:
     if old is not None:
         remove_funnel(conn, site_id, old.id)
-    add_funnel(conn, site_id, name, steps, now=utc_now())
+    funnel = add_funnel(conn, site_id, name, steps, now=utc_now())
+    if old is None:
+        audit_trail.record(conn, "funnel.add", f"funnel {funnel.id}", site_id=site_id,
+                           after=state_of(funnel))
+    else:
+        audit_trail.record(conn, "funnel.update", f"funnel {old.id} (now {funnel.id})",
+                           site_id=site_id, before=state_of(old), after=state_of(funnel))
+
+
+def _remove_funnel(conn: Any, site_id: int, funnel_id: int) -> None:
+    funnel = remove_funnel(conn, site_id, funnel_id)
+    audit_trail.record(conn, "funnel.remove", f"funnel {funnel.id}", site_id=site_id,
+                       before=state_of(funnel))

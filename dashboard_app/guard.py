@@ -16,7 +16,8 @@ Streamlit leaves a few doors open that a self-hosted analytics dashboard must cl
   the server - HttpOnly (no script can read it), SameSite=Strict, Secure behind https -
   and `DELETE` clears it (`login_cookie` calls them from the page).
 - Exports: `GET <base>/_beacon/export/<id>` serves a prepared export only to a request
-  whose sign-in cookie belongs to the user who made it (`export_store`).
+  whose sign-in cookie belongs to the user who made it (`export_store`), and writes the
+  download to the audit log.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from anyio import to_thread
 from sqlalchemy.engine import Engine
 
 from dashboard_app import export_store
+from shared.accounts import audit
 from shared.accounts.login_tokens import get_login_token, token_is_live, well_formed
 from shared.accounts.metrics_access import REFUSED, metrics_allowed
+from shared.accounts.users import user_by_id
 from shared.core.clock import utc_now
 from shared.core.settings import Settings
 from shared.storage import make_engine
@@ -167,12 +170,23 @@ class DashboardGuard:
             live = record is not None and token_is_live(conn, token)
         return record.user_id if record is not None and live else None
 
+    def _audit_download(self, prepared: export_store.Prepared) -> None:
+        note = prepared.audit
+        assert note is not None
+        with self.engine.connect() as conn:
+            user = user_by_id(conn, prepared.user_id)
+        audit.record(self.engine, actor=user.email if user else f"user #{prepared.user_id}",
+                     source="dashboard", action=note.action, target=note.target,
+                     site_id=note.site_id, details=note.details)
+
     async def _export(self, export_id: str, send: Send, headers: dict[str, str]) -> None:
         user_id = await to_thread.run_sync(self._cookie_user, headers)
         prepared = export_store.take(export_id, user_id) if user_id is not None else None
         if prepared is None:
             await _answer(send, 404, b"no such export for this sign-in (it may have expired)")
             return
+        if prepared.audit is not None:
+            await to_thread.run_sync(self._audit_download, prepared)
         await _answer(send, 200, prepared.data, [
             ("content-type", prepared.mime),
             ("content-disposition", f'attachment; filename="{prepared.filename}"'),

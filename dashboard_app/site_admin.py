@@ -1,6 +1,7 @@
 """Sites & settings building blocks: add a site, a site's settings form, share links,
 API keys and the tracking code. Changes go through `shared` functions in one write
-transaction each; only owners see the forms (viewers get read-only tables)."""
+transaction each, with their audit entry; only owners see the forms (viewers get
+read-only tables)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from zoneinfo import available_timezones
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Connection
 
-from dashboard_app import data
+from dashboard_app import audit_trail, data
 from dashboard_app.ui import data_table
-from shared.accounts.api_keys import create_key, list_keys, revoke_key
+from shared.accounts.api_keys import ApiKey, create_key, list_keys, revoke_key
+from shared.accounts.audit import state_of
 from shared.accounts.share_links import (
     DEFAULT_EXPIRY_DAYS,
     MAX_EXPIRY_DAYS,
@@ -20,7 +23,7 @@ from shared.accounts.share_links import (
     list_share_links,
     revoke_share_link,
 )
-from shared.sites import Site, SiteError, add_site, update_site
+from shared.sites import Site, SiteError, add_site, require_site, update_site
 from shared.storage import write_transaction
 
 TIMEZONES = sorted(available_timezones())
@@ -31,13 +34,55 @@ def _write(fn: object, *args: object, **kwargs: object) -> object:
         return fn(conn, *args, **kwargs)  # type: ignore[operator]
 
 
+def _add_site(conn: Connection, domain: str, timezone: str) -> Site:
+    site = add_site(conn, domain, timezone=timezone)
+    audit_trail.record(conn, "site.add", site.domain, site_id=site.id, after=state_of(site))
+    return site
+
+
+def _update_site(conn: Connection, domain: str, **options: object) -> Site:
+    before = require_site(conn, domain)
+    site = update_site(conn, domain, **options)
+    audit_trail.record(conn, "site.update", site.domain, site_id=site.id,
+                       before=state_of(before), after=state_of(site))
+    return site
+
+
+def _create_share_link(conn: Connection, site: Site, password: str | None,
+                       days: int) -> tuple[ShareLink, str]:
+    link, token = create_share_link(conn, site.id, password=password, days=days)
+    audit_trail.record(conn, "share_link.create", f"share link {link.id} of {site.domain}",
+                       site_id=site.id, after={"expires_at": link.expires_at,
+                                               "password": link.has_password})
+    return link, token
+
+
+def _revoke_share_link(conn: Connection, site: Site, link_id: int) -> None:
+    if revoke_share_link(conn, link_id, site.id):
+        audit_trail.record(conn, "share_link.revoke",
+                           f"share link {link_id} of {site.domain}", site_id=site.id)
+
+
+def _create_key(conn: Connection, site: Site, name: str) -> tuple[str, ApiKey]:
+    token, key = create_key(conn, site.id, name)
+    audit_trail.record(conn, "api_key.create", f"key {key.id} ({key.prefix}…) of {site.domain}",
+                       site_id=site.id, after={"name": key.name, "prefix": key.prefix})
+    return token, key
+
+
+def _revoke_key(conn: Connection, site: Site, key_id: int) -> None:
+    key = revoke_key(conn, site.id, key_id)
+    audit_trail.record(conn, "api_key.revoke", f"key {key.id} ({key.prefix}…) of {site.domain}",
+                       site_id=site.id, before={"name": key.name, "prefix": key.prefix})
+
+
 def add_site_form() -> None:
     with st.form("add_site", clear_on_submit=True):
         domain = st.text_input("Domain", placeholder="example.com")
         tz = st.selectbox("Time zone", TIMEZONES, index=TIMEZONES.index("UTC"))
         if st.form_submit_button("Add site", type="primary"):
             try:
-                site = _write(add_site, domain, timezone=tz)
+                site = _write(_add_site, domain, tz)
             except SiteError as exc:
                 st.error("The site was not added.")
                 st.text(str(exc))
@@ -87,7 +132,7 @@ def settings_form(site: Site) -> None:
 
 def _save(site: Site, **options: object) -> None:
     try:
-        _write(update_site, site.domain, **options)
+        _write(_update_site, site.domain, **options)
     except SiteError as exc:
         st.error("Not saved.")
         st.text(str(exc))
@@ -112,8 +157,8 @@ def share_links(site: Site, public_base: str) -> None:
                                MAX_EXPIRY_DAYS, DEFAULT_EXPIRY_DAYS)
         if st.form_submit_button("Create a share link"):
             try:
-                link, token = _write_pair(create_share_link, site.id,
-                                          password=password or None, days=int(days))
+                link, token = _write_pair(_create_share_link, site, password or None,
+                                          int(days))
             except ValueError as exc:
                 st.text(str(exc))
                 return
@@ -122,7 +167,7 @@ def share_links(site: Site, public_base: str) -> None:
                        "UTC. Copy it now: it is not shown again.")
             st.code(f"{public_base}?share={token}", language=None)
     _revoke_picker("share link", [x.id for x in live],
-                   lambda i: _write(revoke_share_link, i, site.id), f"rv_share_{site.id}")
+                   lambda i: _write(_revoke_share_link, site, i), f"rv_share_{site.id}")
 
 
 def _write_pair(fn: object, *args: object, **kwargs: object) -> tuple[object, str]:
@@ -142,14 +187,14 @@ def api_keys(site: Site) -> None:
         name = st.text_input("Name of the new key", placeholder="reporting script")
         if st.form_submit_button("Create an API key"):
             try:
-                token, _ = _write_pair(create_key, site.id, name)
+                token, _ = _write_pair(_create_key, site, name)
             except ValueError as exc:
                 st.text(str(exc))
                 return
             st.success("Key created. Copy it now: it is not shown again.")
             st.code(str(token), language=None)
     _revoke_picker("API key", [k.id for k in keys],
-                   lambda i: _write(revoke_key, site.id, i), f"rv_key_{site.id}")
+                   lambda i: _write(_revoke_key, site, i), f"rv_key_{site.id}")
 
 
 def _revoke_picker(what: str, ids: list[int], revoke: object, key: str) -> None:

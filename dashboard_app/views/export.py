@@ -53,8 +53,10 @@ def raw_events(query: StatsQuery) -> pd.DataFrame:
     return df
 
 
-def offer(df: pd.DataFrame, name: str, fmt: str, user_id: int | None) -> None:
-    """A download link that only this signed-in user's browser can use (`export_store`)."""
+def offer(df: pd.DataFrame, name: str, fmt: str, user_id: int | None,
+          what: dict[str, object] | None = None) -> None:
+    """A download link that only this signed-in user's browser can use (`export_store`);
+    `what` (action, site_id, details) goes to the audit log when the file is downloaded."""
     if fmt == "CSV":
         payload, mime, ext = to_csv_bytes(df), "text/csv", "csv"
     else:
@@ -63,7 +65,11 @@ def offer(df: pd.DataFrame, name: str, fmt: str, user_id: int | None) -> None:
         st.info("Downloads need a remembered sign-in (BEACON_LOGIN_REMEMBER_DAYS above 0): "
                 "the file is handed only to the browser holding it.")
         return
-    export_id = export_store.put(user_id, payload, mime, f"{name}.{ext}")
+    entry = None if what is None else export_store.AuditNote(
+        action=str(what["action"]), target=f"{name}.{ext}",
+        site_id=int(str(what["site_id"])),
+        details={**dict(what.get("details") or {}), "format": fmt, "rows": len(df)})  # type: ignore[call-overload]
+    export_id = export_store.put(user_id, payload, mime, f"{name}.{ext}", audit=entry)
     st.link_button(f"Download {name}.{ext} ({len(df):,} rows)",
                    f"_beacon/export/{export_id}", type="primary")
     st.caption(f"The link works for {export_store.EXPIRY_SECONDS // 60} minutes, only for "
@@ -97,12 +103,16 @@ def render() -> None:
     df = rounded(report_frame(query, report))
     st.dataframe(df.head(20), hide_index=True, width="stretch")
     user_id = _user_id(ctx.access.email)
-    offer(df, f"{site.domain}-{report}-{r.first}-{r.last}", fmt or "CSV", user_id)
+    what = {"first": r.first, "last": r.last,
+            "filters": [filter_label(f) for f in ctx.frame.filters]}
+    offer(df, f"{site.domain}-{report}-{r.first}-{r.last}", fmt or "CSV", user_id,
+          {"action": "export.report", "site_id": site.id,
+           "details": {**what, "report": report}})
     st.subheader("Raw events", anchor=False)
     st.caption(f"Every stored event of the frame, up to {MAX_RAW_ROWS:,} rows.")
     if st.button("Prepare raw events", key="exp_raw"):
         offer(raw_events(query), f"{site.domain}-events-{r.first}-{r.last}", fmt or "CSV",
-              user_id)
+              user_id, {"action": "export.events", "site_id": site.id, "details": what})
 
 
 render()

@@ -23,6 +23,9 @@ def render() -> None:
     st.download_button("Download the record (text)", as_text(sections, now),
                        file_name="record-of-processing.txt", mime="text/plain",
                        icon=":material/print:")
+    if ctx.access.is_admin:
+        st.page_link("views/audit.py", label="Audit log: who changed what, and when",
+                     icon=":material/history:")
     for number, section in enumerate(sections, start=1):
         st.subheader(section.title, anchor=False)
         df = pd.DataFrame(section.rows, columns=["Item", "Details"])

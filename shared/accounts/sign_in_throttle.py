@@ -108,7 +108,10 @@ def may_try(conn: Connection, policy: ThrottlePolicy, subject: str, ip: str, now
 
 
 def record_failure(conn: Connection, policy: ThrottlePolicy, subject: str, ip: str,
-                   now: datetime) -> None:
+                   now: datetime, *, count_global: bool = True) -> None:
+    """Count a failure of (subject, address); `count_global=False` for a second count of
+    the same try (a two-factor code is also counted per account), so the hourly total
+    counts each try once."""
     t = schema.sign_in_failures
     key = _pair_key(policy, subject, ip)
     insert_ignoring_duplicates(conn, t, [{"key": key, "failures": 0, "last_failure": now}],
@@ -119,8 +122,9 @@ def record_failure(conn: Connection, policy: ThrottlePolicy, subject: str, ip: s
     delay = policy.delay_after(failures)
     if delay:
         conn.execute(sa.update(t).where(t.c.key == key).values(blocked_until=now + delay))
-    upsert_add(conn, t, [{"key": _global_key(now), "failures": 1, "last_failure": now}],
-               ["key"], "failures")
+    if count_global:
+        upsert_add(conn, t, [{"key": _global_key(now), "failures": 1, "last_failure": now}],
+                   ["key"], "failures")
 
 
 def record_success(conn: Connection, policy: ThrottlePolicy, subject: str, ip: str,

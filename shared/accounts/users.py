@@ -121,9 +121,11 @@ def list_users(conn: Connection) -> list[User]:
 
 
 def remove_user(conn: Connection, email: str) -> User:
-    """Delete a user, their roles and their remembered logins."""
+    """Delete a user, their roles, recovery codes and remembered logins."""
     user = require_user(conn, email)
     conn.execute(sa.delete(schema.site_roles).where(schema.site_roles.c.user_id == user.id))
+    conn.execute(sa.delete(schema.recovery_codes)
+                 .where(schema.recovery_codes.c.user_id == user.id))
     revoke_user_tokens(conn, user.id)
     conn.execute(sa.delete(schema.users).where(schema.users.c.id == user.id))
     return user

@@ -237,6 +237,22 @@ users = sa.Table(
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", sa.DateTime, nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # Two-factor sign-in (shared/accounts/two_factor.py): the RFC 6238 secret (base32),
+    # when it was confirmed, and the last time step a code was accepted for, so one code
+    # never signs in twice.
+    sa.Column("totp_secret", sa.String(64), nullable=True),
+    sa.Column("totp_enabled_at", sa.DateTime, nullable=True),
+    sa.Column("totp_last_step", sa.BigInteger, nullable=True),
+)
+
+# Single-use recovery codes of two-factor sign-in: only their SHA-256 is stored.
+recovery_codes = sa.Table(
+    "recovery_codes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, nullable=False, index=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("used_at", sa.DateTime, nullable=True),
 )
 
 site_roles = sa.Table(
@@ -358,6 +374,19 @@ notifications = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime, nullable=True),
     sa.Index(None, "status", "next_attempt_at"),
+# Who changed what, when, from where (shared/accounts/audit.py). Kept when a site or a
+# user is deleted (the record outlives them), pruned after BEACON_AUDIT_RETENTION_DAYS.
+# Holds people's e-mails and the settings they changed, never visitor data.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("source", sa.String(12), nullable=False),      # dashboard, cli, api, system
+    sa.Column("action", sa.String(60), nullable=False, index=True),
+    sa.Column("target", sa.String(400), nullable=False),
+    sa.Column("site_id", sa.Integer, nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),           # {"before": .., "after": ..}
 )
 
 # Tables holding per-site data: deleting a site deletes its rows in each.
@@ -366,3 +395,6 @@ SITE_DATA_TABLES = (
     rollup_visit_events, goals, funnels, api_keys, site_roles, share_links,
     report_subscriptions, site_alerts, goal_thresholds, webhooks, notifications,
 )
+
+# Tables that name a site but outlive it: removing a site keeps its audit trail.
+SITE_HISTORY_TABLES = (audit_log,)

@@ -146,6 +146,20 @@ class Settings:
                        "networks an account signed in from before may try its password.",
                        "BEACON_LOGIN_GLOBAL_FAILURES_PER_HOUR"),
     )
+    require_2fa: str = field(
+        default="off",
+        metadata=_help("Who must sign in to the dashboard with a second factor (an "
+                       "authenticator app's code) after the password: off, admins or all. "
+                       "A user it applies to who has none set up must set it up right "
+                       "after the password (OpenID Connect sign-ins rely on the "
+                       "provider's).", "BEACON_REQUIRE_2FA"),
+    )
+    audit_retention_days: int = field(
+        default=365,
+        metadata=_help("Days the audit log (who changed what, sign-ins) is kept; the worker "
+                       "deletes older entries. 0 = keep forever.",
+                       "BEACON_AUDIT_RETENTION_DAYS"),
+    )
     oidc_allowed_emails: str = field(
         default="",
         metadata=_help("Comma list of e-mails or @domains that may sign in to the dashboard "
@@ -325,6 +339,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"BEACON_ENV={s.env!r} must be development or production")
     if s.empty_ua_policy not in ("drop", "keep"):
         raise SettingsError(f"BEACON_EMPTY_UA_POLICY={s.empty_ua_policy!r} must be drop or keep")
+    if s.require_2fa not in ("off", "admins", "all"):
+        raise SettingsError(f"BEACON_REQUIRE_2FA={s.require_2fa!r} must be off, admins or all")
     if s.is_production and len(s.secret_key) < 32:
         raise SettingsError("BEACON_SECRET_KEY must be set (>= 32 characters) when "
                             "BEACON_ENV=production")

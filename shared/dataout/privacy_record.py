@@ -70,6 +70,18 @@ def _salts(conn: Connection, now: datetime) -> str:
             f"across midnight continue; salts older than 48 h are deleted ({age})")
 
 
+def _two_factor(settings: Settings) -> str:
+    required = {"off": "optional for every user", "admins": "required for admins, "
+                "optional for others", "all": "required for every user"}[settings.require_2fa]
+    return (f"authenticator app codes (TOTP) with single-use recovery codes; {required} "
+            "(BEACON_REQUIRE_2FA)")
+
+
+def _audit_retention(settings: Settings) -> str:
+    days = settings.audit_retention_days
+    return "kept forever" if days <= 0 else f"entries deleted after {days} days"
+
+
 def site_section(site: Site) -> Section:
     on_off = {True: "on", False: "off"}
     return Section(f"Site {site.domain}", (
@@ -104,6 +116,16 @@ def build_record(conn: Connection, settings: Settings, sites: list[Site],
                                                         settings.spool_max_bytes)),
             ("Access", "dashboard accounts with per-site roles; public share links only "
                        "where an owner created them"),
+            ("Second factor at sign-in", _two_factor(settings)),
+        )),
+        Section("Accountability", (
+            ("Audit log", "every change made by a person (sign-ins, users and roles, sites "
+                          "and their settings, goals, funnels, keys, share links, exports, "
+                          "purges) with who, when and from where; admins read it on the "
+                          "dashboard's Audit log page and export it as CSV"),
+            ("Audit log retention", _audit_retention(settings)),
+            ("Audit log contents", "e-mail addresses of the people who made changes and "
+                                   "the settings they changed; no visitor data"),
         )),
     ]
     return sections + [site_section(s) for s in sites]

@@ -1,5 +1,5 @@
 """The worker's housekeeping jobs besides rollups: salt rotation, visit expiry, retention,
-expired dashboard logins.
+expired dashboard logins, the audit log's retention.
 
 Each job is `(engine, now) -> int` (rows touched) and safe to run from several workers
 at once: salts are inserted race-free, deletes are idempotent.
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from shared.accounts import audit
 from shared.accounts.login_tokens import delete_expired_tokens
 from shared.accounts.sign_in_throttle import delete_old_entries
 from shared.core import schema
@@ -64,6 +65,15 @@ def expire_sign_in_throttle(engine: Engine, now: datetime) -> int:
         return delete_old_entries(conn, now)
 
 
+def prune_audit_log(engine: Engine, now: datetime) -> int:
+    """Delete audit entries older than BEACON_AUDIT_RETENTION_DAYS (0 keeps them all)."""
+    keep_days = load_settings().audit_retention_days
+    if keep_days <= 0:
+        return 0
+    with write_transaction(engine) as conn:
+        return audit.prune(conn, now, keep_days)
+
+
 # Appended to shared.jobs.worker.JOBS.
 HOUSEKEEPING_JOBS = [
     ("salts", rotate_salts),
@@ -71,4 +81,5 @@ HOUSEKEEPING_JOBS = [
     ("retention", enforce_retention),
     ("login_tokens", expire_login_tokens),
     ("sign_in_throttle", expire_sign_in_throttle),
+    ("audit_log", prune_audit_log),
 ]

@@ -189,6 +189,25 @@ def test_exports_only_for_the_user_who_made_them(guard: int, engine: Engine) -> 
     assert _request(guard, "GET", path, {"Cookie": f"beacon_login={ann_token}"})[0] == 404
 
 
+def test_a_download_is_in_the_audit_log_with_its_user(guard: int, engine: Engine) -> None:
+    from shared.accounts import audit
+
+    ann_id, ann_token = _signed_in(engine, "ann@example.com")
+    note = export_store.AuditNote("export.events", "a.example-events.csv", site_id=7,
+                                  details={"format": "CSV", "rows": 1})
+    export_id = export_store.put(ann_id, b"ts\n", "text/csv", "events.csv", audit=note)
+    path = f"/_beacon/export/{export_id}"
+    assert _request(guard, "GET", path)[0] == 404          # refused: nothing downloaded
+    with engine.connect() as conn:
+        assert audit.entries(conn) == []
+    assert _request(guard, "GET", path, {"Cookie": f"beacon_login={ann_token}"})[0] == 200
+    with engine.connect() as conn:
+        [entry] = audit.entries(conn)
+    assert (entry.actor, entry.source, entry.action, entry.target, entry.site_id,
+            entry.details) == ("ann@example.com", "dashboard", "export.events",
+                               "a.example-events.csv", 7, {"format": "CSV", "rows": 1})
+
+
 def test_other_paths_pass_with_frame_headers(guard: int) -> None:
     status, headers, body = _request(guard, "GET", "/overview")
     assert status == 200 and body == b"page" and headers["X-Frame-Options"] == "SAMEORIGIN"
