@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 
 from beacon_app.state import BeaconState
+from shared.accounts import audit
 from shared.notify.subscriptions import subscription_by_token, unsubscribe_by_token
 from shared.sites import get_site
 from shared.storage import write_transaction
@@ -75,6 +76,12 @@ def unsubscribe() -> Response:
     try:
         with write_transaction(_state().engine) as conn:
             sub = unsubscribe_by_token(conn, token)
+            if sub is not None:
+                # A person's change like any other, made without signing in: the
+                # recipient is the actor, the link the way in.
+                audit.record(conn, actor=f"{sub.email} (unsubscribe link)", source="api",
+                             action="report.unsubscribe", target=f"report recipient {sub.email}",
+                             site_id=sub.site_id)
     except sa.exc.SQLAlchemyError:
         return _unavailable()
     if sub is None:

@@ -7,7 +7,7 @@ import argparse
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from beacon_cli.common import emit, settings_and_engine
+from beacon_cli.common import audited, emit, settings_and_engine
 from shared.core.clock import local_day, utc_now
 from shared.notify.alert_rules import get_alert_rules, set_alert_rules
 from shared.notify.deliver import unsubscribe_url
@@ -117,6 +117,8 @@ def run_subscribe(args: argparse.Namespace) -> int:
         site = require_site(conn, args.domain)
         s = subscribe(conn, site.id, args.email, weekly=args.weekly, monthly=args.monthly,
                       now=utc_now())
+        audited(conn, "report.subscribe", f"report recipient {s.email}", site_id=site.id,
+                after={"weekly": s.weekly, "monthly": s.monthly})
     print(f"{s.email} gets the {' and '.join(s.periods)} reports of {site.domain}")
     return 0
 
@@ -133,7 +135,9 @@ def run_list(args: argparse.Namespace) -> int:
 def run_unsubscribe(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
-        s = unsubscribe(conn, require_site(conn, args.domain).id, args.email)
+        site = require_site(conn, args.domain)
+        s = unsubscribe(conn, site.id, args.email)
+        audited(conn, "report.unsubscribe", f"report recipient {s.email}", site_id=site.id)
     print(f"{s.email} gets no more reports")
     return 0
 
@@ -144,6 +148,9 @@ def run_alerts_set(args: argparse.Namespace) -> int:
         site = require_site(conn, args.domain)
         set_alert_rules(conn, site.id, spike_visitors=args.spike, drop_percent=args.drop,
                         emails=args.email, now=utc_now())
+        audited(conn, "alert.update", "traffic alerts", site_id=site.id,
+                after={"spike_visitors": args.spike, "drop_percent": args.drop,
+                       "emails": args.email})
     return run_alerts_show(args)
 
 
@@ -165,6 +172,8 @@ def run_webhook_add(args: argparse.Namespace) -> int:
         site = require_site(conn, args.domain)
         hook = add_webhook(conn, site.id, args.url, args.events or list(EVENTS),
                            payload_format="slack" if args.slack else "json", now=utc_now())
+        audited(conn, "webhook.add", f"webhook {hook.id} to {hook.url}", site_id=site.id,
+                after={"events": hook.events, "format": hook.payload_format})
     print(f"added webhook {hook.id} ({', '.join(hook.events)}); signing secret: {hook.secret}")
     return 0
 
@@ -181,6 +190,8 @@ def run_webhook_list(args: argparse.Namespace) -> int:
 def run_webhook_remove(args: argparse.Namespace) -> int:
     _, engine = settings_and_engine()
     with engine.begin() as conn:
-        hook = remove_webhook(conn, require_site(conn, args.domain).id, args.id)
+        site = require_site(conn, args.domain)
+        hook = remove_webhook(conn, site.id, args.id)
+        audited(conn, "webhook.remove", f"webhook {hook.id} to {hook.url}", site_id=site.id)
     print(f"removed webhook {hook.id} ({hook.url})")
     return 0

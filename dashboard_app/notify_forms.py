@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard_app import data
+from dashboard_app import audit_trail, data
 from dashboard_app.ui import data_table
 from shared.core.clock import utc_now
 from shared.notify.alert_rules import (
@@ -29,11 +29,16 @@ from shared.sites import Site
 from shared.storage import write_transaction
 
 
-def _write(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run one change; a refused value is shown with its reason and returns None."""
+def _write(fn: Callable[..., Any], site_id: int, *args: Any,
+           audit_as: tuple[str, str], **kwargs: Any) -> Any:
+    """Run one change of a site's notifications and record it in the audit log in the
+    same transaction; a refused value is shown with its reason and returns None."""
     try:
         with write_transaction(data.current_engine()) as conn:
-            return fn(conn, *args, **kwargs)
+            result = fn(conn, site_id, *args, **kwargs)
+            action, target = audit_as
+            audit_trail.record(conn, action, target, site_id=site_id, after=kwargs or None)
+            return result
     except ValueError as exc:
         st.error("Not saved.")
         st.text(str(exc))
@@ -60,12 +65,16 @@ def report_recipients(site: Site) -> None:
         weekly = left.toggle("Weekly (Mondays)", True)
         monthly = right.toggle("Monthly (on the 1st)", False)
         if st.form_submit_button("Add or change recipient", type="primary") and _write(
-                subscribe, site.id, email, weekly=weekly, monthly=monthly, now=utc_now()):
+                subscribe, site.id, email, weekly=weekly, monthly=monthly, now=utc_now(),
+                audit_as=("report.subscribe", f"report recipient {email}")):
             st.rerun()
     if subs:
         with st.form(f"unsubscribe_{site.id}"):
             chosen = st.selectbox("Remove a recipient", [s.email for s in subs])
-            if st.form_submit_button("Remove") and _write(unsubscribe, site.id, chosen):
+            removed = st.form_submit_button("Remove") and _write(
+                unsubscribe, site.id, chosen,
+                audit_as=("report.unsubscribe", f"report recipient {chosen}"))
+            if removed:
                 st.rerun()
 
 
@@ -84,7 +93,7 @@ def alert_rules(site: Site) -> None:
         if st.form_submit_button("Save alerts", type="primary") and _write(
                 set_alert_rules, site.id, spike_visitors=int(spike) if spike_on else None,
                 drop_percent=int(drop) if drop_on else None, emails=emails.splitlines(),
-                now=utc_now()):
+                now=utc_now(), audit_as=("alert.update", "traffic alerts")):
             st.success("Saved.")
     for kind, since in (("spike", rules.spike_since), ("drop", rules.drop_since)):
         if since is not None:
@@ -109,13 +118,15 @@ def goal_thresholds(site: Site) -> None:
         count = st.number_input("Notify when it reaches this many conversions in a day",
                                 1, 1_000_000, 10)
         if st.form_submit_button("Add threshold") and _write(
-                add_goal_threshold, site.id, int(goal), int(count), now=utc_now()):
+                add_goal_threshold, site.id, int(goal), int(count), now=utc_now(),
+                audit_as=("goal_threshold.add", f"threshold of goal {goals[goal]}")):
             st.rerun()
     if thresholds:
         with st.form(f"rm_goal_threshold_{site.id}"):
             chosen = st.selectbox("Remove threshold (id)", [t.id for t in thresholds])
             if st.form_submit_button("Remove threshold"):
-                _write(remove_goal_threshold, site.id, int(chosen))
+                _write(remove_goal_threshold, site.id, int(chosen),
+                       audit_as=("goal_threshold.remove", f"goal threshold {chosen}"))
                 st.rerun()
 
 
@@ -131,7 +142,8 @@ def webhooks(site: Site) -> None:
         slack = st.toggle("Slack-compatible body ({\"text\": …})", False)
         if st.form_submit_button("Add webhook", type="primary"):
             hook = _write(add_webhook, site.id, url, events,
-                          payload_format="slack" if slack else "json", now=utc_now())
+                          payload_format="slack" if slack else "json", now=utc_now(),
+                          audit_as=("webhook.add", f"webhook to {url}"))
             if hook is not None:
                 st.success("Webhook added. Its signing secret (also shown below):")
                 st.code(hook.secret, language=None)
@@ -152,7 +164,8 @@ def webhooks(site: Site) -> None:
                 st.text(result.last_error or "")
         if show:
             st.code(next(h.secret for h in hooks if h.id == chosen), language=None)
-        if remove and _write(remove_webhook, site.id, int(chosen)):
+        if remove and _write(remove_webhook, site.id, int(chosen),
+                                     audit_as=("webhook.remove", f"webhook {chosen}")):
             st.rerun()
 
 

@@ -74,6 +74,13 @@ ACTIONS: dict[str, str] = {
     "data.purge": "deleted a site's events before a day",
     "data.backup": "copied the database to a backup file",
     "data.restore": "replaced the database with a backup",
+    "report.subscribe": "added or changed a recipient of a site's e-mail reports",
+    "report.unsubscribe": "removed a recipient of e-mail reports (also by the e-mail's link)",
+    "alert.update": "changed a site's traffic alerts (details: the new rules)",
+    "goal_threshold.add": "added a goal threshold notice",
+    "goal_threshold.remove": "removed a goal threshold notice",
+    "webhook.add": "added a webhook",
+    "webhook.remove": "removed a webhook",
 }
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from shared.accounts import audit
 from shared.accounts.api_keys import SITES, ApiKey
 from shared.accounts.share_links import create_share_link, list_share_links
+from shared.accounts.users import user_by_id
 from shared.core import schema
 from shared.reports.goals import Goal, add_goal, list_goals, remove_goal
 from shared.sites import (
@@ -97,6 +99,16 @@ def readable(conn: Connection, key: ApiKey, site_id: str) -> Site:
     return site
 
 
+def _audited(conn: Connection, key: ApiKey, action: str, target: str, site_id: int,
+             **fields: Any) -> None:
+    """Record a change made through the Sites API, in the change's own transaction; the
+    actor is the key's user and the key (a key outlives no user, so both are named)."""
+    user = user_by_id(conn, key.user_id) if key.user_id is not None else None
+    actor = f"{user.email if user else 'unknown user'} (API key {key.prefix}…)"
+    audit.record(conn, actor=actor, source="api", action=action, target=target,
+                 site_id=site_id, **fields)
+
+
 def managed(conn: Connection, key: ApiKey, site_id: str) -> Site:
     site = readable(conn, key, site_id)
     if not access.may_manage(conn, key, site):
@@ -125,11 +137,14 @@ def create(conn: Connection, key: ApiKey, body: Mapping[str, str],
         raise V1Error(f"domain: {exc}") from None
     conn.execute(sa.insert(schema.site_roles).values(user_id=key.user_id, site_id=site.id,
                                                       role="owner"))
+    _audited(conn, key, "site.add", site.domain, site.id, after={"timezone": timezone})
     return _site_record(site)
 
 
 def delete(conn: Connection, key: ApiKey, site_id: str) -> dict[str, Any]:
-    remove_site(conn, managed(conn, key, site_id).domain)
+    site = managed(conn, key, site_id)
+    remove_site(conn, site.domain)
+    _audited(conn, key, "site.remove", site.domain, site.id)
     return {"deleted": True}
 
 
@@ -163,6 +178,8 @@ def put_goal(conn: Connection, key: ApiKey, body: Mapping[str, str],
                         display_name=(body.get("display_name") or "").strip() or None)
     except QueryError as exc:
         raise V1Error(f"{field}: {exc}") from None
+    _audited(conn, key, "goal.add", f"goal {goal.id}: {goal.display_name}", site.id,
+             after={field: value})
     return {"domain": site.domain, **_goal_record(goal)}
 
 
@@ -175,6 +192,7 @@ def delete_goal(conn: Connection, key: ApiKey, goal_id: str,
         remove_goal(conn, site.id, int(goal_id))
     except QueryError:
         raise V1Error("Goal could not be found", 404) from None
+    _audited(conn, key, "goal.remove", f"goal {goal_id}", site.id)
     return {"deleted": True}
 
 
@@ -194,4 +212,5 @@ def put_shared_link(conn: Connection, key: ApiKey, body: Mapping[str, str], now:
                       "was made and is stored only as a hash. Revoke it in the dashboard's "
                       "site settings to make a new one.", 409)
     _, token = create_share_link(conn, site.id, now=now, name=name)
+    _audited(conn, key, "share_link.create", f"share link {name}", site.id)
     return {"name": name, "url": f"{base_url.rstrip('/')}/?share={token}"}

@@ -374,6 +374,8 @@ notifications = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime, nullable=True),
     sa.Index(None, "status", "next_attempt_at"),
+)
+
 # Who changed what, when, from where (shared/accounts/audit.py). Kept when a site or a
 # user is deleted (the record outlives them), pruned after BEACON_AUDIT_RETENTION_DAYS.
 # Holds people's e-mails and the settings they changed, never visitor data.

@@ -155,3 +155,25 @@ def test_a_sites_key_reads_the_stats_of_its_users_sites_only(app: Flask) -> None
     v2 = {"metrics": ["visitors"], "date_range": "7d"}
     assert viewer.post("/api/v2/query", json={**v2, "site_id": "a.test"}).status_code == 200
     assert viewer.post("/api/v2/query", json={**v2, "site_id": "b.test"}).status_code == 403
+
+
+def test_changes_through_the_sites_api_are_in_the_audit_log(app: Flask) -> None:
+    """Every change a sites key makes is recorded with the key's user, source "api"."""
+    from shared.accounts import audit
+
+    c = _client(app, user="owner@example.com")
+    assert c.post("/api/v1/sites", json={"domain": "new.test"}).status_code == 200
+    goal = c.put("/api/v1/sites/goals", json={"site_id": "new.test", "goal_type": "event",
+                                              "event_name": "Signup"}).json
+    assert c.put("/api/v1/sites/shared-links",
+                 json={"site_id": "new.test", "name": "Board"}).status_code == 200
+    assert c.delete(f"/api/v1/sites/goals/{goal['id']}",
+                    json={"site_id": "new.test"}).json == {"deleted": True}
+    assert c.delete("/api/v1/sites/new.test").json == {"deleted": True}
+    with state_of(app).engine.connect() as conn:
+        entries = list(audit.entries(conn))
+    api = [(e.action, e.target) for e in entries if e.source == "api"]
+    assert sorted(a for a, _ in api) == ["goal.add", "goal.remove", "share_link.create",
+                                         "site.add", "site.remove"]
+    assert all(e.actor.startswith("owner@example.com (API key ")
+               for e in entries if e.source == "api")

@@ -87,3 +87,24 @@ def test_recipients_alerts_and_webhooks(site: int, capsys) -> None:
                                                              "slack")
     assert main(["webhooks", "remove", "a.example", str(hook["id"])]) == 0
     assert main(["webhooks", "remove", "a.example", str(hook["id"])]) == 2
+    capsys.readouterr()
+
+
+def test_each_change_is_in_the_audit_log_with_its_actor(site: int, engine: Engine) -> None:
+    from beacon_cli.common import cli_actor
+    from shared.accounts import audit
+
+    assert main(["reports", "subscribe", "a.example", "a@example.com"]) == 0
+    assert main(["reports", "unsubscribe", "a.example", "a@example.com"]) == 0
+    assert main(["alerts", "set", "a.example", "--spike", "50"]) == 0
+    assert main(["webhooks", "add", "a.example", "https://h.example/x"]) == 0
+    with engine.connect() as conn:
+        hook_id = next(e for e in audit.entries(conn) if e.action == "webhook.add").target
+    assert main(["webhooks", "remove", "a.example", hook_id.split()[1]]) == 0
+    assert main(["reports", "unsubscribe", "a.example", "a@example.com"]) == 2  # not kept
+    with engine.connect() as conn:
+        entries = list(audit.entries(conn))
+    assert sorted(e.action for e in entries) == sorted([
+        "report.subscribe", "report.unsubscribe", "alert.update", "webhook.add",
+        "webhook.remove"])
+    assert {(e.actor, e.source, e.site_id) for e in entries} == {(cli_actor(), "cli", site)}

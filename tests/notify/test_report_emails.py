@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from beacon_app import create_app
+from shared.accounts import audit
 from shared.core import schema
 from shared.jobs.worker import run_once
 from shared.notify.report_data import report_query
@@ -135,6 +136,9 @@ def test_the_unsubscribe_link_works_without_signing_in(
     assert done.status_code == 200 and b"gets no more reports" in done.data
     with engine.connect() as conn:
         assert list_subscriptions(conn, site) == []
+        (entry,) = audit.entries(conn)
+    assert (entry.action, entry.source, entry.actor) == (
+        "report.unsubscribe", "api", "alice@example.com (unsubscribe link)")
     again = client.post(path)
     assert again.status_code == 404
     assert client.post("/notify/unsubscribe?token=forged").status_code == 404
