@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "beacon_cli.rollup",
     "beacon_cli.web",
     "beacon_cli.ops",
+    "beacon_cli.imports",
 )
 
 
