@@ -57,6 +57,9 @@ def register_logs(sources: argparse._SubParsersAction) -> None:
                             f"default {' '.join(EXCLUDED_PATHS)})")
     rules.add_argument("--include-path", action="append", default=[], metavar="PATTERN",
                        help="count only these paths (repeat)")
+    p.add_argument("--checkpoint-lines", type=int, default=200_000, dest="checkpoint_lines",
+                   help="lines between two saved positions (default 200000): at most this "
+                        "many are read again by --resume")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_logs)
 
@@ -106,7 +109,8 @@ def run_logs(args: argparse.Namespace) -> int:
                     file=sys.stderr)
 
     result = run_log_import(engine, site, args.files, enrich,
-                            LogImportOptions(args.format, _rules(args)),
+                            LogImportOptions(args.format, _rules(args),
+                                             batch_lines=max(1, args.checkpoint_lines)),
                             resume=args.resume, progress=bar)
     print_summary(result)
     return 130 if result.interrupted else 0

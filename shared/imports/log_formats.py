@@ -17,24 +17,33 @@ from datetime import UTC, datetime, timedelta
 MAX_FIELD = 4096   # longer fields are cut: nothing useful hides past this in a log line
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogLine:
     ip: str
-    ts: datetime               # naive UTC
-    method: str
+    when: str | datetime       # the log's time text until `ts` is asked for (most lines
+    method: str                # are assets and never need it)
     target: str                # path and query as requested ("/blog/?utm_source=x")
     status: int
     referrer: str = ""
     user_agent: str = ""
     host: str = ""             # the virtual host, when the format carries it
     content_type: str = ""     # the response's, when the format carries it (Caddy)
+    parse_time: Callable[[str], datetime] | None = None
+
+    @property
+    def ts(self) -> datetime:
+        """The request's time, naive UTC (BadLine("bad_time") when it cannot be read)."""
+        if not isinstance(self.when, datetime):
+            assert self.parse_time is not None
+            self.when = self.parse_time(self.when)
+        return self.when
 
 
 class BadLine(ValueError):
     """A line that is not in the format: the message is the drop reason."""
 
 
-_Q = r'"((?:[^"\\]|\\.)*)"'     # a quoted field; nginx escapes a quote inside as \x22
+_Q = r'"([^"\\]*(?:\\.[^"\\]*)*)"'     # a quoted field; nginx escapes a quote inside as \x22
 _CLF = r'(\S+) \S+ (?:\S+|"[^"]*") \[([^\]]+)\] ' + _Q + r" (\d{3}) \S+"
 _PATTERNS = {
     "combined": re.compile(_CLF + " " + _Q + " " + _Q),
@@ -98,30 +107,42 @@ Parser = Callable[[str], LogLine]
 
 
 def clf_parser(fmt: str) -> Parser:
-    """A parser for one of the CLF-family formats."""
-    pattern, with_host = _PATTERNS[fmt], fmt.startswith("vhost_")
+    """A parser for one of the CLF-family formats (the hot loop of a log import: one
+    regex match, no other call for a line without escapes)."""
+    match, with_host = _PATTERNS[fmt].match, fmt.startswith("vhost_")
     combined = fmt.endswith("combined")
     parse_time = ClfTime()
 
     def parse(line: str) -> LogLine:
-        m = pattern.match(line)
+        m = match(line)
         if m is None:
             raise BadLine("unparsable")
         groups = m.groups()
-        host, rest = (groups[0], groups[1:]) if with_host else ("", groups)
-        ip, when, request, status = rest[0], rest[1], rest[2], rest[3]
-        method, _, target = _unescape(request).partition(" ")
-        target = target.rpartition(" ")[0] if target.endswith(("HTTP/1.1", "HTTP/1.0",
-                                                                "HTTP/2.0", "HTTP/3.0")) \
-            else target
+        if with_host:
+            host, groups = groups[0].lower(), groups[1:]
+        else:
+            host = ""
+        request = groups[2]
+        if "\\" in request:
+            request = _unescape(request)
+        method, _, target = request.partition(" ")
+        if " HTTP/" in target:
+            target = target.rpartition(" ")[0]
         if not method or not target:
             raise BadLine("malformed_request")
         referrer = ua = ""
         if combined:
-            referrer, ua = _unescape(rest[4]), _unescape(rest[5])
-        return LogLine(ip=ip, ts=parse_time(when), method=method, target=target[:MAX_FIELD],
-                       status=int(status), referrer="" if referrer == "-" else referrer,
-                       user_agent="" if ua == "-" else ua, host=host.lower())
+            referrer, ua = groups[4], groups[5]
+            if referrer == "-":
+                referrer = ""
+            elif "\\" in referrer or len(referrer) > MAX_FIELD:
+                referrer = _unescape(referrer)
+            if ua == "-":
+                ua = ""
+            elif "\\" in ua or len(ua) > MAX_FIELD:
+                ua = _unescape(ua)
+        return LogLine(groups[0], groups[1], method, target[:MAX_FIELD], int(groups[3]),
+                       referrer, ua, host, "", parse_time)
     return parse
 
 
@@ -146,7 +167,7 @@ def caddy_parser() -> Parser:
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError):
             raise BadLine("unparsable") from None
         headers = request.get("headers")
-        return LogLine(ip=ip, ts=ts, method=str(request.get("method") or ""),
+        return LogLine(ip=ip, when=ts, method=str(request.get("method") or ""),
                        target=str(request.get("uri") or "")[:MAX_FIELD], status=status,
                        referrer=_first(headers, "Referer"),
                        user_agent=_first(headers, "User-Agent"),

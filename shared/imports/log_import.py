@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from shared.core.clock import local_day, utc_now
+from shared.core.ids import stable_id
 from shared.core.records import EVENT_COLUMNS, Drop, Event, RawHit
 from shared.imports import records
 from shared.imports.log_formats import FORMATS, BadLine, LogLine, detect_format, parser_for
@@ -79,7 +80,7 @@ class _Run:
         self.examples: list[str] = list(counts.get("bad_examples", []))
         self.first_ts, self.last_ts = record.first_ts, record.last_ts
         self.events: list[Event] = []
-        self.batch_bots: Counter[tuple[date, str, str]] = Counter()
+        self.batch_bots: list[tuple[int, date, str, str]] = []   # uid, day, category, family
         self.batch_lines = 0
 
     def counts(self) -> dict[str, Any]:
@@ -247,21 +248,27 @@ def _one_line(run: _Run, parse: Callable[[str], LogLine], rules: PageViewRules,
     if reason is not None:
         run.skipped[reason] += 1
         return
+    try:
+        ts = line.ts
+    except BadLine as exc:
+        run.bad(str(exc), f"{source.name}:{number}", text)
+        return
     run.read_pageviews += 1
     host = line.host or run.site.domain
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-    hit = RawHit(received_at=line.ts, name="pageview", url=f"https://{host}{line.target}",
+    hit = RawHit(received_at=ts, name="pageview", url=f"https://{host}{line.target}",
                  domains=(run.site.domain,), referrer=line.referrer, ip=line.ip,
-                 user_agent=line.user_agent, timestamp=line.ts,
+                 user_agent=line.user_agent, timestamp=ts,
                  client_uid=f"log:{digest}:{number}")
-    result = enrich(hit, run.visits.salts_of(line.ts.date()))
+    result = enrich(hit, run.visits.salts_of(ts.date()))
     if isinstance(result, Drop):
         name = Reason.OTHER_HOST if result.reason == "hostname_not_allowed" else result.reason
         run.skipped[name] += 1
         if result.bot is not None:
             label = f"{result.bot.category.value}|{result.bot.family}"
             run.bots[label] += 1
-            run.batch_bots[(line.ts.date(), result.bot.category.value, result.bot.family)] += 1
+            run.batch_bots.append((stable_id(run.site.id, hit.client_uid), ts.date(),
+                                   result.bot.category.value, result.bot.family))
         return
     run.visits.assign(result)
     run.seen(result.ts)
@@ -279,9 +286,14 @@ def _commit(engine: Engine, run: _Run, position: dict[str, int], now: datetime) 
                                   EVENT_COLUMNS)
             mark_dirty_days(conn, {(run.site.id, local_day(e.ts, run.zone)) for e in events},
                             now)
+        # A bot line counted by an earlier import (the same line of a grown or rotated
+        # file) is not counted again: its uid is linked like an event's.
+        known = records.linked_uids(conn, [hit[0] for hit in run.batch_bots])
+        bots = Counter(hit[1:] for hit in run.batch_bots if hit[0] not in known)
         records.save_checkpoint(conn, run.record, Checkpoint(
             position=position, state=run.visits.state(run.last_ts), counts=run.counts(),
             first_ts=run.first_ts, last_ts=run.last_ts, new_salts=run.visits.new_salts,
-            event_uids=[e.uid for e in events], bots=run.batch_bots), now)
+            event_uids=[e.uid for e in events] + [hit[0] for hit in run.batch_bots],
+            bots=bots), now)
     run.visits.new_salts = {}
-    run.events, run.batch_bots, run.batch_lines = [], Counter(), 0
+    run.events, run.batch_bots, run.batch_lines = [], [], 0

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from shared.imports.log_formats import LogLine
 
@@ -70,15 +72,15 @@ class PageViewRules:
             if 300 <= line.status < 400:
                 return Reason.STATUS_REDIRECT
             return Reason.STATUS_ERROR if line.status >= 400 else Reason.STATUS_OTHER
-        path = line.target.split("?", 1)[0].split("#", 1)[0]
-        m = _EXTENSION.search(path.rsplit("/", 1)[-1])
-        if (m.group(1).lower() if m else "") not in self.page_extensions:
+        path = line.target.partition("?")[0].partition("#")[0]
+        last = path.rpartition("/")[2]
+        if "." in last and _extension(last) not in self.page_extensions:
             return Reason.ASSET
         if line.content_type and "html" not in line.content_type.lower():
             return Reason.NOT_HTML
-        if self.included_paths and not _matches(path, self.included_paths):
+        if self.included_paths and not _matcher(self.included_paths)(path):
             return Reason.EXCLUDED
-        if _matches(path, self.excluded_paths):
+        if self.excluded_paths and _matcher(self.excluded_paths)(path):
             return Reason.EXCLUDED
         return None
 
@@ -101,9 +103,18 @@ class PageViewRules:
                    included_paths=strings("included_paths"))
 
 
-def _matches(path: str, patterns: tuple[str, ...]) -> bool:
-    return any(path == p or fnmatch.fnmatchcase(path, p) or
-               (p.endswith("/*") and path == p[:-2]) for p in patterns)
+def _extension(name: str) -> str:
+    m = _EXTENSION.search(name)
+    return m.group(1).lower() if m else ""
+
+
+@lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One compiled expression for a list of path patterns (`*` matches anything, and
+    `/api/*` also matches `/api` itself)."""
+    parts = [fnmatch.translate(p) for p in patterns]
+    parts += [fnmatch.translate(p[:-2]) for p in patterns if p.endswith("/*")]
+    return re.compile("|".join(f"(?:{p})" for p in parts)).match
 
 
 def _ranges(codes: frozenset[int]) -> str:

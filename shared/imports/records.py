@@ -95,7 +95,7 @@ class Checkpoint:
     first_ts: datetime | None
     last_ts: datetime | None
     new_salts: Mapping[date, bytes]
-    event_uids: list[int]
+    event_uids: list[int]                        # and the uids of the bot lines counted
     bots: Mapping[tuple[date, str, str], int]    # (UTC day, category, family) -> hits
 
 
@@ -118,6 +118,15 @@ def save_checkpoint(conn: Connection, record: ImportRecord, cp: Checkpoint,
         last_ts=cp.last_ts, updated_at=now))
 
 
+def linked_uids(conn: Connection, uids: list[int]) -> set[int]:
+    """The uids among `uids` an import has stored or counted already."""
+    link, found = schema.import_events, set()
+    for i in range(0, len(uids), 500):
+        found.update(conn.execute(sa.select(link.c.uid)
+                                  .where(link.c.uid.in_(uids[i:i + 500]))).scalars())
+    return found
+
+
 def finish_import(conn: Connection, record: ImportRecord, now: datetime) -> ImportRecord:
     """Mark the import done, forget its salts, and count what it stored: page views and
     visitors (the sum of daily unique visitors, as everywhere in Beacon)."""
@@ -136,8 +145,9 @@ def _stored_counts(conn: Connection, record: ImportRecord) -> tuple[int, int]:
     e, link = schema.events, schema.import_events
     base = sa.select(e.c.visitor_id).join(link, link.c.uid == e.c.uid).where(
         link.c.import_id == record.id, e.c.site_id == record.site_id)
-    pageviews = conn.execute(sa.select(sa.func.count()).select_from(link)
-                             .where(link.c.import_id == record.id)).scalar_one()
+    # The links also hold the uids of the bot lines counted: page views are the events.
+    pageviews = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())
+                             ).scalar_one()
     visitors = 0
     if record.first_ts is not None and record.last_ts is not None:
         day = datetime.combine(record.first_ts.date(), datetime.min.time())
