@@ -58,6 +58,13 @@ class GeoLookup:
         self._walk = getattr(reader, "_find_address_in_tree", None)
         self._resolve = getattr(reader, "_resolve_data_pointer", None)
         self._by_record: dict[int, Location] = {}
+        # The records of a city database point at shared parts (a country, a region, the
+        # key strings): the pure-Python decoder decodes them again for every record, so
+        # its values are kept per offset (the file never changes while it is open; the
+        # values are only read).
+        decoder = getattr(reader, "_decoder", None)
+        if decoder is not None and callable(getattr(decoder, "decode", None)):
+            decoder.decode = lru_cache(maxsize=262_144)(decoder.decode)
 
     @classmethod
     def open(cls, path: str | None) -> GeoLookup:

@@ -120,7 +120,7 @@ def save_checkpoint(conn: Connection, record: ImportRecord, cp: Checkpoint,
 
 def linked_uids(conn: Connection, uids: list[int]) -> set[int]:
     """The uids among `uids` an import has stored or counted already."""
-    link, found = schema.import_events, set()
+    link, found = schema.import_events, set[int]()
     for i in range(0, len(uids), 500):
         found.update(conn.execute(sa.select(link.c.uid)
                                   .where(link.c.uid.in_(uids[i:i + 500]))).scalars())
