@@ -13,6 +13,8 @@ nothing. Event uids are derived from the line's bytes and number, so a line stor
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 from shared.core.clock import local_day, utc_now
 from shared.core.ids import stable_id
+from shared.core.processes import process_alive
 from shared.core.records import EVENT_COLUMNS, Drop, Event, RawHit
 from shared.imports import records
 from shared.imports.log_formats import FORMATS, BadLine, LogLine, detect_format, parser_for
@@ -142,17 +145,36 @@ def start_or_resume(engine: Engine, site: Site, files: list[SourceFile], fmt: st
         if found is not None and found.status == "done":
             return found, True, False
         if found is not None and found.status in ("running", "failed"):
+            running = _running_elsewhere(found)
+            if running:
+                raise ImportRefused(f"import #{found.id} of these files is running in "
+                                    f"process {running} ({_where(found)}): wait for it, "
+                                    "or stop it and run again with --resume")
             if not resume:
                 raise ImportRefused(
                     f"import #{found.id} of these files stopped before the end "
                     f"({_where(found)}); run again with --resume to continue it, or delete "
                     f"it with `beacon import delete {found.id}`")
-            return found, False, True
+            return records.claim_import(conn, found, _runner(), now), False, True
         label = ", ".join(f.name for f in files)
         options = {"format": fmt, "rules": rules.describe(),
                    "files": [{"name": f.name, "size": f.size} for f in files]}
-        return records.create_import(conn, site.id, KIND, fingerprint, label, options,
-                                     now), False, False
+        record = records.create_import(conn, site.id, KIND, fingerprint, label, options, now)
+        return records.claim_import(conn, record, _runner(), now), False, False
+
+
+def _runner() -> dict[str, object]:
+    """Who runs an import: a second process of the same machine must not run it too."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _running_elsewhere(record: ImportRecord) -> int | None:
+    runner = (record.position or {}).get("runner") or {}
+    pid = int(runner.get("pid") or 0)
+    if runner.get("host") == socket.gethostname() and pid and pid != os.getpid() \
+            and process_alive(pid):
+        return pid
+    return None
 
 
 def _where(record: ImportRecord) -> str:
@@ -178,7 +200,7 @@ def run_log_import(engine: Engine, site: Site, paths: Sequence[str], enrich: Enr
         salts = records.import_salts(conn, record.id)
     run = _Run(record, site, ImportVisits(salts, record.state))
     bar = progress(sum(f.size for f in files)) if progress else None
-    position = dict(record.position or {"file": 0, "line": 0})
+    position = {"file": 0, "line": 0, **(record.position or {})}
     try:
         for index, source in enumerate(files):
             if index < int(position.get("file", 0)):
@@ -217,12 +239,13 @@ def _read_file(engine: Engine, run: _Run, source: SourceFile, index: int, skip: 
                 run.batch_lines += 1
                 if len(run.events) >= options.batch_events or \
                         run.batch_lines >= options.batch_lines:
-                    _commit(engine, run, {"file": index, "line": number}, clock())
+                    _commit(engine, run, {"file": index, "line": number, "runner": _runner()},
+                            clock())
                 if bar and number & 0x1FFF == 0:
                     reported = _advance(bar, reader, reported)
         except (EOFError, OSError) as exc:    # a truncated gzip: keep what was read
             run.bad("truncated_file", f"{source.name}:{number + 1}", str(exc))
-        _commit(engine, run, {"file": index + 1, "line": 0}, clock())
+        _commit(engine, run, {"file": index + 1, "line": 0, "runner": _runner()}, clock())
     if bar:
         bar.update(source.size - reported)
 
@@ -275,7 +298,7 @@ def _one_line(run: _Run, parse: Callable[[str], LogLine], rules: PageViewRules,
     run.events.append(result)
 
 
-def _commit(engine: Engine, run: _Run, position: dict[str, int], now: datetime) -> None:
+def _commit(engine: Engine, run: _Run, position: dict[str, Any], now: datetime) -> None:
     events = run.events
     with write_transaction(engine) as conn:
         if records.get_import(conn, run.record.id) is None:

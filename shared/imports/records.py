@@ -60,6 +60,17 @@ def create_import(conn: Connection, site_id: int, kind: str, fingerprint: str, l
     return found
 
 
+def claim_import(conn: Connection, record: ImportRecord, runner: dict[str, Any],
+                 now: datetime) -> ImportRecord:
+    """Name the process that runs the import now (kept in its position)."""
+    position = {**(record.position or {}), "runner": runner}
+    conn.execute(sa.update(IMP).where(IMP.c.id == record.id).values(
+        position=position, status="running", updated_at=now))
+    found = get_import(conn, record.id)
+    assert found is not None
+    return found
+
+
 def get_import(conn: Connection, import_id: int) -> ImportRecord | None:
     row = conn.execute(sa.select(IMP).where(IMP.c.id == import_id)).first()
     return _record(row) if row else None

@@ -177,7 +177,8 @@ def _big_log(path: Path, n: int) -> Path:
 
 @pytest.mark.timeout(600)
 def test_ctrl_c_and_kill_9_then_resume_never_double_count(
-        cli_env: dict[str, str], db_url: str, tmp_path: Path) -> None:
+        cli_env: dict[str, str], db_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     log = _big_log(tmp_path / "big.log", 36_000)
     proc = _import_process(cli_env, log)
     _wait_for_position(db_url, 1_000, proc)
@@ -189,6 +190,11 @@ def test_ctrl_c_and_kill_9_then_resume_never_double_count(
     assert refused.returncode == 2 and "--resume" in err and "stopped before the end" in err
     proc = _import_process(cli_env, log, "--resume")
     stopped_at = _wait_for_position(db_url, 6_000, proc)
+    # A second run while the first one runs (in this process: no start-up time, so the
+    # first is surely still reading) is refused.
+    assert main(["import", "logs", str(log), "--site", "example.com", "--quiet",
+                 "--resume"]) == 2
+    assert f"running in process {proc.pid}" in capsys.readouterr().err
     proc.kill()                                   # SIGKILL: no cleanup of any kind
     proc.wait()
     assert stopped_at < 36_000
