@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 DEMO_SITE ?= demo.example.com
 export BEACON_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test venv dev-venv lint bench-ingest bench-analysis bench-dashboard bench-bots clean
+.PHONY: run test venv dev-venv lint bench-ingest bench-analysis bench-dashboard bench-bots bench-log-import clean
 
 # Installs the versions pinned in requirements.lock (a constraint: what the project
 # needs, at exactly the locked version); current pip, setuptools and wheel in the venv
@@ -53,6 +53,9 @@ bench-dashboard: dev-venv
 
 bench-bots: dev-venv
 	$(BIN)/python bench/bots_bench.py
+
+bench-log-import: dev-venv
+	$(BIN)/python bench/log_import_bench.py
 
 clean:
 	rm -rf $(VENV) data test-artifacts

@@ -196,6 +196,19 @@ def enrich(hit: RawHit, sites: SiteDirectory, settings: Settings, enrichers: Enr
     return results
 
 
+def enrich_for_site(hit: RawHit, site: Site, settings: Settings, enrichers: Enrichers,
+                    salts: tuple[bytes, bytes | None]) -> Event | Drop:
+    """The pipeline for a hit already known to be for `site` (the importers' entry: a
+    log line names its site by the command that imports it, not by a domain field)."""
+    try:
+        parsed = _split_url(hit.url, hit.hash_mode)
+    except ValueError:
+        return Drop(DropReason.NOT_HTTP_URL, site.id)
+    if not host_allowed(site, parsed.hostname):
+        return Drop(DropReason.HOSTNAME_NOT_ALLOWED, site.id)
+    return _run_steps(hit, site, parsed, settings, enrichers, salts)
+
+
 def _run_steps(hit: RawHit, site: Site, parsed: ParsedUrl, settings: Settings,
                enrichers: Enrichers, salts: tuple[bytes, bytes | None]) -> Event | Drop:
     ts: datetime = hit.timestamp or hit.received_at

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "beacon_cli.web",
     "beacon_cli.ops",
     "beacon_cli.audit",
+    "beacon_cli.imports",
 )
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What the test suite needs besides Python packages: a running PostgreSQL server and
-# Debian's Chromium for the browser tests. Installs/starts them when missing (as root).
+# What the test suite needs besides Python packages: a running PostgreSQL server,
+# Debian's Chromium for the browser tests and Debian's nginx for the log import test.
+# Installs/starts them when missing (as root).
 set -euo pipefail
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
@@ -16,6 +17,7 @@ fi
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)   # the log import test
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing ${need[*]} from Debian"

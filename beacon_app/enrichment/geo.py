@@ -52,6 +52,19 @@ class GeoLookup:
     def __init__(self, reader: maxminddb.Reader) -> None:
         self._reader = reader
         self.lookup = lru_cache(maxsize=50_000)(self._lookup)
+        # Many addresses share one record (a city): decoding it is most of a lookup's cost
+        # in the pure-Python reader, so the decoded Location is kept per record. Only with
+        # the reader whose tree walk we know (maxminddb 1.x); any other uses `get`.
+        self._walk = getattr(reader, "_find_address_in_tree", None)
+        self._resolve = getattr(reader, "_resolve_data_pointer", None)
+        self._by_record: dict[int, Location] = {}
+        # The records of a city database point at shared parts (a country, a region, the
+        # key strings): the pure-Python decoder decodes them again for every record, so
+        # its values are kept per offset (the file never changes while it is open; the
+        # values are only read).
+        decoder = getattr(reader, "_decoder", None)
+        if decoder is not None and callable(getattr(decoder, "decode", None)):
+            decoder.decode = lru_cache(maxsize=262_144)(decoder.decode)
 
     @classmethod
     def open(cls, path: str | None) -> GeoLookup:
@@ -70,9 +83,25 @@ class GeoLookup:
         if not address.is_global:
             return EMPTY
         try:
-            return location_of(self._reader.get(address))
-        except (ValueError, maxminddb.InvalidDatabaseError):
+            if self._walk is None or self._resolve is None:
+                return location_of(self._reader.get(address))
+            return self._by_pointer(address)
+        except (ValueError, TypeError, maxminddb.InvalidDatabaseError):
             return EMPTY
+
+    def _by_pointer(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Location:
+        assert self._walk is not None and self._resolve is not None
+        if address.version == 6 and self._reader.metadata().ip_version == 4:
+            return EMPTY
+        pointer, _prefix = self._walk(bytearray(address.packed))
+        if not pointer:
+            return EMPTY
+        found = self._by_record.get(pointer)
+        if found is None:
+            if len(self._by_record) > 100_000:
+                self._by_record.clear()
+            found = self._by_record[pointer] = location_of(self._resolve(pointer))
+        return found
 
     def close(self) -> None:
         self._reader.close()

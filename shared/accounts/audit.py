@@ -81,6 +81,8 @@ ACTIONS: dict[str, str] = {
     "goal_threshold.remove": "removed a goal threshold notice",
     "webhook.add": "added a webhook",
     "webhook.remove": "removed a webhook",
+    "import.logs": "imported (or resumed importing) access logs into a site",
+    "import.delete": "deleted an import and the events it brought",
 }
 
 

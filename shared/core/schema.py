@@ -391,11 +391,65 @@ audit_log = sa.Table(
     sa.Column("details", sa.JSON, nullable=False),           # {"before": .., "after": ..}
 )
 
+# Imports (shared/imports/): one row per import of a site's history - what was read,
+# where it stopped (`position`, `state`: resumable after a kill), what it counted.
+imports = sa.Table(
+    "imports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),            # "logs", ...
+    sa.Column("fingerprint", sa.String(64), nullable=False),     # of the files read
+    sa.Column("label", sa.String(2000), nullable=False),         # file names, for people
+    sa.Column("status", sa.String(12), nullable=False),          # running|done|failed
+    sa.Column("options", sa.JSON, nullable=False),               # format, page-view rules
+    sa.Column("position", sa.JSON, nullable=False),              # file index, lines read
+    sa.Column("state", sa.JSON, nullable=False),                 # open visits at `position`
+    sa.Column("counts", sa.JSON, nullable=False),                # lines, drops per reason
+    sa.Column("pageviews", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("visitors", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("first_ts", sa.DateTime, nullable=True),
+    sa.Column("last_ts", sa.DateTime, nullable=True),
+    sa.Column("error", sa.String(2000), nullable=False, server_default=""),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Index(None, "site_id", "kind", "fingerprint"),
+)
+
+# The salt of each day an import is still reading: made for that import and deleted when
+# it finishes (or is deleted), so its visitor ids cannot be linked to anything later.
+import_salts = sa.Table(
+    "import_salts", metadata,
+    sa.Column("import_id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False),   # removing a site removes these
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("salt", sa.LargeBinary(32), nullable=False),
+)
+
+# Which import stored an event (by uid), so an import can be deleted again.
+import_events = sa.Table(
+    "import_events", metadata,
+    sa.Column("uid", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("import_id", sa.Integer, nullable=False, index=True),
+    sa.Column("site_id", sa.Integer, nullable=False),
+)
+
+# The bot hits an import added to bot_counts, so deleting it takes them away again.
+import_bot_counts = sa.Table(
+    "import_bot_counts", metadata,
+    sa.Column("import_id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False),   # removing a site removes these
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("category", sa.String(20), primary_key=True),
+    sa.Column("family", sa.String(60), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)
+
 # Tables holding per-site data: deleting a site deletes its rows in each.
 SITE_DATA_TABLES = (
     events, visitor_sessions, drop_counts, bot_counts, dirty_days, daily_rollups, rollup_visits,
     rollup_visit_events, goals, funnels, api_keys, site_roles, share_links,
-    report_subscriptions, site_alerts, goal_thresholds, webhooks, notifications,
+    report_subscriptions, site_alerts, goal_thresholds, webhooks, notifications, imports,
 )
 
 # Tables that name a site but outlive it: removing a site keeps its audit trail.
