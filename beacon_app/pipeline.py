@@ -25,6 +25,7 @@ from beacon_app.enrichment.visitor import visitor_id
 from beacon_app.payload import hostname_of
 from shared.core.ids import random_id, stable_id
 from shared.core.records import Drop, DropReason, Event, RawHit
+from shared.core.screen_size import screen_size
 from shared.core.settings import Settings
 from shared.sites import Site, SiteDirectory
 
@@ -206,7 +207,8 @@ def _run_steps(hit: RawHit, site: Site, parsed: ParsedUrl, settings: Settings,
                   hostname=parsed.hostname, pathname=parsed.pathname,
                   props=hit.props, revenue_amount=hit.revenue_amount,
                   revenue_currency=hit.revenue_currency, engagement_ms=hit.engagement_ms,
-                  scroll_depth=hit.scroll_depth, interactive=hit.interactive)
+                  scroll_depth=hit.scroll_depth, interactive=hit.interactive,
+                  screen_size=screen_size(hit.screen_width))
     ctx = Context(site=site, settings=settings, enrichers=enrichers, salts=salts,
                   query=parsed.query)
     result: Event | Drop = event

@@ -80,6 +80,8 @@ events = sa.Table(
     sa.Column("engagement_ms", sa.Integer, nullable=True),
     sa.Column("scroll_depth", sa.SmallInteger, nullable=True),
     sa.Column("interactive", sa.Boolean, nullable=False),
+    # The tracker's window width as a class (shared/core/screen_size.py), "" when not sent.
+    sa.Column("screen_size", sa.String(10), nullable=False, server_default=""),
     sa.Index(None, "site_id", "ts"),
     sa.UniqueConstraint("uid"),
 )
@@ -156,7 +158,7 @@ daily_rollups = sa.Table(
 VISIT_DIMENSION_COLUMNS = (
     "entry_page", "exit_page", "source", "channel", "referrer", "utm_source", "utm_medium",
     "utm_campaign", "utm_term", "utm_content", "country", "region", "city", "browser",
-    "browser_version", "os", "os_version", "device", "language",
+    "browser_version", "os", "os_version", "device", "language", "screen_size",
 )
 
 # The visits behind the rollups, kept per (site, local day, session): what a query with
@@ -202,6 +204,8 @@ goals = sa.Table(
     sa.Column("prop_value", sa.String(2000), nullable=True),
     sa.Column("display_name", sa.String(200), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # kind "scroll": visitors who scrolled at least this percent of page_path.
+    sa.Column("scroll_threshold", sa.SmallInteger, nullable=True),
 )
 
 funnels = sa.Table(
@@ -211,6 +215,34 @@ funnels = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("steps", sa.JSON, nullable=False),   # [{"kind": "page"|"event", "value": ...}]
     sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Named, saved filter sets of a site: private to their owner, or shared with every user
+# of the site. `filters` is a list of [dimension, operator, [values]] in the query
+# layer's names (shared/stats/segments.py).
+segments = sa.Table(
+    "segments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("filters", sa.JSON, nullable=False),
+    sa.Column("owner_id", sa.Integer, nullable=True),     # null: made by an administrator
+    sa.Column("shared", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Notes on a local day or a range of days, drawn on the site's charts.
+annotations = sa.Table(
+    "annotations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("first_day", sa.Date, nullable=False),
+    sa.Column("last_day", sa.Date, nullable=False),
+    sa.Column("text", sa.String(500), nullable=False),
+    sa.Column("author", sa.String(320), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "site_id", "first_day"),
 )
 
 # Stats API keys, hashed at rest (SHA-256 of a 32-byte random token).
@@ -289,5 +321,6 @@ login_tokens = sa.Table(
 # Tables holding per-site data: deleting a site deletes its rows in each.
 SITE_DATA_TABLES = (
     events, visitor_sessions, drop_counts, bot_counts, dirty_days, daily_rollups, rollup_visits,
-    rollup_visit_events, goals, funnels, api_keys, site_roles, share_links,
+    rollup_visit_events, goals, funnels, api_keys, site_roles, share_links, segments,
+    annotations,
 )

@@ -3,7 +3,7 @@
 Two kinds, and the difference decides every count:
 
 * visit dimensions describe a visit and are read from its first event (source,
-  channel, UTM tags, location, browser, OS, device, language, entry page) or its last
+  channel, UTM tags, location, browser, OS, device, screen size, language, entry page) or its last
   one (exit page). Filtering on them keeps whole visits.
 * event dimensions describe each event (page, hostname, event name, `prop:<key>`).
   Filtering on them keeps the visits that contain a matching event, and counts only
@@ -38,6 +38,7 @@ VISIT_DIMENSIONS: dict[str, str] = {
     "os_version": "os_version",
     "device": "device",
     "language": "language",
+    "screen_size": "screen_size",
 }
 
 # dimension -> events column of the event itself
