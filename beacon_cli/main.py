@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "beacon_cli.keys",
     "beacon_cli.export",
     "beacon_cli.goals",
+    "beacon_cli.annotations",
     "beacon_cli.rollup",
     "beacon_cli.web",
     "beacon_cli.ops",
