@@ -232,8 +232,9 @@ segments = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
-# Notes on a local day or a range of days, drawn on the site's charts.
-annotations = sa.Table(
+# Annotations: notes on a local day or a range of days, drawn on the site's charts (the
+# variable is not named `annotations`: that name is the `__future__` import's).
+notes = sa.Table(
     "annotations", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("site_id", sa.Integer, nullable=False),
@@ -322,5 +323,5 @@ login_tokens = sa.Table(
 SITE_DATA_TABLES = (
     events, visitor_sessions, drop_counts, bot_counts, dirty_days, daily_rollups, rollup_visits,
     rollup_visit_events, goals, funnels, api_keys, site_roles, share_links, segments,
-    annotations,
+    notes,
 )

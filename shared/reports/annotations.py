@@ -20,7 +20,7 @@ from shared.core import schema
 from shared.stats.limits import EARLIEST_DAY
 from shared.stats.query import QueryError
 
-A = schema.annotations
+A = schema.notes
 MAX_TEXT = 500
 MAX_DAYS = 3660          # a range of ten years says nothing a chart can show
 

@@ -3,9 +3,10 @@
 A goal is a page goal (a pageview whose path matches a pattern with wildcards `*` and
 `**`), a scroll goal (an engagement event of such a page reporting a scroll depth of at
 least N percent: "visitors who scrolled 75 % of /pricing") or an event goal (a custom
-event by name, optionally with one property equal to a value). Conversions are the unique visitors (summed per local day) with a
-visit that contains a completion; conversion rate divides them by the period's
-visitors under the same filters. Always answered from raw events.
+event by name, optionally with one property equal to a value). Conversions are the
+unique visitors (summed per local day) with a visit that contains a completion;
+conversion rate divides them by the period's visitors under the same filters. Always
+answered from raw events.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from shared.reports import Filter, StatsQuery, breakdown, totals
 from tests.dashboard.conftest import DOMAIN, Seeded, app_as, no_exception, utcnow
 
 PAGES = ["views/overview.py", "views/realtime.py", "views/goals.py", "views/events.py",
-         "views/settings.py", "views/privacy.py", "views/export.py", "views/bots.py"]
+         "views/settings.py", "views/privacy.py", "views/export.py", "views/bots.py",
+         "views/notes.py"]
 
 
 def _metrics(at) -> dict[str, str]:
