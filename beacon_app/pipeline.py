@@ -18,6 +18,7 @@ from beacon_app.enrichment.campaign import Campaign, campaign
 from beacon_app.enrichment.geo import GeoLookup
 from beacon_app.enrichment.language import primary_language
 from beacon_app.enrichment.referrer import classify_referrer
+from beacon_app.enrichment.site_search import search_term
 from beacon_app.enrichment.spam import SpamList
 from beacon_app.enrichment.url import ParsedUrl, normalise_host, split_url
 from beacon_app.enrichment.user_agent import parse_user_agent
@@ -134,6 +135,11 @@ def add_location(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
     return event
 
 
+def add_site_search(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
+    event.search_term = search_term(ctx.query, ctx.site.search_params)
+    return event
+
+
 def add_language(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
     if ctx.site.collect_language:
         event.language = primary_language(hit.accept_language)
@@ -159,6 +165,7 @@ STEPS: tuple[Step, ...] = (
     add_user_agent,
     add_location,
     add_language,
+    add_site_search,
     add_visitor,
 )
 

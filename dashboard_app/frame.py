@@ -39,6 +39,7 @@ DIMENSION_LABELS: dict[str, str] = {
     "country": "Country", "region": "Region", "city": "City", "browser": "Browser",
     "browser_version": "Browser version", "os": "OS", "os_version": "OS version",
     "device": "Device", "language": "Language", "screen_size": "Screen size",
+    "search_term": "Search term",
 }
 DEFAULT_PERIOD = "30d"
 _SEP = "|"

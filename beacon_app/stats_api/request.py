@@ -28,7 +28,8 @@ METRICS = {
 }
 TIME_DIMENSIONS = {"time": None, "time:minute": "minute", "time:hour": "hour",
                    "time:day": "day", "time:week": "week", "time:month": "month"}
-_EVENT = {"event:page": "page", "event:hostname": "hostname", "event:name": "event"}
+_EVENT = {"event:page": "page", "event:hostname": "hostname", "event:name": "event",
+          "event:search_term": "search_term"}
 _VISIT = {f"visit:{d}": d for d in VISIT_DIMENSIONS}
 DIMENSIONS: dict[str, str] = {**_EVENT, **_VISIT}
 OPERATORS = {"is": "is", "is_not": "is_not", "contains": "contains",

@@ -35,6 +35,8 @@ sites = sa.Table(
     sa.Column("api_token_hash", sa.String(128), nullable=True),  # for POST /api/events
     sa.Column("retention_months", sa.Integer, nullable=False, server_default="0"),
     sa.Column("rollup_retention_months", sa.Integer, nullable=False, server_default="0"),
+    # Query parameters holding a site-search term; null: shared.sites.SEARCH_PARAMS.
+    sa.Column("search_params", sa.JSON, nullable=True),
 )
 
 # Daily random salts for the visitor hash; rotated at 00:00 UTC, deleted after 48 h.
@@ -82,6 +84,8 @@ events = sa.Table(
     sa.Column("interactive", sa.Boolean, nullable=False),
     # The tracker's window width as a class (shared/core/screen_size.py), "" when not sent.
     sa.Column("screen_size", sa.String(10), nullable=False, server_default=""),
+    # The site-search term of the page's query (beacon_app/enrichment/site_search.py).
+    sa.Column("search_term", sa.String(300), nullable=False, server_default=""),
     sa.Index(None, "site_id", "ts"),
     sa.UniqueConstraint("uid"),
 )

@@ -84,7 +84,7 @@ def day_rows(cols: DayColumns, start: int, stop: int, site_id: int, hostname: st
         _optional(revenue, no_revenue), _optional(currency, no_revenue),
         _optional(cols.engagement_ms[sl], cols.engagement_ms[sl] < 0),
         _optional(cols.scroll[sl], cols.scroll[sl] < 0), (kind != KIND_ENGAGEMENT).tolist(),
-        _SCREEN[ua].tolist(),
+        _SCREEN[ua].tolist(), [""] * n,
     ]
     return list(zip(*values, strict=True))
 

@@ -1,4 +1,4 @@
-"""segments, annotations, scroll-depth goals and the screen size of a visit
+"""segments, annotations, scroll-depth goals, the screen size of a visit, site search
 
 Revision ID: 0010_segments_annotations
 Revises: 0006_bot_counts
@@ -48,6 +48,9 @@ def upgrade() -> None:
     # Plain ADD COLUMN on both databases (no table copy): cheap on a big events table.
     op.add_column("events", sa.Column("screen_size", sa.String(length=10), nullable=False,
                                       server_default=""))
+    op.add_column("events", sa.Column("search_term", sa.String(length=300), nullable=False,
+                                      server_default=""))
+    op.add_column("sites", sa.Column("search_params", sa.JSON(), nullable=True))
     op.add_column("rollup_visits", sa.Column("screen_size", sa.String(length=2000),
                                              nullable=True))
     # Rollups built before this revision have no screen-size rows: rebuild every site's days.
@@ -60,7 +63,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("rollup_visits", schema=None) as batch_op:
         batch_op.drop_column("screen_size")
+    with op.batch_alter_table("sites", schema=None) as batch_op:
+        batch_op.drop_column("search_params")
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_column("search_term")
         batch_op.drop_column("screen_size")
     with op.batch_alter_table("goals", schema=None) as batch_op:
         batch_op.drop_column("scroll_threshold")
