@@ -39,6 +39,7 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
                page("goals", "Goals & funnels", ":material/flag:"),
                page("events", "Events & properties", ":material/label:"),
                page("bots", "Bots & AI agents", ":material/smart_toy:"),
+               page("search", "Site search", ":material/search:"),
                page("notes", "Segments & annotations", ":material/bookmarks:")]
     pages = reports if has_sites else []
     if not access.is_share:

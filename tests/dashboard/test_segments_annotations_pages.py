@@ -113,3 +113,25 @@ def test_screen_size_is_a_stored_visit_column_and_an_overview_tab(seeded: Seeded
     assert sizes >= {"mobile", "desktop"}
     at = no_exception(app_as("admin@example.com", site=DOMAIN).run())
     assert "Screen sizes" in [t.label for t in at.tabs]
+
+
+def test_the_site_search_page_lists_terms_and_their_pages(seeded: Seeded) -> None:
+    from tests.queries.factory import event, store
+
+    day = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    rows = [event(seeded.site.id, day.replace(minute=n), "pageview", session=10**6 + n,
+                  visitor=10**6 + n, pathname=path, search_term=term)
+            for n, (path, term) in enumerate([("/search", "<b>pricing</b>"),
+                                              ("/search", "<b>pricing</b>"), ("/docs", "api")])]
+    store(seeded.engine, rows, {seeded.site.id: seeded.site.timezone}, utcnow())
+    at = no_exception(app_as("admin@example.com", site=DOMAIN).run())
+    at.switch_page("views/search.py").run()
+    no_exception(at)
+    tables = {df.value.columns[0]: list(df.value.iloc[:, 0]) for df in at.dataframe}
+    assert tables["Search term"] == ["<b>pricing</b>", "api"]     # as text, never markup
+    assert tables["Page"] == ["/search", "/docs"]
+    at = no_exception(app_as("admin@example.com", site=DOMAIN,
+                             f="search_term|is|api").run())
+    at.switch_page("views/search.py").run()
+    tables = {df.value.columns[0]: list(df.value.iloc[:, 0]) for df in no_exception(at).dataframe}
+    assert tables["Page"] == ["/docs"]
