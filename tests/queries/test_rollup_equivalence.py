@@ -39,6 +39,7 @@ PAGES = ("/", "/a", "/a/b", "/blog/x")
 SOURCES = ("", "Google", "Bing")
 COUNTRIES = ("DE", "US")
 SCREENS = ("", "mobile", "desktop")
+TERMS = ("", "pricing")       # site search: a raw-only event dimension
 # An event dimension, first-event and last-event visit dimensions, event names.
 DIMS = ("page", "source", "exit_page", "event", "screen_size")
 
@@ -63,6 +64,7 @@ a_filter = st.one_of(
     st.builds(lambda v: Filter("entry_page", "contains", (v,)), st.sampled_from(("/a", "b"))),
     st.builds(lambda v: Filter("exit_page", "matches", (v,)), st.sampled_from(("/a*", "/"))),
     st.builds(lambda v: Filter("screen_size", "is", (v,)), st.sampled_from(SCREENS)),
+    st.builds(lambda v: Filter("search_term", "is", (v,)), st.sampled_from(TERMS)),
     st.builds(lambda v: Filter("source", "is_any_of", v),
               st.lists(st.sampled_from(SOURCES), min_size=1, max_size=2).map(tuple)),
 )
@@ -81,6 +83,7 @@ def _rows(sites: list[int], sessions: list[Any]) -> list[dict[str, Any]]:
                 sites[site], ts, name, session=n + 1, visitor=visitor,
                 pathname=page, referrer_source=source, country=country,
                 screen_size=screen, interactive=interactive,
+                search_term=TERMS[len(page) % 2] if name == "pageview" else "",
                 engagement_ms=gap * 10 if name == "engagement" else None,
                 scroll_depth=gap % 101 if name == "engagement" else None,
                 revenue_amount=halves / 2 if name == "signup" else None,
@@ -102,7 +105,7 @@ def _answers(conn: Any, query: StatsQuery) -> dict[str, Any]:
     out: dict[str, Any] = {"totals": compared.metrics, "previous": compared.previous,
                            "changes": compared.changes,
                            "series": [p.metrics for p in timeseries(conn, query).points]}
-    for dim in DIMS:
+    for dim in (*DIMS, "search_term"):
         b = breakdown(conn, query, dim, limit=50)
         out[dim] = [(r.value, r.metrics) for r in b.rows]
     # the same breakdowns asked together (filtered visit dimensions share one read)
@@ -148,7 +151,7 @@ def test_rollups_equal_raw(engine, monkeypatch, sessions, first, days, filters, 
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.dirty_days)
                             ).scalar() == 0
         rolled = [_answers(conn, q) for q in queries]
-        if all(f.dimension != "page" for f in filters):   # rollups or stored visits
+        if all(f.dimension not in ("page", "search_term") for f in filters):   # rollups
             assert {totals(conn, q).source for q in queries} == {"rollup"}
             assert {breakdown(conn, q, d).source for q in queries for d in DIMS} == {"rollup"}
     with engine.begin() as conn:   # every day dirty again: answered from raw events
