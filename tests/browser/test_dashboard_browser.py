@@ -363,7 +363,7 @@ def test_segments_and_annotations_at_phone_and_laptop_width(browser: Any, dashbo
         page.get_by_text("Annotations", exact=True).first.wait_for(timeout=60_000)
         _settle(page)
         _no_exception(page)
-        assert page.get_by_role("heading", name="Segments").is_visible()
+        assert page.get_by_role("heading", name="Segments", exact=True).is_visible()
         _shot(page, f"31-segments-annotations-{width}")
         page.goto(f"{dashboard.origin}/search?site={DOMAIN}")
         page.get_by_text("Search terms", exact=True).first.wait_for(timeout=60_000)

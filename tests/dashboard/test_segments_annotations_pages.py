@@ -135,3 +135,31 @@ def test_the_site_search_page_lists_terms_and_their_pages(seeded: Seeded) -> Non
     at.switch_page("views/search.py").run()
     tables = {df.value.columns[0]: list(df.value.iloc[:, 0]) for df in no_exception(at).dataframe}
     assert tables["Page"] == ["/docs"]
+
+
+def test_the_segment_travels_in_the_url() -> None:
+    from dashboard_app.frame import from_params, to_params
+
+    frame = from_params({"site": ["a.example"], "segment": ["12"], "f": ["country|is|DE"]})
+    assert frame.segment == 12 and frame.filters == DE
+    assert to_params(frame)["segment"] == "12"
+    for bad in ("x", "-1", "1" * 13, ""):
+        assert from_params({"segment": [bad]}).segment is None
+    assert "segment" not in to_params(from_params({}))
+
+
+def test_annotations_on_a_chart_are_escaped_text() -> None:
+    from datetime import datetime
+
+    import pandas as pd
+
+    from dashboard_app import charts
+
+    df = pd.DataFrame({"bucket": pd.date_range("2026-03-01", periods=5), "visitors": range(5)})
+    notes = [(datetime(2026, 3, 2), datetime(2026, 3, 2), "<b>x</b>"),
+             (datetime(2026, 3, 3), datetime(2026, 3, 4, 23, 59), "Sale")]
+    fig = charts.timeseries(df, "visitors", "Visitors", notes=notes)
+    marks = [t for t in fig.data if t.name == "Annotations"]
+    assert len(marks) == 1 and list(marks[0].customdata) == ["&lt;b&gt;x&lt;/b&gt;", "Sale"]
+    assert [s.type for s in fig.layout.shapes] == ["line", "rect"]
+    assert not [t for t in charts.timeseries(df, "visitors", "V").data if t.name == "Annotations"]
