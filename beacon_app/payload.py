@@ -20,6 +20,7 @@ import pycountry
 
 from beacon_app.enrichment.text import strip_unsafe
 from shared.core.records import RawHit
+from shared.core.screen_size import MAX_WIDTH as MAX_SCREEN_WIDTH
 
 MAX_NAME = 120
 MAX_URL_BYTES = 2000
@@ -274,6 +275,7 @@ def parse_event(data: Any, client: ClientInfo, now: datetime, *,
     amount, currency = parse_revenue(_first(data, "revenue", "$"), errors)
     scroll = _bounded_int(_first(data, "sd"), "sd", 0, 100, errors)
     engaged = _bounded_int(_first(data, "e"), "e", 0, MAX_ENGAGEMENT_MS, errors)
+    width = _bounded_int(_first(data, "w"), "w", 0, MAX_SCREEN_WIDTH, errors)
     interactive = data.get("i", data.get("interactive", True))
     client = _trusted_client(data, client, errors) if trusted else client
     timestamp = parse_timestamp(data.get("timestamp"), now, errors) if trusted else None
@@ -285,7 +287,7 @@ def parse_event(data: Any, client: ClientInfo, now: datetime, *,
         referrer=cap_bytes(clean_text(referrer or ""), MAX_REFERRER), props=props,
         revenue_amount=amount, revenue_currency=currency, hash_mode=_truthy(data.get("h")),
         interactive=interactive is not False and interactive != 0,
-        engagement_ms=engaged, scroll_depth=scroll, ip=client.ip,
+        engagement_ms=engaged, scroll_depth=scroll, screen_width=width, ip=client.ip,
         user_agent=client.user_agent, accept_language=client.accept_language,
         dnt=client.dnt, gpc=client.gpc, prefetch=client.prefetch,
         browser_headers=client.browser_headers,

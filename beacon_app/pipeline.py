@@ -18,6 +18,7 @@ from beacon_app.enrichment.campaign import Campaign, campaign
 from beacon_app.enrichment.geo import GeoLookup
 from beacon_app.enrichment.language import primary_language
 from beacon_app.enrichment.referrer import classify_referrer
+from beacon_app.enrichment.site_search import search_term
 from beacon_app.enrichment.spam import SpamList
 from beacon_app.enrichment.url import ParsedUrl, normalise_host, split_url
 from beacon_app.enrichment.user_agent import parse_user_agent
@@ -25,6 +26,7 @@ from beacon_app.enrichment.visitor import visitor_id
 from beacon_app.payload import hostname_of
 from shared.core.ids import random_id, stable_id
 from shared.core.records import Drop, DropReason, Event, RawHit
+from shared.core.screen_size import screen_size
 from shared.core.settings import Settings
 from shared.sites import Site, SiteDirectory
 
@@ -133,6 +135,11 @@ def add_location(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
     return event
 
 
+def add_site_search(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
+    event.search_term = search_term(ctx.query, ctx.site.search_params)
+    return event
+
+
 def add_language(hit: RawHit, event: Event, ctx: Context) -> Event | Drop:
     if ctx.site.collect_language:
         event.language = primary_language(hit.accept_language)
@@ -158,6 +165,7 @@ STEPS: tuple[Step, ...] = (
     add_user_agent,
     add_location,
     add_language,
+    add_site_search,
     add_visitor,
 )
 
@@ -219,7 +227,8 @@ def _run_steps(hit: RawHit, site: Site, parsed: ParsedUrl, settings: Settings,
                   hostname=parsed.hostname, pathname=parsed.pathname,
                   props=hit.props, revenue_amount=hit.revenue_amount,
                   revenue_currency=hit.revenue_currency, engagement_ms=hit.engagement_ms,
-                  scroll_depth=hit.scroll_depth, interactive=hit.interactive)
+                  scroll_depth=hit.scroll_depth, interactive=hit.interactive,
+                  screen_size=screen_size(hit.screen_width))
     ctx = Context(site=site, settings=settings, enrichers=enrichers, salts=salts,
                   query=parsed.query)
     result: Event | Drop = event

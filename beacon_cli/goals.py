@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--page", help="path pattern; * = one segment, ** = anything")
     what.add_argument("--event", help="custom event name")
     add.add_argument("--prop", type=_prop, help="event goals: only when property KEY=VALUE")
+    add.add_argument("--scroll", type=int, metavar="PERCENT",
+                     help="page goals: visitors who scrolled at least PERCENT of the page")
     add.add_argument("--name", help="display name (default derived from the goal)")
     add.set_defaults(func=run_goal_add)
     ls = gs.add_parser("list", help="list a site's goals")
@@ -73,7 +75,8 @@ def run_goal_add(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         site = require_site(conn, args.domain)
         goal = add_goal(conn, site.id, page_path=args.page, event_name=args.event,
-                        prop_key=key, prop_value=value, display_name=args.name, now=utc_now())
+                        prop_key=key, prop_value=value, display_name=args.name,
+                        scroll_threshold=args.scroll, now=utc_now())
         audited(conn, "goal.add", f"goal {goal.id} of {site.domain}", site_id=site.id,
                 after=state_of(goal))
     print(f"added goal {goal.id}: {goal.display_name}")
@@ -85,7 +88,8 @@ def run_goal_list(args: argparse.Namespace) -> int:
     with engine.connect() as conn:
         goals = list_goals(conn, require_site(conn, args.domain).id)
     emit([{"id": g.id, "name": g.display_name, "kind": g.kind,
-           "match": g.page_path if g.kind == "page" else g.event_name,
+           "match": g.event_name if g.kind == "event" else g.page_path,
+           "scroll": f"{g.scroll_threshold}%" if g.scroll_threshold is not None else "",
            "prop": f"{g.prop_key}={g.prop_value}" if g.prop_key is not None else ""}
           for g in goals], args.json)
     return 0

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "beacon_cli.export",
     "beacon_cli.goals",
     "beacon_cli.notify",
+    "beacon_cli.annotations",
     "beacon_cli.rollup",
     "beacon_cli.web",
     "beacon_cli.ops",

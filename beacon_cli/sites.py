@@ -22,6 +22,10 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _search_params(value: str) -> list[str]:
+    return [] if value.strip().lower() == "off" else _csv(value)
+
+
 def _bool(value: str) -> bool:
     if value.lower() in ("on", "true", "yes", "1"):
         return True
@@ -47,6 +51,9 @@ def _site_options(p: argparse.ArgumentParser, *, adding: bool) -> None:
                    help="keep raw events this many months (0 = forever)")
     p.add_argument("--rollup-retention-months", type=int, dest="rollup_retention_months",
                    help="keep daily rollups this many months (0 = forever)")
+    p.add_argument("--search-params", type=_search_params, dest="search_params",
+                   metavar="NAMES", help="comma list of query parameters holding a site-"
+                   "search term (default q,query,s,search,searchword,k,keyword; 'off': none)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _options(args: argparse.Namespace) -> dict:
     keys = ("ignored_ips", "extra_hostnames", "honor_dnt", "collect_language",
-            "allow_localhost", "retention_months", "rollup_retention_months")
+            "allow_localhost", "retention_months", "rollup_retention_months",
+            "search_params")
     return {k: getattr(args, k) for k in keys}
 
 

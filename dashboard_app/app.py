@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from dashboard_app import auth, data, sidebar
+from dashboard_app import auth, data, segments_ui, sidebar
 from dashboard_app.auth import Access
 from dashboard_app.outage import database_unavailable
 from dashboard_app.server_logs import use_json_logs
@@ -41,7 +41,9 @@ def _pages(access: Access, has_sites: bool) -> list[st.Page]:
                page("realtime", "Realtime", ":material/bolt:"),
                page("goals", "Goals & funnels", ":material/flag:"),
                page("events", "Events & properties", ":material/label:"),
-               page("bots", "Bots & AI agents", ":material/smart_toy:")]
+               page("bots", "Bots & AI agents", ":material/smart_toy:"),
+               page("search", "Site search", ":material/search:"),
+               page("notes", "Segments & annotations", ":material/bookmarks:")]
     pages = reports if has_sites else []
     if not access.is_share:
         pages.append(page("settings", "Sites & settings", ":material/settings:",
@@ -81,6 +83,8 @@ def _frame_controls(sites: list[Site], reports: bool) -> None:
     st.sidebar.divider()
     sidebar.filter_chips()
     sidebar.filter_builder()
+    segments_ui.segment_picker(site)
+    segments_ui.save_segment_form(site, st.session_state["access"])
     sidebar.mirror_to_url(sidebar.current_frame())
 
 

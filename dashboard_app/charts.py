@@ -61,10 +61,38 @@ def downsample(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
     return picked
 
 
+ANNOTATION = "#e8a33d"
+
+
+def annotate(fig: go.Figure, notes: Sequence[tuple[Any, Any, str]]) -> go.Figure:
+    """Draw notes (first day, last day, text) on a time chart: a line on a day, a band over
+    a range, and a marker at the top whose hover shows the text (escaped: it is shown to
+    every user of the site and in shared dashboards)."""
+    if not notes:
+        return fig
+    for first, last, _ in notes:
+        if first == last:
+            fig.add_vline(x=first, line={"color": ANNOTATION, "width": 1, "dash": "dot"})
+        else:
+            fig.add_vrect(x0=first, x1=last, fillcolor=ANNOTATION, opacity=0.12,
+                          line_width=0, layer="below")
+    texts = [safe_label(text, 200) for _, _, text in notes]
+    fig.add_trace(go.Scatter(
+        x=[first for first, _, _ in notes], y=[1.0] * len(notes), yaxis="y2", mode="markers",
+        name="Annotations", marker={"symbol": "triangle-down", "size": 10,
+                                    "color": ANNOTATION},
+        customdata=texts, hovertemplate="%{x|%d %b %Y}: %{customdata}<extra></extra>"))
+    fig.update_layout(yaxis2={"overlaying": "y", "range": [0, 1.05], "visible": False,
+                              "fixedrange": True})
+    return fig
+
+
 def timeseries(df: pd.DataFrame, metric: str, label: str, *, x: str = "bucket",
-               comparison: pd.DataFrame | None = None, height: int = 320) -> go.Figure:
+               comparison: pd.DataFrame | None = None, height: int = 320,
+               notes: Sequence[tuple[Any, Any, str]] = ()) -> go.Figure:
     """The metric over time; the comparison period is drawn beside it, aligned by position
-    (bucket i of the previous period next to bucket i of this one)."""
+    (bucket i of the previous period next to bucket i of this one); `notes` are the
+    annotations (first day, last day, text) drawn on it."""
     if df.empty or metric not in df:
         return empty_figure("No data in this period")
     df = downsample(df)
@@ -78,7 +106,7 @@ def timeseries(df: pd.DataFrame, metric: str, label: str, *, x: str = "bucket",
             line={"color": MUTED, "width": 2, "dash": "dot"},
             customdata=labels, hovertemplate="%{customdata}: %{y}<extra>Comparison</extra>"))
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, label, height)
+    return _layout(annotate(fig, notes), label, height)
 
 
 def bars(df: pd.DataFrame, label_col: str, value_col: str, title: str, *,

@@ -16,9 +16,11 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard_app.auth import Access
+from shared.accounts.users import get_user
 from shared.core.clock import to_local, utc_now
 from shared.core.settings import Settings, load_settings
 from shared.reports import traffic as reports
+from shared.reports.annotations import Annotation, list_annotations
 from shared.reports.bots import bot_report
 from shared.reports.bots import bot_total as bot_count_total
 from shared.reports.funnels import Funnel, FunnelReport, list_funnels
@@ -26,9 +28,10 @@ from shared.reports.funnels import funnel_report as funnel_query
 from shared.reports.goals import Goal, GoalResult, list_goals
 from shared.reports.goals import goal_conversions as goals_report
 from shared.reports.realtime import realtime as realtime_report
+from shared.reports.segments import Segment, list_segments, segment_filters
 from shared.reports.traffic import BreakdownSpec
 from shared.sites import Site, list_sites
-from shared.stats.query import StatsQuery
+from shared.stats.query import Filter, StatsQuery
 from shared.stats.results import Breakdown, Realtime, Timeseries, Totals
 from shared.storage import make_engine
 from shared.storage.read_timeout import time_limit
@@ -114,9 +117,50 @@ def url() -> str:
 
 
 def query_for(frame: Any, site: Site) -> StatsQuery:
-    """The frame's StatsQuery for `site` at the cache period's `now`."""
+    """The frame's StatsQuery for `site` at the cache period's `now`, with the filters of
+    its saved segment (QueryError when this viewer may not use that segment)."""
     q: StatsQuery = frame.query(site.id, site.timezone, cache_now())
+    if frame.segment is not None:
+        user_id, is_admin = viewer()
+        q = q.with_filters(*segment_filters_for(url(), site.id, frame.segment, user_id,
+                                                is_admin))
     return q
+
+
+def viewer() -> tuple[int | None, bool]:
+    """(user id, administrator?) of who is looking; (None, False) for a share link."""
+    access = st.session_state.get("access")
+    if access is None or access.email is None:
+        return None, False
+    return user_id_of(url(), access.email), bool(access.is_admin)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=256, show_spinner=False)
+def user_id_of(url: str, email: str) -> int | None:
+    with engine(url).connect() as conn:
+        user = get_user(conn, email)
+    return user.id if user else None
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=256, show_spinner=False)
+def segment_filters_for(url: str, site_id: int, segment_id: int, user_id: int | None,
+                        is_admin: bool) -> tuple[Filter, ...]:
+    with engine(url).connect() as conn:
+        return segment_filters(conn, site_id, [segment_id], user_id=user_id,
+                               is_admin=is_admin)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=256, show_spinner=False)
+def segments(url: str, site_id: int, user_id: int | None, is_admin: bool) -> list[Segment]:
+    with engine(url).connect() as conn:
+        return list_segments(conn, site_id, user_id=user_id, is_admin=is_admin)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=256, show_spinner=False)
+def site_annotations(url: str, site_id: int, first: date | None = None,
+                last: date | None = None) -> list[Annotation]:
+    with engine(url).connect() as conn:
+        return list_annotations(conn, site_id, first, last)
 
 
 @st.cache_data(ttl=_MAX_TTL, max_entries=256, show_spinner=False)
@@ -168,3 +212,17 @@ def prop_keys(url: str, query: StatsQuery, sample_rows: int = 20_000) -> list[st
             counts.update(props.keys() if isinstance(props, dict) else ())
         break
     return [k for k, _ in counts.most_common(100)]
+
+
+def chart_notes(query: StatsQuery) -> list[tuple[datetime, datetime, str]]:
+    """The site's annotations over the query's days, as (start, end, text) for a time
+    chart: a day's note at its local midnight, a range up to the end of its last day."""
+    r = query.date_range
+    notes = site_annotations(url(), query.site_id, r.first, r.last)
+    out = []
+    for n in notes:
+        start = datetime.combine(max(n.first_day, r.first), datetime.min.time())
+        end = (start if n.first_day == n.last_day else
+               datetime.combine(min(n.last_day, r.last), datetime.max.time()))
+        out.append((start, end, n.text))
+    return out

@@ -4,7 +4,8 @@ Pure data, no Streamlit: it is parsed from and written back to the URL's query
 parameters (so a view can be bookmarked) and turned into the query layer's
 `StatsQuery`. URL form: `?site=example.com&period=30d&compare=previous_period
 &interval=day&f=page|is|/blog&f=country|is_any_of|DE&f=country|is_any_of|FR`
-(`from`/`to` for a custom period; one `f` per filter value).
+(`from`/`to` for a custom period; one `f` per filter value; `segment=<id>` for a saved
+segment, whose filters are added to these when the query is built: data.query_for).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ DIMENSION_LABELS: dict[str, str] = {
     "utm_campaign": "UTM campaign", "utm_term": "UTM term", "utm_content": "UTM content",
     "country": "Country", "region": "Region", "city": "City", "browser": "Browser",
     "browser_version": "Browser version", "os": "OS", "os_version": "OS version",
-    "device": "Device", "language": "Language",
+    "device": "Device", "language": "Language", "screen_size": "Screen size",
+    "search_term": "Search term",
 }
 DEFAULT_PERIOD = "30d"
 _SEP = "|"
@@ -52,6 +54,7 @@ class Frame:
     interval: str = "auto"
     comparison: str = "off"
     filters: tuple[Filter, ...] = ()
+    segment: int | None = None
 
     def with_filter(self, new: Filter) -> Frame:
         """Add a filter; an `is` on a dimension that already has one replaces it."""
@@ -124,7 +127,11 @@ def from_params(params: dict[str, list[str]]) -> Frame:
         start=start if period == "custom" else None, end=end if period == "custom" else None,
         interval=interval if interval in INTERVALS else "auto",
         comparison=comparison if comparison in COMPARISONS else "off",
-        filters=_filters(params.get("f") or []))
+        filters=_filters(params.get("f") or []), segment=_segment(one("segment")))
+
+
+def _segment(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) <= 12 else None
 
 
 def to_params(frame: Frame) -> dict[str, Any]:
@@ -143,6 +150,8 @@ def to_params(frame: Frame) -> dict[str, Any]:
     encoded = [_SEP.join((f.dimension, f.operator, v)) for f in frame.filters for v in f.values]
     if encoded:
         params["f"] = encoded
+    if frame.segment is not None:
+        params["segment"] = str(frame.segment)
     return params
 
 

@@ -33,26 +33,34 @@ def _apply(action: Any) -> bool:
     return True
 
 
+KINDS = {"page": "Page visit", "scroll": "Scroll depth", "event": "Custom event"}
+
+
 def _goal_fields(goal: Goal | None, key: str) -> dict[str, Any]:
-    kind = st.radio("Kind", ["page", "event"], horizontal=True, key=f"{key}_kind",
-                    index=0 if goal is None or goal.kind == "page" else 1,
-                    format_func={"page": "Page visit", "event": "Custom event"}.__getitem__)
+    kinds = list(KINDS)
+    kind = st.radio("Kind", kinds, horizontal=True, key=f"{key}_kind",
+                    index=kinds.index(goal.kind) if goal else 0,
+                    format_func=KINDS.__getitem__)
     name = st.text_input("Display name (optional)", goal.display_name if goal else "",
                          key=f"{key}_name")
     target = st.text_input("Page path (wildcards * and **) or event name",
                            (goal.page_path or goal.event_name or "") if goal else "",
                            key=f"{key}_target")
+    depth = st.number_input("Scrolled at least (percent of the page, scroll goals)", 1, 100,
+                            goal.scroll_threshold or 75 if goal else 75, key=f"{key}_depth")
     prop_key = st.text_input("Only with property (event goals, optional)",
                              goal.prop_key or "" if goal else "", key=f"{key}_pk")
     prop_value = st.text_input("…equal to", goal.prop_value or "" if goal else "",
                                key=f"{key}_pv")
     fields: dict[str, Any] = {"display_name": name.strip() or None}
-    if kind == "page":
-        fields["page_path"] = target.strip()
-    else:
+    if kind == "event":
         fields["event_name"] = target.strip()
         if prop_key.strip():
             fields.update(prop_key=prop_key.strip(), prop_value=prop_value)
+    else:
+        fields["page_path"] = target.strip()
+        if kind == "scroll":
+            fields["scroll_threshold"] = int(depth)
     return fields
 
 

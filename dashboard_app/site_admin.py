@@ -99,7 +99,8 @@ def settings_table(site: Site) -> None:
             ("Record browser language", "on" if site.collect_language else "off"),
             ("Count localhost", "on" if site.allow_localhost else "off"),
             ("Keep raw events (months, 0 = forever)", str(site.retention_months)),
-            ("Keep daily aggregates (months)", str(site.rollup_retention_months))]
+            ("Keep daily aggregates (months)", str(site.rollup_retention_months)),
+            ("Site search parameters", ", ".join(site.search_params) or "off")]
     data_table(pd.DataFrame(rows, columns=["Setting", "Value"]), f"{site.domain}-settings",
                f"settings_{site.id}", width="stretch")
 
@@ -123,11 +124,14 @@ def settings_form(site: Site) -> None:
                                site.retention_months)
         keep_rollups = st.number_input("Keep daily aggregates (months, 0 = forever)", 0,
                                        1200, site.rollup_retention_months)
+        search = st.text_input("Site search: query parameters holding the term (comma list; "
+                               "empty = off)", ", ".join(site.search_params))
         if st.form_submit_button("Save", type="primary"):
             _save(site, timezone=tz, extra_hostnames=[h for h in hosts.split(",")],
                   ignored_ips=ips.splitlines(), honor_dnt=dnt, collect_language=lang,
                   allow_localhost=local, retention_months=int(keep),
-                  rollup_retention_months=int(keep_rollups))
+                  rollup_retention_months=int(keep_rollups),
+                  search_params=search.split(","))
 
 
 def _save(site: Site, **options: object) -> None:

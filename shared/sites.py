@@ -42,6 +42,7 @@ class Site:
     api_token_hash: str | None = None
     retention_months: int = 0
     rollup_retention_months: int = 0
+    search_params: tuple[str, ...] = ()     # site-search query parameters (SEARCH_PARAMS)
     networks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def ignores(self, ip: str) -> bool:
@@ -94,6 +95,8 @@ def _from_row(row: Any) -> Site:
         collect_language=m["collect_language"], allow_localhost=m["allow_localhost"],
         api_token_hash=m["api_token_hash"], retention_months=m["retention_months"],
         rollup_retention_months=m["rollup_retention_months"],
+        search_params=SEARCH_PARAMS if m["search_params"] is None
+        else tuple(m["search_params"]),
         networks=parse_networks(ignored),
     )
 
@@ -166,7 +169,26 @@ def _redo_local_days(conn: Connection, site_id: int, old: str, new: str) -> None
 
 
 _OPTIONS = ("ignored_ips", "extra_hostnames", "honor_dnt", "collect_language",
-            "allow_localhost", "retention_months", "rollup_retention_months")
+            "allow_localhost", "retention_months", "rollup_retention_months", "search_params")
+# The query parameters most site-search engines put the term in (WordPress `s`, ...).
+SEARCH_PARAMS = ("q", "query", "s", "search", "searchword", "k", "keyword")
+MAX_SEARCH_PARAMS = 20
+
+
+def check_search_params(names: Any) -> list[str]:
+    """Parameter names, lower-cased; an empty list turns site search off."""
+    out: list[str] = []
+    for raw in names:
+        name = str(raw).strip().lower()
+        if not name:
+            continue
+        if len(name) > 100 or any(ch.isspace() or not ch.isprintable() for ch in name):
+            raise SiteError(f"{name[:40]!r} is not a query parameter name")
+        if name not in out:
+            out.append(name)
+    if len(out) > MAX_SEARCH_PARAMS:
+        raise SiteError(f"at most {MAX_SEARCH_PARAMS} site-search parameters")
+    return out
 
 
 def _option_values(options: dict[str, Any]) -> dict[str, Any]:
@@ -181,6 +203,8 @@ def _option_values(options: dict[str, Any]) -> dict[str, Any]:
             value = [v.strip() for v in value if v.strip()]
         elif key == "extra_hostnames":
             value = [normalise_domain(v) for v in value if v.strip()]
+        elif key == "search_params":
+            value = check_search_params(value)
         elif key.endswith("_months") and int(value) < 0:
             raise SiteError(f"{key} must not be negative")
         values[key] = value
@@ -297,11 +321,15 @@ def _site_record(site: Site) -> dict[str, Any]:
     record = {f.name: getattr(site, f.name) for f in fields(Site) if f.name != "networks"}
     record["ignored_ips"], record["extra_hostnames"] = list(site.ignored_ips), \
         list(site.extra_hostnames)
+    record["search_params"] = list(site.search_params)
     return record
 
 
 def _site_from_record(record: dict[str, Any]) -> Site:
-    values = {f.name: record[f.name] for f in fields(Site) if f.name != "networks"}
+    # A copy saved before a field existed lacks it: the field's default.
+    values = {f.name: record[f.name] for f in fields(Site)
+              if f.name != "networks" and f.name in record}
+    values["search_params"] = tuple(record.get("search_params", SEARCH_PARAMS))
     values["ignored_ips"] = tuple(values["ignored_ips"])
     values["extra_hostnames"] = tuple(values["extra_hostnames"])
     return Site(**values, networks=parse_networks(values["ignored_ips"]))

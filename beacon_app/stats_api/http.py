@@ -23,6 +23,7 @@ from beacon_app.stats_api.request import ApiError, ApiQuery, parse
 from shared.accounts.api_keys import ApiKey, verify_key
 from shared.api_v1.access import may_read
 from shared.core.clock import local_midnight_utc
+from shared.reports.segments import segment_filters
 from shared.sites import Site, SiteError, get_site
 from shared.stats.query import QueryError, StatsQuery
 from shared.storage.read_timeout import QueryTimeout, time_limit
@@ -91,10 +92,12 @@ def _authorised(conn: Any,
     return site if isinstance(site, Response) else (api, site)
 
 
-def _stats_query(api: ApiQuery, site: Site, now: datetime) -> StatsQuery:
+def _stats_query(conn: Connection, api: ApiQuery, site: Site, now: datetime) -> StatsQuery:
+    # An API key belongs to a site, not a user: only the site's shared segments apply.
+    shared = segment_filters(conn, site.id, api.segments) if api.segments else ()
     return StatsQuery(site_id=site.id, timezone=site.timezone, period=api.period, now=now,
                       start=api.start, end=api.end, interval=api.interval,
-                      filters=api.filters)
+                      filters=api.filters + shared)
 
 
 def _echo(api: ApiQuery, query: StatsQuery) -> dict[str, Any]:
@@ -128,7 +131,7 @@ def query() -> Response:
 
 def _query_answer(state: BeaconState, conn: Connection, api: ApiQuery, site: Site) -> Response:
     try:
-        stats = _stats_query(api, site, state.clock())
+        stats = _stats_query(conn, api, site, state.clock())
         with time_limit(conn, state.settings.query_timeout_seconds):
             answer = stats_exec.run(conn, api, stats)
     except ApiError as exc:

@@ -28,7 +28,8 @@ METRICS = {
 }
 TIME_DIMENSIONS = {"time": None, "time:minute": "minute", "time:hour": "hour",
                    "time:day": "day", "time:week": "week", "time:month": "month"}
-_EVENT = {"event:page": "page", "event:hostname": "hostname", "event:name": "event"}
+_EVENT = {"event:page": "page", "event:hostname": "hostname", "event:name": "event",
+          "event:search_term": "search_term"}
 _VISIT = {f"visit:{d}": d for d in VISIT_DIMENSIONS}
 DIMENSIONS: dict[str, str] = {**_EVENT, **_VISIT}
 OPERATORS = {"is": "is", "is_not": "is_not", "contains": "contains",
@@ -63,6 +64,7 @@ class ApiQuery:
     limit: int = MAX_LIMIT
     offset: int = 0
     raw: dict[str, Any] = field(default_factory=dict)
+    segments: tuple[int, ...] = ()       # ["is", "segment", [id]]: resolved with the site
 
 
 def parse(body: Any) -> ApiQuery:
@@ -80,14 +82,40 @@ def parse(body: Any) -> ApiQuery:
     metrics = _metrics(body.get("metrics"), errors)
     period, start, end = _date_range(body.get("date_range"), errors)
     time_dim, dimension, dims = _dimensions(body.get("dimensions", []), errors)
-    filters = _filters(body.get("filters", []), errors)
+    segments, rest = take_segments(body.get("filters", []), errors)
+    filters = _filters(rest, errors)
     order_by = _order_by(body.get("order_by"), metrics, dims, errors)
     include = _include(body.get("include", {}), errors)
     limit, offset = _pagination(body.get("pagination", {}), errors)
     if errors:
         raise ApiError(errors)
     return ApiQuery(str(site_id), metrics, period, start, end, TIME_DIMENSIONS.get(time_dim or ""),
-                    time_dim, dimension, dims, filters, order_by, include, limit, offset, body)
+                    time_dim, dimension, dims, filters, order_by, include, limit, offset, body,
+                    segments)
+
+
+def take_segments(value: Any, errors: list[str]) -> tuple[tuple[int, ...], Any]:
+    """The ids of the top-level `["is", "segment", [id]]` filters (also inside a top-level
+    `["and", [...]]`), and the other filters; the segments' own filters are ANDed in once
+    the site is known (shared.reports.segments)."""
+    if not isinstance(value, list):
+        return (), value
+    items = value[1] if len(value) == 2 and value[0] == "and" and isinstance(
+        value[1], list) else value
+    ids: list[int] = []
+    rest = []
+    for item in items:
+        if not (isinstance(item, list) and len(item) >= 2 and item[1] == "segment"):
+            rest.append(item)
+            continue
+        ok = (len(item) == 3 and item[0] == "is" and isinstance(item[2], list)
+              and len(item[2]) == 1 and isinstance(item[2][0], int)
+              and not isinstance(item[2][0], bool))
+        if ok:
+            ids.append(item[2][0])
+        else:
+            errors.append('a segment filter looks like ["is", "segment", [<segment id>]]')
+    return tuple(ids), rest
 
 
 def _metrics(value: Any, errors: list[str]) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_app import charts, data, panels
+from dashboard_app.data import chart_notes
 from dashboard_app.tables import METRIC_LABELS, points_frame
 from dashboard_app.ui import (
     PageContext,
@@ -51,7 +52,8 @@ def series(query: StatsQuery) -> None:
     result = data.timeseries(data.url(), query)
     fig = charts.timeseries(points_frame(result.points), metric, METRIC_LABELS[metric],
                             comparison=points_frame(result.previous)
-                            if result.previous is not None else None)
+                            if result.previous is not None else None,
+                            notes=chart_notes(query))
     st.plotly_chart(fig, key="timeseries", config={"displayModeBar": False})
 
 
@@ -62,7 +64,7 @@ TABLES = (("page", "pages"), ("entry_page", "entry"), ("exit_page", "exit"),
           ("utm_source", "utm_source"), ("utm_medium", "utm_medium"),
           ("country", "countries"), ("region", "regions"), ("city", "cities"),
           ("browser", "browsers"), ("os", "os"))
-BARS = ("channel", "device")
+BARS = ("channel", "device", "screen_size")
 MAP = BreakdownSpec("country", 250)
 Found = dict[str, Breakdown]   # widget key (bars: dimension; "map") -> its breakdown
 
@@ -123,10 +125,14 @@ def locations_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
 
 def devices_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
     st.subheader("Devices")
-    dev, browsers, systems = st.tabs(["Device types", "Browsers", "Operating systems"])
+    dev, screens, browsers, systems = st.tabs(["Device types", "Screen sizes", "Browsers",
+                                               "Operating systems"])
     with dev:
         panels.breakdown_bars(query, ctx.frame, "device", "Visitors by device type", "device",
                               result=found["device"])
+    with screens:
+        panels.breakdown_bars(query, ctx.frame, "screen_size", "Visitors by screen size",
+                              "screen_size", result=found["screen_size"])
     with browsers:
         _table(ctx, query, found, "browser", "Browser", "browsers")
     with systems:

@@ -51,6 +51,7 @@ class RawHit:
     interactive: bool = True
     engagement_ms: int | None = None
     scroll_depth: int | None = None
+    screen_width: int | None = None     # the tracker's window width (`w`), CSS pixels
     ip: str = ""
     user_agent: str = ""
     accept_language: str = ""
@@ -100,6 +101,8 @@ class Event:
     engagement_ms: int | None = None
     scroll_depth: int | None = None
     interactive: bool = True
+    screen_size: str = ""           # shared/core/screen_size.py; "" when not sent
+    search_term: str = ""           # the site-search term of the page's query, if any
 
     def to_row(self) -> dict[str, Any]:
         """The column values for an INSERT (visitor_id_prev is not a column)."""
@@ -119,7 +122,7 @@ class Event:
                 self.city, self.browser, self.browser_version, self.os, self.os_version,
                 self.device, self.language, json.dumps(self.props), self.revenue_amount,
                 self.revenue_currency, self.engagement_ms, self.scroll_depth,
-                self.interactive)
+                self.interactive, self.screen_size, self.search_term)
 
 
 def sqlite_time_text(ts: datetime) -> str:
@@ -134,7 +137,8 @@ EVENT_COLUMNS = ("uid", "site_id", "ts", "name", "visitor_id", "session_id", "ho
                  "utm_medium", "utm_campaign", "utm_term", "utm_content", "click_id",
                  "country", "region", "city", "browser", "browser_version", "os",
                  "os_version", "device", "language", "props", "revenue_amount",
-                 "revenue_currency", "engagement_ms", "scroll_depth", "interactive")
+                 "revenue_currency", "engagement_ms", "scroll_depth", "interactive",
+                 "screen_size", "search_term")
 
 
 @dataclass(frozen=True)

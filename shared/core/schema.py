@@ -35,6 +35,8 @@ sites = sa.Table(
     sa.Column("api_token_hash", sa.String(128), nullable=True),  # for POST /api/events
     sa.Column("retention_months", sa.Integer, nullable=False, server_default="0"),
     sa.Column("rollup_retention_months", sa.Integer, nullable=False, server_default="0"),
+    # Query parameters holding a site-search term; null: shared.sites.SEARCH_PARAMS.
+    sa.Column("search_params", sa.JSON, nullable=True),
 )
 
 # Daily random salts for the visitor hash; rotated at 00:00 UTC, deleted after 48 h.
@@ -80,6 +82,10 @@ events = sa.Table(
     sa.Column("engagement_ms", sa.Integer, nullable=True),
     sa.Column("scroll_depth", sa.SmallInteger, nullable=True),
     sa.Column("interactive", sa.Boolean, nullable=False),
+    # The tracker's window width as a class (shared/core/screen_size.py), "" when not sent.
+    sa.Column("screen_size", sa.String(10), nullable=False, server_default=""),
+    # The site-search term of the page's query (beacon_app/enrichment/site_search.py).
+    sa.Column("search_term", sa.String(300), nullable=False, server_default=""),
     sa.Index(None, "site_id", "ts"),
     sa.UniqueConstraint("uid"),
 )
@@ -156,7 +162,7 @@ daily_rollups = sa.Table(
 VISIT_DIMENSION_COLUMNS = (
     "entry_page", "exit_page", "source", "channel", "referrer", "utm_source", "utm_medium",
     "utm_campaign", "utm_term", "utm_content", "country", "region", "city", "browser",
-    "browser_version", "os", "os_version", "device", "language",
+    "browser_version", "os", "os_version", "device", "language", "screen_size",
 )
 
 # The visits behind the rollups, kept per (site, local day, session): what a query with
@@ -202,6 +208,8 @@ goals = sa.Table(
     sa.Column("prop_value", sa.String(2000), nullable=True),
     sa.Column("display_name", sa.String(200), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # kind "scroll": visitors who scrolled at least this percent of page_path.
+    sa.Column("scroll_threshold", sa.SmallInteger, nullable=True),
 )
 
 funnels = sa.Table(
@@ -211,6 +219,35 @@ funnels = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("steps", sa.JSON, nullable=False),   # [{"kind": "page"|"event", "value": ...}]
     sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Named, saved filter sets of a site: private to their owner, or shared with every user
+# of the site. `filters` is a list of [dimension, operator, [values]] in the query
+# layer's names (shared/stats/segments.py).
+segments = sa.Table(
+    "segments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("filters", sa.JSON, nullable=False),
+    sa.Column("owner_id", sa.Integer, nullable=True),     # null: made by an administrator
+    sa.Column("shared", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Annotations: notes on a local day or a range of days, drawn on the site's charts (the
+# variable is not named `annotations`: that name is the `__future__` import's).
+notes = sa.Table(
+    "annotations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Integer, nullable=False),
+    sa.Column("first_day", sa.Date, nullable=False),
+    sa.Column("last_day", sa.Date, nullable=False),
+    sa.Column("text", sa.String(500), nullable=False),
+    sa.Column("author", sa.String(320), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "site_id", "first_day"),
 )
 
 # API keys, hashed at rest (SHA-256 of a 32-byte random token). A "stats" key reads one
@@ -450,6 +487,7 @@ SITE_DATA_TABLES = (
     events, visitor_sessions, drop_counts, bot_counts, dirty_days, daily_rollups, rollup_visits,
     rollup_visit_events, goals, funnels, api_keys, site_roles, share_links,
     report_subscriptions, site_alerts, goal_thresholds, webhooks, notifications, imports,
+    segments, notes,
 )
 
 # Tables that name a site but outlive it: removing a site keeps its audit trail.

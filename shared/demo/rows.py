@@ -38,6 +38,9 @@ _SRC = {name: np.array([getattr(s, name) for s in (*cat.SOURCES, cat.Source(0.0)
                      "utm_campaign", "utm_content", "click_id")}
 _GEO = [np.array([g[i] for g in cat.GEO], dtype=object) for i in range(4)]
 _UA = [np.array([u[i] for u in cat.USER_AGENTS], dtype=object) for i in range(5)]
+# The window class of each user agent: desktops alternate laptop and desktop widths.
+_SCREEN = np.array([("laptop" if i % 2 else "desktop") if u[0] == "desktop" else u[0]
+                    for i, u in enumerate(cat.USER_AGENTS)], dtype=object)
 _EMPTY = json.dumps({})
 # props JSON by (kind, extra index); the text SQLAlchemy's JSON type would store.
 _PROPS = np.array([
@@ -81,6 +84,7 @@ def day_rows(cols: DayColumns, start: int, stop: int, site_id: int, hostname: st
         _optional(revenue, no_revenue), _optional(currency, no_revenue),
         _optional(cols.engagement_ms[sl], cols.engagement_ms[sl] < 0),
         _optional(cols.scroll[sl], cols.scroll[sl] < 0), (kind != KIND_ENGAGEMENT).tolist(),
+        _SCREEN[ua].tolist(), [""] * n,
     ]
     return list(zip(*values, strict=True))
 

@@ -1,10 +1,12 @@
 """Query layer: goals - what counts as a conversion - and their conversions.
 
-A goal is either a page goal (a pageview whose path matches a pattern with wildcards
-`*` and `**`) or an event goal (a custom event by name, optionally with one property
-equal to a value). Conversions are the unique visitors (summed per local day) with a
-visit that contains a completion; conversion rate divides them by the period's
-visitors under the same filters. Always answered from raw events.
+A goal is a page goal (a pageview whose path matches a pattern with wildcards `*` and
+`**`), a scroll goal (an engagement event of such a page reporting a scroll depth of at
+least N percent: "visitors who scrolled 75 % of /pricing") or an event goal (a custom
+event by name, optionally with one property equal to a value). Conversions are the
+unique visitors (summed per local day) with a visit that contains a completion;
+conversion rate divides them by the period's visitors under the same filters. Always
+answered from raw events.
 """
 
 from __future__ import annotations
@@ -30,21 +32,42 @@ G = schema.goals
 class Goal:
     id: int
     site_id: int
-    kind: str                       # "page" or "event"
+    kind: str                       # "page", "scroll" or "event"
     page_path: str | None
     event_name: str | None
     prop_key: str | None
     prop_value: str | None
     display_name: str
+    scroll_threshold: int | None = None     # scroll goals: percent, 1-100
 
     def condition(self, c: Any) -> Any:
         """The test of a completion, on the columns of `raw.base_events`."""
         if self.kind == "page":
             return sa.and_(c.is_pv == 1, path_condition(c.pathname, self.page_path or ""))
+        if self.kind == "scroll":
+            raise ValueError("a scroll goal's test needs its scope: scroll_condition()")
         cond = c.name == self.event_name
         if self.prop_key is not None:
             cond = sa.and_(cond, c[raw.prop_column(self.prop_key)] == self.prop_value)
         return cond
+
+
+def scroll_condition(goal: Goal, scope: raw.Scope) -> Any:
+    """A scroll goal's test: the pageviews of its page in the visits whose engagement
+    events on that page report a scroll depth of at least the threshold. (The tracker
+    sends the deepest scroll of a page view in its engagement events; event filters
+    count a visit by its pageviews and custom events, so the pageview carries the hit.)"""
+    E = schema.events
+    path = goal.page_path or ""
+    scrolled = sa.select(E.c.session_id).where(
+        E.c.site_id == scope.site_id, E.c.ts >= scope.start, E.c.ts < scope.end,
+        E.c.name == "engagement", path_condition(E.c.pathname, path),
+        E.c.scroll_depth >= (goal.scroll_threshold or 0))
+
+    def test(c: Any) -> Any:
+        return sa.and_(c.is_pv == 1, path_condition(c.pathname, path),
+                       c.session_id.in_(scrolled))
+    return test
 
 
 def path_condition(column: Any, pattern: str) -> Any:
@@ -55,7 +78,8 @@ def path_condition(column: Any, pattern: str) -> Any:
 @dataclass(frozen=True)
 class GoalResult:
     """conversions: unique visitors (daily) who completed; completions: pageviews or
-    events that completed it; conversion_rate: percent of the period's visitors."""
+    events that completed it (scroll goals: the visits that reached the depth);
+    conversion_rate: percent of the period's visitors."""
 
     goal: Goal
     conversions: int
@@ -67,14 +91,15 @@ class GoalResult:
 def _from_row(row: Any) -> Goal:
     m = row._mapping
     return Goal(m["id"], m["site_id"], m["kind"], m["page_path"], m["event_name"],
-                m["prop_key"], m["prop_value"], m["display_name"])
+                m["prop_key"], m["prop_value"], m["display_name"], m["scroll_threshold"])
 
 
 def add_goal(conn: Connection, site_id: int, *, page_path: str | None = None,
              event_name: str | None = None, prop_key: str | None = None,
              prop_value: str | None = None, display_name: str | None = None,
-             now: datetime) -> Goal:
-    """Create a page goal (page_path) or an event goal (event_name [+ prop_key/value])."""
+             scroll_threshold: int | None = None, now: datetime) -> Goal:
+    """Create a page goal (page_path), a scroll goal (page_path + scroll_threshold in
+    percent) or an event goal (event_name [+ prop_key/value])."""
     if (page_path is None) == (event_name is None):
         raise QueryError("a goal needs exactly one of page_path or event_name")
     if page_path is not None and not page_path.startswith("/"):
@@ -83,11 +108,21 @@ def add_goal(conn: Connection, site_id: int, *, page_path: str | None = None,
         raise QueryError("property conditions apply to event goals only")
     if (prop_key is None) != (prop_value is None):
         raise QueryError("give both prop_key and prop_value, or neither")
-    kind = "page" if page_path is not None else "event"
-    name = display_name or (f"Visit {page_path}" if page_path else str(event_name))
+    if scroll_threshold is not None:
+        if page_path is None:
+            raise QueryError("a scroll goal needs a page path")
+        if isinstance(scroll_threshold, bool) or not 1 <= scroll_threshold <= 100:
+            raise QueryError(f"a scroll threshold is a percent from 1 to 100, "
+                             f"got {scroll_threshold!r}")
+    kind = ("scroll" if scroll_threshold is not None else
+            "page" if page_path is not None else "event")
+    name = display_name or (
+        f"Scroll {scroll_threshold}% on {page_path}" if kind == "scroll" else
+        f"Visit {page_path}" if page_path else str(event_name))
     new_id = conn.execute(sa.insert(G).values(
         site_id=site_id, kind=kind, page_path=page_path, event_name=event_name,
         prop_key=prop_key, prop_value=prop_value, display_name=name, created_at=now,
+        scroll_threshold=scroll_threshold,
     ).returning(G.c.id)).scalar_one()
     return _from_row(conn.execute(sa.select(G).where(G.c.id == new_id)).one())
 
@@ -124,10 +159,11 @@ def goal_conversions(conn: Connection, query: StatsQuery,
     out = []
     for goal in goals:
         props = (goal.prop_key,) if goal.prop_key is not None else ()
+        test = scroll_condition(goal, base) if goal.kind == "scroll" else goal.condition
         scope = raw.Scope(base.site_id, base.start, base.end, base.tz, base.filters,
-                          (goal.condition,), extra_props=props)
+                          (test,), extra_props=props)
         m = _metrics(conn, scope)
-        completions = m.pageviews if goal.kind == "page" else m.events
+        completions = {"page": m.pageviews, "scroll": m.visits}.get(goal.kind, m.events)
         rate = 100.0 * m.visitors / visitors if visitors else 0.0
         out.append(GoalResult(goal, m.visitors, completions, rate, m.revenue))
     return out

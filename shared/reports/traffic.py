@@ -38,7 +38,6 @@ from shared.stats.dimensions import (
     ROLLUP_DIMENSIONS,
     VISIT_DIMENSIONS,
     check_dimension,
-    is_prop,
 )
 from shared.stats.localtime import parse_bucket
 from shared.stats.query import DateRange, QueryError, StatsQuery
@@ -61,7 +60,7 @@ ORDERABLE = ("visitors", "visits", "pageviews", "events", "revenue")
 def rollup_dimension(query: StatsQuery, key: str | None = None) -> str | None:
     """The rollup dimension that answers `query` (grouped by `key`), or None for raw."""
     dims = {f.dimension for f in query.filters}
-    if any(is_prop(d) for d in dims) or len(dims) > 1:
+    if any(d not in ROLLUP_DIMENSIONS for d in dims) or len(dims) > 1:   # props too
         return None
     if key is not None:
         if key not in ROLLUP_DIMENSIONS:

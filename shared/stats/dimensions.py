@@ -3,13 +3,13 @@
 Two kinds, and the difference decides every count:
 
 * visit dimensions describe a visit and are read from its first event (source,
-  channel, UTM tags, location, browser, OS, device, language, entry page) or its last
+  channel, UTM tags, location, browser, OS, device, screen size, language, entry page) or its last
   one (exit page). Filtering on them keeps whole visits.
 * event dimensions describe each event (page, hostname, event name, `prop:<key>`).
   Filtering on them keeps the visits that contain a matching event, and counts only
   the matching events in event metrics (pageviews, events, time on page, revenue).
 
-Every dimension except `prop:<key>` has daily rollup rows.
+Every dimension except `prop:<key>` and `RAW_EVENT_DIMENSIONS` has daily rollup rows.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ VISIT_DIMENSIONS: dict[str, str] = {
     "os_version": "os_version",
     "device": "device",
     "language": "language",
+    "screen_size": "screen_size",
 }
 
 # dimension -> events column of the event itself
@@ -47,9 +48,20 @@ EVENT_DIMENSIONS: dict[str, str] = {
     "event": "name",
 }
 
+# Event dimensions without rollups (few events carry them; a rollup pass per day would
+# cost every day's refresh): always answered from raw events, as props are.
+RAW_EVENT_DIMENSIONS: dict[str, str] = {
+    "search_term": "search_term",
+}
+
 PROP_PREFIX = "prop:"
 ROLLUP_DIMENSIONS: tuple[str, ...] = tuple(VISIT_DIMENSIONS) + tuple(EVENT_DIMENSIONS)
-DIMENSIONS: tuple[str, ...] = ROLLUP_DIMENSIONS
+DIMENSIONS: tuple[str, ...] = ROLLUP_DIMENSIONS + tuple(RAW_EVENT_DIMENSIONS)
+
+
+def event_column(dimension: str) -> str:
+    """The events column of an event dimension (with or without rollups)."""
+    return EVENT_DIMENSIONS.get(dimension) or RAW_EVENT_DIMENSIONS[dimension]
 
 
 def is_prop(dimension: str) -> bool:
@@ -66,7 +78,7 @@ def is_visit_dimension(dimension: str) -> bool:
 
 def check_dimension(dimension: str, *, for_filter: bool = False) -> str:
     """Return `dimension` if it is known (or a `prop:<key>`), else raise QueryError."""
-    if dimension in VISIT_DIMENSIONS or dimension in EVENT_DIMENSIONS:
+    if dimension in DIMENSIONS:
         return dimension
     key = prop_key(dimension) if is_prop(dimension) else ""
     if key and len(key) <= MAX_PROP_KEY_CHARS and "\x00" not in key:

@@ -29,8 +29,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from shared.core import schema
 from shared.stats import filters as flt
 from shared.stats.dimensions import (
-    EVENT_DIMENSIONS,
+    RAW_EVENT_DIMENSIONS,
     VISIT_DIMENSIONS,
+    event_column,
     is_prop,
     is_visit_dimension,
     prop_key,
@@ -83,6 +84,9 @@ def base_events(scope: Scope, dialect: Dialect, *, visit_dims: Sequence[str] = (
     """
     props = _props_of(scope, event_key)
     names = list(_ALWAYS)
+    # The columns of raw-only event dimensions that a filter tests (event_condition).
+    names += sorted({RAW_EVENT_DIMENSIONS[f.dimension] for f in scope.filters
+                     if f.dimension in RAW_EVENT_DIMENSIONS})
     if _joins_own_rows(scope, dialect):   # (else a visit's attributes come from `events`)
         names += sorted({VISIT_DIMENSIONS[d] for d in visit_dims} - set(_ALWAYS))
     cols: list[Any] = [E.c[n] for n in names]
@@ -110,7 +114,7 @@ def _event_key_expr(key: str, props: list[str], scope: Scope, dialect: Dialect) 
         return E.c.props[prop_key(key)].as_string()
     if key == "event":   # engagement events belong to no event row
         return sa.case((E.c.name == "engagement", sa.null()), else_=E.c.name)
-    return E.c[EVENT_DIMENSIONS[key]]
+    return E.c[event_column(key)]
 
 
 def event_condition(scope: Scope, base: Any) -> ColumnElement[bool]:
@@ -118,7 +122,7 @@ def event_condition(scope: Scope, base: Any) -> ColumnElement[bool]:
     conds = list(c(base.c) for c in scope.event_conditions)
     for f in flt.split(scope.filters)[1]:
         name = (prop_column(prop_key(f.dimension)) if is_prop(f.dimension)
-                else EVENT_DIMENSIONS[f.dimension])
+                else event_column(f.dimension))
         conds.append(flt.condition(base.c[name], f))
     return flt.all_of(conds)
 

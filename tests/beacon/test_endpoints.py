@@ -287,3 +287,28 @@ def test_mobile_device_detected(app: Flask) -> None:
     [row] = stored_events(app)
     assert row["device"] == "mobile" and row["os"] == "iOS"
     assert IPHONE_UA not in json.dumps(row, default=str)  # the raw UA is never stored
+
+
+@pytest.mark.parametrize(("width", "expected"), [
+    (390, "mobile"), (575, "mobile"), (576, "tablet"), (991, "tablet"), (992, "laptop"),
+    (1439, "laptop"), (1440, "desktop"), (3840, "desktop"), (None, ""), (0, ""),
+    (-1, ""), (10**9, "desktop"),     # clamped into 0..100,000 as `sd` is into 0..100
+], ids=str)
+def test_the_window_width_is_stored_as_its_screen_size_class(app: Flask, width: int | None,
+                                                             expected: str) -> None:
+    body = {"n": "pageview", "u": "https://example.com/", "d": "example.com"}
+    if width is not None:
+        body["w"] = width
+    resp = app.test_client().post("/api/event", json=body, headers=browser_headers())
+    assert resp.status_code == 202
+    [row] = stored_events(app)
+    assert row["screen_size"] == expected
+
+
+@pytest.mark.parametrize("width", ["wide", True, [1280], "NaN"], ids=str)
+def test_a_width_that_is_no_width_is_refused_with_its_reason(app: Flask, width: object) -> None:
+    body = {"n": "pageview", "u": "https://example.com/", "d": "example.com", "w": width}
+    resp = app.test_client().post("/api/event", json=body, headers=browser_headers())
+    assert resp.status_code == 400
+    assert any(e["field"] == "w" for e in resp.get_json()["errors"])
+    assert stored_events(app) == []

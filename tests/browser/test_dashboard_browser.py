@@ -43,7 +43,7 @@ EMAIL, PASSWORD = "admin@example.com", "browser test password"
 SCRIPT = "<script>window.__xss=1</script>"
 IMG = "<img src=x onerror=\"window.__xss=1\">"
 PAGES = ("Realtime", "Goals & funnels", "Events & properties", "Bots & AI agents",
-         "Sites & settings", "Export",
+         "Site search", "Segments & annotations", "Sites & settings", "Export",
          "Privacy", "Overview")
 
 
@@ -327,3 +327,50 @@ def test_export_link_works_only_in_the_signed_in_browser(page: Any, browser: Any
         assert stranger.request.get(url).status == 404
     finally:
         stranger.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_segments_and_annotations_at_phone_and_laptop_width(browser: Any, dashboard: Dashboard,
+                                                            width: int) -> None:
+    from shared.reports.annotations import add_annotation, list_annotations
+    from shared.reports.segments import add_segment, list_segments
+    from shared.stats.query import Filter
+
+    engine = make_engine(dashboard.url)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        site = get_site(conn, DOMAIN)
+        assert site is not None
+        if not list_annotations(conn, site.id):
+            add_annotation(conn, site.id, now.date() - timedelta(days=5), "Launch " + IMG,
+                           now=now)
+            add_segment(conn, site.id, "Mobile " + SCRIPT,
+                        (Filter("device", "is", ("mobile",)),), owner_id=None, shared=True,
+                        now=now)
+        segment = list_segments(conn, site.id)[0]
+    engine.dispose()
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.add_init_script("window.__xss = 0;")
+    try:
+        _sign_in(page, dashboard, f"?site={DOMAIN}&segment={segment.id}")
+        _no_exception(page)
+        chart = page.locator(".js-plotly-plot").first
+        chart.wait_for(timeout=30_000)
+        assert chart.is_visible()
+        _shot(page, f"30-overview-segment-annotation-{width}")
+        page.goto(f"{dashboard.origin}/notes?site={DOMAIN}")
+        page.get_by_text("Annotations", exact=True).first.wait_for(timeout=60_000)
+        _settle(page)
+        _no_exception(page)
+        assert page.get_by_role("heading", name="Segments", exact=True).is_visible()
+        _shot(page, f"31-segments-annotations-{width}")
+        page.goto(f"{dashboard.origin}/search?site={DOMAIN}")
+        page.get_by_text("Search terms", exact=True).first.wait_for(timeout=60_000)
+        _settle(page)
+        _no_exception(page)
+        _shot(page, f"32-site-search-{width}")
+        assert page.evaluate("window.__xss") == 0
+        assert page.locator("img[src='x']").count() == 0
+    finally:
+        context.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shared.core.screen_size import screen_size
 from tests.browser.conftest import USER_AGENT, Beacon, EventLog, Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -36,8 +37,11 @@ def test_first_load_stores_a_pageview_with_the_page_and_referrer(
     row = rows[0]
     assert row["hostname"] == "example.test"
     assert row["browser"] == "Chrome"
+    width = log.sent[0].pop("w")
     assert log.sent[0] == {"n": "pageview", "u": site.url("/about.html"), "d": "example.test",
                            "r": None}
+    assert isinstance(width, int) and width > 0
+    assert row["screen_size"] == screen_size(width)   # the class only, never the width
     log.wait_answers(page, 1)
     assert log.answers[0] == (202, "")
 

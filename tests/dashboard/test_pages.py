@@ -11,7 +11,7 @@ from tests.dashboard.conftest import DOMAIN, Seeded, app_as, no_exception, utcno
 
 PAGES = ["views/overview.py", "views/realtime.py", "views/goals.py", "views/events.py",
          "views/settings.py", "views/privacy.py", "views/export.py", "views/bots.py",
-         "views/notifications.py", "views/account.py"]
+         "views/notifications.py", "views/account.py", "views/notes.py"]
 
 
 def _metrics(at) -> dict[str, str]:

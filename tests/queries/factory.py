@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = dict(
     click_id=False, country="DE", region="", city="", browser="Firefox",
     browser_version="120", os="Linux", os_version="", device="Desktop", language="en",
     props={}, revenue_amount=None, revenue_currency=None, engagement_ms=None,
-    scroll_depth=None, interactive=True,
+    scroll_depth=None, interactive=True, screen_size="",
 )
 
 

@@ -38,8 +38,10 @@ NOW = datetime(2026, 3, 12, 0, 0)
 PAGES = ("/", "/a", "/a/b", "/blog/x")
 SOURCES = ("", "Google", "Bing")
 COUNTRIES = ("DE", "US")
-# An event dimension, a first-event and a last-event visit dimension, event names.
-DIMS = ("page", "source", "exit_page", "event")
+SCREENS = ("", "mobile", "desktop")
+TERMS = ("", "pricing")       # site search: a raw-only event dimension
+# An event dimension, first-event and last-event visit dimensions, event names.
+DIMS = ("page", "source", "exit_page", "event", "screen_size")
 
 step = st.tuples(
     st.sampled_from(("pageview", "pageview", "engagement", "signup")),
@@ -52,7 +54,7 @@ session = st.tuples(
     st.integers(0, 1),                    # site
     st.integers(0, 5 * 24 * 3600),        # start, seconds after START
     st.integers(0, 7),                    # visitor (shared across sessions)
-    st.sampled_from(SOURCES), st.sampled_from(COUNTRIES),
+    st.sampled_from(SOURCES), st.sampled_from(COUNTRIES), st.sampled_from(SCREENS),
     st.lists(step, min_size=1, max_size=5),
 )
 a_filter = st.one_of(
@@ -62,6 +64,8 @@ a_filter = st.one_of(
     st.builds(lambda v: Filter("entry_page", "contains", (v,)), st.sampled_from(("/a", "b"))),
     st.builds(lambda v: Filter("exit_page", "matches", (v,)), st.sampled_from(("/a*", "/"))),
     st.builds(lambda v: Filter("entry_page", "not_matches", (v,)), st.sampled_from(("/a*", "/"))),
+    st.builds(lambda v: Filter("screen_size", "is", (v,)), st.sampled_from(SCREENS)),
+    st.builds(lambda v: Filter("search_term", "is", (v,)), st.sampled_from(TERMS)),
     st.builds(lambda v: Filter("source", "is_any_of", v),
               st.lists(st.sampled_from(SOURCES), min_size=1, max_size=2).map(tuple)),
 )
@@ -72,14 +76,15 @@ some_filters = st.lists(a_filter, max_size=2).map(tuple)
 
 def _rows(sites: list[int], sessions: list[Any]) -> list[dict[str, Any]]:
     rows = []
-    for n, (site, offset, visitor, source, country, steps) in enumerate(sessions):
+    for n, (site, offset, visitor, source, country, screen, steps) in enumerate(sessions):
         ts = START + timedelta(seconds=offset)
         for name, gap, page, halves, interactive in steps:
             ts += timedelta(seconds=gap, microseconds=n)
             rows.append(event(
                 sites[site], ts, name, session=n + 1, visitor=visitor,
                 pathname=page, referrer_source=source, country=country,
-                interactive=interactive,
+                screen_size=screen, interactive=interactive,
+                search_term=TERMS[len(page) % 2] if name == "pageview" else "",
                 engagement_ms=gap * 10 if name == "engagement" else None,
                 scroll_depth=gap % 101 if name == "engagement" else None,
                 revenue_amount=halves / 2 if name == "signup" else None,
@@ -101,7 +106,7 @@ def _answers(conn: Any, query: StatsQuery) -> dict[str, Any]:
     out: dict[str, Any] = {"totals": compared.metrics, "previous": compared.previous,
                            "changes": compared.changes,
                            "series": [p.metrics for p in timeseries(conn, query).points]}
-    for dim in DIMS:
+    for dim in (*DIMS, "search_term"):
         b = breakdown(conn, query, dim, limit=50)
         out[dim] = [(r.value, r.metrics) for r in b.rows]
     # the same breakdowns asked together (filtered visit dimensions share one read)
@@ -122,8 +127,8 @@ def _queries(sites: list[int], first: int, days: int,
 
 # Always tried: a filtered page breakdown over two days, one of them dirty in the mixed
 # round (the stored groups of a dirty day must not be joined as well as its raw ones).
-TWO_DAYS = [(0, d * 86_400 + 10 * 3600, d, "Google", "DE", [("pageview", 0, "/a", 0, True)])
-            for d in (0, 1)]
+TWO_DAYS = [(0, d * 86_400 + 10 * 3600, d, "Google", "DE", "mobile",
+             [("pageview", 0, "/a", 0, True)]) for d in (0, 1)]
 
 
 @example(sessions=TWO_DAYS, first=0, days=2, filters=(Filter("source", "is", ("Google",)),),
@@ -147,7 +152,7 @@ def test_rollups_equal_raw(engine, monkeypatch, sessions, first, days, filters, 
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.dirty_days)
                             ).scalar() == 0
         rolled = [_answers(conn, q) for q in queries]
-        if all(f.dimension != "page" for f in filters):   # rollups or stored visits
+        if all(f.dimension not in ("page", "search_term") for f in filters):   # rollups
             assert {totals(conn, q).source for q in queries} == {"rollup"}
             assert {breakdown(conn, q, d).source for q in queries for d in DIMS} == {"rollup"}
     with engine.begin() as conn:   # every day dirty again: answered from raw events

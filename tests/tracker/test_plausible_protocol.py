@@ -32,7 +32,8 @@ CASES = [
                  {"name": "pageview", "pathname": "/blog/post-1", "props": {},
                   "referrer_source": "Hacker News"}, id="current-pageview"),
     pytest.param('{"n":"pageview","u":"@PAGE@","d":"example.com","r":null,"w":1280}',
-                 {"name": "pageview", "pathname": "/blog/post-1"}, id="legacy-pageview-w"),
+                 {"name": "pageview", "pathname": "/blog/post-1", "screen_size": "laptop"},
+                 id="pageview-w"),
     pytest.param('{"n":"pageview","u":"https://example.com/app#/settings","d":"example.com",'
                  '"r":null,"h":1}',
                  {"name": "pageview", "pathname": "/app#/settings"}, id="hash-mode"),

@@ -5,7 +5,7 @@
  * It speaks Plausible's event protocol, so the two scripts are interchangeable:
  * a JSON body sent as text/plain (a "simple" CORS request: no preflight round trip)
  *   {n: name, u: url, d: domain(s), r: referrer|null, p: {props}, $: {amount, currency},
- *    h: 1 (hash routing), i: false (not interactive)}
+ *    h: 1 (hash routing), i: false (not interactive), w: window width (pageviews)}
  * and engagement events {n: "engagement", u, d, sd: max scroll depth %, e: engaged ms}.
  * One addition: `wd: true` when the browser says it is automated, so the beacon can
  * count the drop instead of the hit silently vanishing.
@@ -136,6 +136,8 @@ try {
         if (options.props) p.p = options.props;
         if (options.revenue) p.$ = options.revenue;
         if (options.interactive === false) p.i = false;
+        // The window's width: the beacon stores only its class (mobile ... desktop).
+        if (pageview) p.w = w.innerWidth;
         if (EXTRAS && pageview) {
           // Plausible's pageview props: <script event-author="..."> attributes.
           var names = el.getAttributeNames(), i, k;
