@@ -94,7 +94,7 @@ def test_each_change_is_in_the_audit_log_with_its_actor(site: int, engine: Engin
     from beacon_cli.common import cli_actor
     from shared.accounts import audit
 
-    assert main(["reports", "subscribe", "a.example", "a@example.com"]) == 0
+    assert main(["reports", "subscribe", "a.example", "a@example.com", "--weekly"]) == 0
     assert main(["reports", "unsubscribe", "a.example", "a@example.com"]) == 0
     assert main(["alerts", "set", "a.example", "--spike", "50"]) == 0
     assert main(["webhooks", "add", "a.example", "https://h.example/x"]) == 0
