@@ -27,16 +27,6 @@ from shared.core.settings import load_settings
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 WORKER_CLASS = "beacon_cli.web_worker.OnePortWorker"
-# Streamlit reads its options from the environment when it is imported; these make it a
-# server (no browser, no usage statistics sent anywhere, no welcome banner - printing it
-# makes Streamlit look up the machine's external address at a third-party host).
-STREAMLIT_ENV = {"STREAMLIT_SERVER_HEADLESS": "true",
-                 "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-                 "STREAMLIT_SERVER_RUN_ON_SAVE": "false",
-                 "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
-                 "STREAMLIT_CLIENT_TOOLBAR_MODE": "minimal",
-                 "STREAMLIT_LOGGER_HIDE_WELCOME_MESSAGE": "true",
-                 "STREAMLIT_LOGGER_LEVEL": "warning"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -141,16 +131,17 @@ def run_dashboard(args: argparse.Namespace) -> int:
     """The dashboard alone (the Procfile's `dashboard`, `beacon serve`, and the child of
     `beacon web`): Streamlit's app behind the guard that sets frame headers, checks
     websocket origins, guards metrics and exports, and sets the sign-in cookie."""
-    for key, value in STREAMLIT_ENV.items():
-        os.environ.setdefault(key, value)
     import uvicorn
 
+    from beacon_cli.streamlit_options import load_streamlit_options
     from dashboard_app.guard import guarded_dashboard
     from dashboard_app.server_logs import use_json_logs
 
     settings = load_settings()
     use_json_logs(settings.log_level)   # uvicorn's and Streamlit's lines as JSON
     dashboard, guard = guarded_dashboard(settings)
+    # After st.App has named the script, so its own .streamlit/config.toml is read too.
+    load_streamlit_options(os.environ)
     app: Any = guard
     prefix = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
     if prefix:

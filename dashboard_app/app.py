@@ -27,6 +27,7 @@ from shared.storage.private_files import secure_start
 from shared.storage.read_timeout import QueryTimeout
 
 VIEWS = Path(__file__).parent / "views"
+FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 
 
 def _pages(access: Access, has_sites: bool) -> list[st.Page]:
@@ -82,8 +83,8 @@ def _secure_start(settings: Settings) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Beacon Analytics", page_icon=":material/monitoring:",
-                       layout="wide")
+    # The icon is our own file: a material-icon favicon is fetched from a font CDN.
+    st.set_page_config(page_title="Beacon Analytics", page_icon=str(FAVICON), layout="wide")
     try:
         _run()
     except sa.exc.SQLAlchemyError as exc:

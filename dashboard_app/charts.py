@@ -16,6 +16,11 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+# Plotly's config for every chart: no mode bar, and the world map's outlines from the
+# dashboard's own static files (dashboard_app/static/maps/, built by
+# scripts/build_world_map.py) instead of Plotly's CDN. Relative, so it resolves under
+# any base path (`beacon web` serves the dashboard under /dashboard).
+PLOT_CONFIG: dict[str, Any] = {"displayModeBar": False, "topojsonURL": "app/static/maps/"}
 MAX_BARS = 15
 MAX_POINTS = 2000
 _MARGIN = {"l": 8, "r": 8, "t": 32, "b": 8}
@@ -143,7 +148,11 @@ def world_map(df: pd.DataFrame, country_col: str, value_col: str, title: str,
         text=[safe_label(country_name(c)) for c, _ in known],
         customdata=[c for c, _ in known], colorscale="Blues", marker_line_color="white",
         hovertemplate="%{text}: %{z}<extra></extra>", colorbar={"thickness": 10}))
-    fig.update_geos(showframe=False, showcoastlines=False, projection_type="natural earth")
+    # Only the layers our outlines hold (countries, land): no coastlines, lakes, rivers.
+    fig.update_geos(showframe=False, showcoastlines=False, showland=True,
+                    landcolor="#eef0f6", showcountries=True, countrycolor="white",
+                    showocean=False, showlakes=False, showrivers=False,
+                    projection_type="natural earth", lataxis_range=[-58, 85])
     return _layout(fig, title, height, legend=False)
 
 

@@ -109,7 +109,7 @@ def breakdown_bars(query: StatsQuery, frame: Frame, dimension: str, title: str,
 def clicked_chart(fig: Any, dimension: str, key: str) -> None:
     """Draw `fig`; a click on a bar, slice or country adds `dimension is value`."""
     event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
-                            config={"displayModeBar": False})
+                            config=charts.PLOT_CONFIG)
     values = charts.selected_values(event)
     if values:
         add_filter(Filter(dimension, "is" if len(values) == 1 else "is_any_of",

@@ -52,7 +52,7 @@ def series(query: StatsQuery) -> None:
     fig = charts.timeseries(points_frame(result.points), metric, METRIC_LABELS[metric],
                             comparison=points_frame(result.previous)
                             if result.previous is not None else None)
-    st.plotly_chart(fig, key="timeseries", config={"displayModeBar": False})
+    st.plotly_chart(fig, key="timeseries", config=charts.PLOT_CONFIG)
 
 
 # (dimension, widget key) of every breakdown table on the page; the bar charts'

@@ -138,6 +138,8 @@ def page(browser: Any) -> Iterator[Any]:
     p = context.new_page()
     p.add_init_script("window.__xss = 0;")
     p.dialogs = []
+    p.requested = []   # every URL the page asked for (documents, scripts, fetches, images)
+    p.on("request", lambda r: p.requested.append(r.url))
     p.on("dialog", lambda d: (p.dialogs.append(d.message), d.dismiss()))
     yield p
     context.close()
@@ -209,6 +211,32 @@ def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -
         _no_exception(page)
         _shot(page, f"{index:02d}-{title.split()[0].lower()}")
     assert page.evaluate("window.__xss") == 0 and page.dialogs == []
+
+
+def _foreign(urls: list[str], origin: str) -> list[str]:
+    """The URLs that leave `origin` (in-page data:, blob: and about: URLs stay)."""
+    return sorted({u for u in urls if not u.startswith(origin + "/") and u != origin
+                   and not u.startswith(("data:", "blob:", "about:"))})
+
+
+def test_no_request_leaves_the_origin(page: Any, dashboard: Dashboard) -> None:
+    """The privacy promise in the browser: sign-in, the Overview with its world map drawn
+    and every page make requests to the dashboard's own origin only (no CDN, no font
+    host, no usage statistics)."""
+    page.goto(f"{dashboard.origin}/?site={DOMAIN}")
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    _settle(page)
+    assert _foreign(page.requested, dashboard.origin) == []   # the sign-in page
+    _sign_in(page, dashboard, f"?site={DOMAIN}")
+    # The map is drawn: its countries are paths filled from our own outline file.
+    page.locator(".js-plotly-plot path.choroplethlocation").first.wait_for(timeout=30_000)
+    assert any(u.endswith("/app/static/maps/world_110m.json") for u in page.requested)
+    _shot(page, "40-overview-map")
+    for title in PAGES:
+        page.get_by_role("link", name=title).first.click()
+        _settle(page)
+    page.wait_for_timeout(1500)   # late requests (metrics, fonts) would show by now
+    assert _foreign(page.requested, dashboard.origin) == []
 
 
 def test_hostile_strings_show_as_text(page: Any, dashboard: Dashboard) -> None:
