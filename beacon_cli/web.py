@@ -20,6 +20,7 @@ from typing import Any
 from gunicorn.app.base import Application
 from gunicorn.arbiter import Arbiter
 
+from beacon_app.root_page import DASHBOARD_PATH_KEY
 from beacon_cli.dashboard_child import DashboardProcess, free_loopback_port
 from beacon_cli.dashboard_proxy import PREFIX, DashboardProxy, is_dashboard_path
 from shared.core.logs import configure_logging
@@ -32,8 +33,7 @@ WORKER_CLASS = "beacon_cli.web_worker.OnePortWorker"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("web", help="serve beacon and dashboard (/dashboard) on one port")
     p.add_argument("--port", type=int, help="port (default $PORT or 8000)")
-    p.add_argument("--host", default="0.0.0.0",  # noqa: S104 - it is a server
-                   help="address to listen on (default 0.0.0.0)")
+    p.add_argument("--host", help="address to listen on (default $BEACON_HOST or 127.0.0.1)")
     p.add_argument("--workers", type=int,
                    help="beacon processes (default $WEB_CONCURRENCY or 2, as `beacon`)")
     p.add_argument("--threads", type=int,
@@ -41,8 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_web)
     d = sub.add_parser("dashboard", help="serve the dashboard alone (behind its guard)")
     d.add_argument("--port", type=int, help="port (default $BEACON_DASHBOARD_PORT or 8501)")
-    d.add_argument("--host", default="0.0.0.0",  # noqa: S104 - it is a server
-                   help="address to listen on (default 0.0.0.0)")
+    d.add_argument("--host", help="address to listen on (default $BEACON_HOST or 127.0.0.1)")
     d.add_argument("--base-path", default="",
                    help="URL prefix it answers under (`beacon web` uses /dashboard)")
     d.set_defaults(func=run_dashboard)
@@ -70,6 +69,7 @@ class OnePortApp:
                     ("Location", PREFIX + "/" + ("?" + query if query else "")),
                     ("Content-Length", "0")])
                 return []
+        environ[DASHBOARD_PATH_KEY] = PREFIX + "/"    # for the beacon's root page
         return self.beacon(environ, start_response)
 
 
@@ -123,7 +123,7 @@ def run_web(args: argparse.Namespace) -> int:
     settings = load_settings()     # a bad setting fails here, with one clear line
     configure_logging(settings.log_level)   # the master's own lines (dashboard restarts)
     port = args.port or settings.port
-    OnePortServer(f"{args.host}:{port}", args.workers, args.threads).run()
+    OnePortServer(f"{args.host or settings.host}:{port}", args.workers, args.threads).run()
     return 0
 
 
@@ -150,7 +150,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
         app = Starlette(routes=[Mount(prefix, app=guard)], lifespan=dashboard.lifespan())
     uvicorn.run(
-        app, host=args.host, port=args.port or settings.dashboard_port, lifespan="on",
+        app, host=args.host or settings.host, port=args.port or settings.dashboard_port,
+        lifespan="on",
         # The guard reads X-Forwarded-For itself (BEACON_TRUSTED_PROXIES); uvicorn must
         # not rewrite the client address, and its access log would record IPs.
         proxy_headers=False, access_log=False, server_header=False, log_config=None,
