@@ -20,7 +20,6 @@ from typing import Any
 from gunicorn.app.base import Application
 from gunicorn.arbiter import Arbiter
 
-from beacon_app.root_page import DASHBOARD_PATH_KEY
 from beacon_cli.dashboard_child import DashboardProcess, free_loopback_port
 from beacon_cli.dashboard_proxy import PREFIX, DashboardProxy, is_dashboard_path
 from shared.core.logs import configure_logging
@@ -28,6 +27,8 @@ from shared.core.settings import load_settings
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 WORKER_CLASS = "beacon_cli.web_worker.OnePortWorker"
+# beacon_app.root_page.DASHBOARD_PATH_KEY: the beacon's root page links the dashboard there.
+DASHBOARD_PATH_KEY = "beacon.dashboard_path"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -122,8 +122,5 @@ def no_site_state(access: Access) -> None:
 
 
 def no_data_state(site: Site) -> None:
-    st.info("No visits in this period yet.")
-    st.write("If the site is new, paste the tracking code into its pages; it is under "
-             "**Sites & settings**. With no JavaScript, this one line counts a page view:")
-    st.code(f'<img src="https://YOUR-BEACON-HOST/p.gif?d={site.domain}" alt="" '
-            'referrerpolicy="no-referrer-when-downgrade">', language="html")
+    st.info(f"No visits to {site.domain} in this period. Pick a longer period in the "
+            "sidebar.")

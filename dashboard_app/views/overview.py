@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard_app import charts, data, panels
+from dashboard_app import charts, data, first_event, panels
 from dashboard_app.tables import METRIC_LABELS, points_frame
 from dashboard_app.ui import (
     PageContext,
@@ -140,10 +140,14 @@ def render() -> None:
     ctx, site = page
     query = data.query_for(ctx.frame, site)
     totals = data.totals(data.url(), query)
+    empty = totals.metrics.visits == 0 and totals.metrics.pageviews == 0
+    if empty and not ctx.frame.filters and not first_event.site_has_events(site):
+        first_event.waiting_state(site)
+        return
     r = query.date_range
     st.caption(f"{r.first:%d %b %Y} – {r.last:%d %b %Y} · time zone {site.timezone}")
     kpi_cards(totals)
-    if totals.metrics.visits == 0 and totals.metrics.pageviews == 0 and not ctx.frame.filters:
+    if empty and not ctx.frame.filters:
         no_data_state(site)
         return
     st.caption(MULTI_DAY_NOTE)

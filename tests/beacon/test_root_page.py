@@ -61,3 +61,9 @@ def test_bare_beacon_with_a_referer_still_counts(app: Flask) -> None:
     assert resp.status_code == 204
     app.extensions["beacon"].writer.flush()
     assert [e["pathname"] for e in stored_events(app)] == ["/pricing"]
+
+
+def test_beacon_web_passes_the_dashboard_path_under_the_same_key() -> None:
+    from beacon_cli import web
+
+    assert web.DASHBOARD_PATH_KEY == DASHBOARD_PATH_KEY
