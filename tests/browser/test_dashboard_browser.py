@@ -31,7 +31,7 @@ from shared.core.records import Event
 from shared.demo.run import DemoSpec, run_demo
 from shared.ingest.events import write_events
 from shared.rollups.mark import mark_dirty_range
-from shared.sites import get_site, hash_token
+from shared.sites import add_site, get_site, hash_token
 from shared.storage import make_engine, migrate
 
 pytestmark = pytest.mark.browser
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 DOMAIN = "demo.example"
+NEW_DOMAIN = "new.example"     # a site that has received nothing yet
 EMAIL, PASSWORD = "admin@example.com", "browser test password"
 SCRIPT = "<script>window.__xss=1</script>"
 IMG = "<img src=x onerror=\"window.__xss=1\">"
@@ -84,6 +85,9 @@ def _seed(url: str) -> None:
         write_events(conn, _hostile_events(site.id, now))
         mark_dirty_range(conn, site.id, site.timezone, now - timedelta(hours=2), now, now)
         auth.add_user(conn, EMAIL, PASSWORD, is_admin=True)
+        new = add_site(conn, NEW_DOMAIN)
+        conn.execute(schema.drop_counts.insert().values(
+            site_id=new.id, day=now.date(), reason="automation", count=3))
     engine.dispose()
 
 
@@ -163,11 +167,15 @@ def _settle(page: Any) -> None:
     raise AssertionError("the dashboard kept running for a minute")
 
 
-def _sign_in(page: Any, dashboard: Dashboard, query: str = "") -> None:
+def _sign_in_to(page: Any, dashboard: Dashboard, query: str = "") -> None:
     page.goto(f"{dashboard.origin}/{query}")
     page.get_by_label("E-mail").fill(EMAIL)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def _sign_in(page: Any, dashboard: Dashboard, query: str = "") -> None:
+    _sign_in_to(page, dashboard, query)
     page.get_by_text("Unique visitors").first.wait_for(timeout=60_000)
     _settle(page)
 
@@ -317,6 +325,42 @@ def test_password_login_survives_a_reload_until_sign_out(page: Any,
     _settle(page)
     assert _login_form_shown(page) and page.get_by_text("Unique visitors").count() == 0
     _shot(page, "31-signed-out-after-reload")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_login_form_is_narrow_and_fillable(browser: Any, dashboard: Dashboard,
+                                           width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard.origin}/")
+        form = page.locator("[data-testid='stForm']").first
+        form.wait_for(timeout=60_000)
+        _settle(page)
+        _shot(page, f"50-login-{width}")
+        box = form.bounding_box()
+        assert box["width"] <= 420 and box["x"] >= 0 and box["x"] + box["width"] <= width
+        if width > 420:   # centred in the main area
+            assert abs((box["x"] + box["width"] / 2) - width / 2) < 40
+        email = page.get_by_label("E-mail")
+        assert email.get_attribute("autocomplete") == "username"
+        password = page.get_by_role("textbox", name="Password")
+        assert password.get_attribute("autocomplete") == "current-password"
+        # Streamlit's deploy button and developer menu are not there for users.
+        assert page.locator("[data-testid='stAppDeployButton']").count() == 0
+        assert page.locator("[data-testid='stMainMenu']").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_new_site_waits_for_its_first_event(page: Any, dashboard: Dashboard) -> None:
+    _sign_in_to(page, dashboard, f"?site={NEW_DOMAIN}")
+    page.get_by_text("Waiting for the first event").wait_for(timeout=30_000)
+    _settle(page)
+    _no_exception(page)
+    assert page.get_by_text(f'data-domain="{NEW_DOMAIN}"').count() >= 1
+    assert page.get_by_text("3 hits dropped: automation").count() == 1
+    _shot(page, "51-waiting-for-first-event")
 
 
 def test_table_toolbar_has_no_raw_csv_download(page: Any, dashboard: Dashboard) -> None:
