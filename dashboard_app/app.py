@@ -71,9 +71,10 @@ def _frame_controls(sites: list[Site], reports: bool) -> None:
         return
     sidebar.period_controls(data.site_today(site))
     st.sidebar.divider()
-    sidebar.filter_chips()
+    sidebar.filter_hint()
     sidebar.filter_builder()
     sidebar.mirror_to_url(sidebar.current_frame())
+    sidebar.filter_bar()    # the main area's top, above the page
 
 
 @st.cache_resource(show_spinner=False)

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard_app import formats
 from dashboard_app.auth import Access
 from dashboard_app.frame import Frame
 from dashboard_app.sidebar import current_frame
@@ -93,21 +94,10 @@ def data_table(df: pd.DataFrame, name: str, key: str, **options: Any) -> Any:
     return event
 
 
-def fmt_int(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
-
-
-def fmt_seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    minutes, seconds = divmod(round(value), 60)
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
-
-
-def fmt_change(value: float | None, points: bool = False) -> str | None:
-    if value is None:
-        return None
-    return f"{value:+.1f} pt" if points else f"{value:+.1f}%"
+# The names the views use; one formatter for the whole app (dashboard_app/formats.py).
+fmt_int = formats.count
+fmt_seconds = formats.duration
+fmt_change = formats.change
 
 
 def no_site_state(access: Access) -> None:

@@ -184,6 +184,17 @@ def _no_exception(page: Any) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+SELECTED_FILL = "rgb(159, 176, 245)"   # charts.LIST_SELECTED
+
+
+def _click_first_list_row(page: Any, tab: str) -> None:
+    """Click the first row of the ranked list under the tab `tab`."""
+    panel = page.get_by_role("tabpanel", name=tab).first
+    row = panel.locator(".js-plotly-plot g.point path").first
+    row.scroll_into_view_if_needed()
+    row.click(force=True)
+
+
 def _click_first_row(page: Any, table_index: int) -> None:
     """Click the selection cell of the first row of a data grid (drawn on a canvas)."""
     grid = page.locator("[data-testid='stDataFrame']").nth(table_index)
@@ -197,14 +208,23 @@ def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -
     _sign_in(page, dashboard, f"?site={DOMAIN}")
     _no_exception(page)
     _shot(page, "01-overview")
-    # The Sources tab holds the second table on the page (after Top pages).
-    page.get_by_role("tab", name="Sources").click()
-    _click_first_row(page, 3)
+    page.get_by_role("tab", name="Sources").first.click()
+    _click_first_list_row(page, "Sources")
     page.wait_for_url("**f=source*", timeout=30_000)
     _settle(page)
     _no_exception(page)
-    page.locator("[data-testid='stMultiSelect']").wait_for(timeout=30_000)
-    assert "Source is" in page.locator("[data-testid='stMultiSelect']").inner_text()
+    chips = page.locator("[data-testid='stMultiSelect']")
+    chips.wait_for(timeout=30_000)
+    assert "Source is" in chips.inner_text()
+    # The chips are at the top of the main area, above the numbers, with "Clear all".
+    main = page.locator("[data-testid='stMain']")
+    assert main.locator("[data-testid='stMultiSelect']").count() == 1
+    first_metric = page.locator("[data-testid='stMetric']").first.bounding_box()
+    assert chips.bounding_box()["y"] < first_metric["y"]
+    assert main.get_by_role("button", name="Clear all").count() == 1
+    # The clicked row is drawn highlighted in its list.
+    sources = page.get_by_role("tabpanel", name="Sources").first
+    assert sources.locator(f"path[style*='{SELECTED_FILL}']").count() == 1
     _shot(page, "02-filtered-by-source")
     page.locator("[data-testid='stSelectbox']",
                  has=page.get_by_text("Period", exact=True)).click()
