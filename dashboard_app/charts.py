@@ -194,7 +194,7 @@ def selected_values(selection: Any) -> list[str]:
 
 
 LIST_ROW_PX = 30
-LIST_LABEL_CHARS = 34       # fits beside the numbers at 390 px wide
+LIST_LABEL_CHARS = 40       # fits beside the numbers at 390 px wide
 LIST_BAR = "#dfe5fb"
 LIST_SELECTED = "#9fb0f5"
 LIST_TRACK = "rgba(0,0,0,0)"

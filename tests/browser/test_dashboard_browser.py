@@ -187,20 +187,11 @@ def _no_exception(page: Any) -> None:
 SELECTED_FILL = "rgb(159, 176, 245)"   # charts.LIST_SELECTED
 
 
-def _click_first_list_row(page: Any, tab: str) -> None:
-    """Click the first row of the ranked list under the tab `tab`."""
-    panel = page.get_by_role("tabpanel", name=tab).first
-    row = panel.locator(".js-plotly-plot g.point path").first
+def _click_first_list_row(page: Any, panel: str) -> None:
+    """Click the first row of the open ranked list of the Overview's panel `panel`."""
+    row = page.locator(f".st-key-panel_{panel} .js-plotly-plot g.point path").first
     row.scroll_into_view_if_needed()
     row.click(force=True)
-
-
-def _click_first_row(page: Any, table_index: int) -> None:
-    """Click the selection cell of the first row of a data grid (drawn on a canvas)."""
-    grid = page.locator("[data-testid='stDataFrame']").nth(table_index)
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
 
 
 def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -> None:
@@ -208,8 +199,7 @@ def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -
     _sign_in(page, dashboard, f"?site={DOMAIN}")
     _no_exception(page)
     _shot(page, "01-overview")
-    page.get_by_role("tab", name="Sources").first.click()
-    _click_first_list_row(page, "Sources")
+    _click_first_list_row(page, "sources")
     page.wait_for_url("**f=source*", timeout=30_000)
     _settle(page)
     _no_exception(page)
@@ -223,7 +213,8 @@ def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -
     assert chips.bounding_box()["y"] < first_metric["y"]
     assert main.get_by_role("button", name="Clear all").count() == 1
     # The clicked row is drawn highlighted in its list.
-    sources = page.get_by_role("tabpanel", name="Sources").first
+    sources = page.locator(".st-key-panel_sources")
+    sources.locator(".js-plotly-plot g.point").first.wait_for(timeout=30_000)
     assert sources.locator(f"path[style*='{SELECTED_FILL}']").count() == 1
     _shot(page, "02-filtered-by-source")
     page.locator("[data-testid='stSelectbox']",
@@ -267,6 +258,37 @@ def test_no_request_leaves_the_origin(page: Any, dashboard: Dashboard) -> None:
     assert _foreign(page.requested, dashboard.origin) == []
 
 
+DOCS_IMG = ROOT / "docs" / "img"
+PANELS = ("pages", "sources", "locations", "devices")
+
+
+@pytest.mark.parametrize("width", [390, 1280, 1920])
+def test_ranked_lists_show_their_numbers_at_every_width(browser: Any, dashboard: Dashboard,
+                                                       width: int) -> None:
+    """Every ranked list's numbers lie inside the viewport, from a phone to a wide screen;
+    the screenshots of the `beacon dashboard` run are the docs' (docs/img/)."""
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    try:
+        _sign_in(page, dashboard, f"?site={DOMAIN}")
+        for key in PANELS:
+            numbers = page.locator(f".st-key-panel_{key} .js-plotly-plot g.point text")
+            numbers.first.wait_for(timeout=30_000)
+            assert numbers.count() >= 3, key
+            for i in range(numbers.count()):
+                box = numbers.nth(i).bounding_box()
+                assert box is not None and box["width"] > 0, (key, i)
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, (key, i, box)
+        _no_exception(page)
+        name = f"overview-{'phone' if width < 600 else width}"
+        _shot(page, name)
+        if "/dashboard" not in dashboard.origin:
+            DOCS_IMG.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOCS_IMG / f"{name}.png"), full_page=width < 600)
+    finally:
+        context.close()
+
+
 def test_hostile_strings_show_as_text(page: Any, dashboard: Dashboard) -> None:
     from urllib.parse import quote
 
@@ -274,7 +296,7 @@ def test_hostile_strings_show_as_text(page: Any, dashboard: Dashboard) -> None:
     _sign_in(page, dashboard, query)
     chip = page.locator("[data-testid='stMultiSelect']")
     assert IMG in chip.inner_text()
-    page.get_by_role("tab", name="Channels").click()
+    page.get_by_role("tab", name="Channels").first.click()
     _settle(page)
     _shot(page, "20-hostile-overview")
     assert IMG in " ".join(page.locator(".js-plotly-plot").all_inner_texts())
