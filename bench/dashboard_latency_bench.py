@@ -120,8 +120,8 @@ def _measure(page: Any, origin: str, runs: int) -> dict[str, list[float]]:
                                                               "No comparison")))
         row = page.locator(".st-key-panel_sources .js-plotly-plot g.point path").first
         times["filter"].append(_timed(page, lambda r=row: r.click(force=True)))
-        times["filter"].append(_timed(page, lambda: page.get_by_role(
-            "button", name="Clear all").click()))
+        times["filter"].append(_timed(page, lambda: page.locator(
+            ".st-key-clear_filters button").click()))
         times["page"].append(_timed(page, lambda: page.get_by_role(
             "link", name="Realtime").first.click()))
         times["page"].append(_timed(page, lambda: page.get_by_role(
