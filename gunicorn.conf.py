@@ -18,7 +18,7 @@ try:
 except SettingsError as exc:   # one clear line, not gunicorn's traceback of this file
     sys.exit(f"beacon: error: {exc}")
 
-bind = f"0.0.0.0:{_settings.port}"
+bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
 # gthread, sharing bursts of new keep-alive connections between the workers, and
 # answering gunicorn's own protocol errors (431, bad request line) like the app does

@@ -28,6 +28,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 from werkzeug.wsgi import get_host, get_input_stream
 
+from beacon_app import root_page
 from beacon_app.enrichment.browser_headers import sends_browser_headers
 from beacon_app.enrichment.client_ip import client_ip
 from beacon_app.payload import (
@@ -192,6 +193,10 @@ def bare_beacon(state: BeaconState, environ: Environ) -> Reply:
     """The minimal beacon: the page is the Referer header, the answer 204."""
     request = Request(environ)
     referer = request.headers.get("Referer", "")
+    if root_page.wants_page(environ, referer, bool(request.args.get("u"))):
+        # A person opening the beacon's address, not a hit: what this server is.
+        return Reply(200, root_page.render(state, environ), "text/html; charset=utf-8",
+                     (("Cache-Control", NO_STORE), ("Content-Security-Policy", root_page.CSP)))
     if not referer and not request.args.get("u"):
         return Reply(400, b"", None,
                      (("X-Beacon-Error", "no Referer header: nothing to count"),))

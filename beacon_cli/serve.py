@@ -37,15 +37,16 @@ def _commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     dash_port = args.dashboard_port or settings.dashboard_port
     py = sys.executable
     cmds = [("beacon", [py, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                        "--bind", f"0.0.0.0:{port}", "beacon_app.wsgi:app"])]
+                        "--bind", f"{settings.host}:{port}", "beacon_app.wsgi:app"])]
     if not args.no_dashboard:
         cmds.append(("dashboard", [py, "-m", "beacon_cli.main", "dashboard",
                                    "--port", str(dash_port)]))
     if not args.no_worker:
         cmds.append(("worker", [py, "-m", "beacon_cli.main", "worker"]))
-    print(f"beacon:    http://127.0.0.1:{port}/  (script: /script.js, events: /api/event)")
+    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    print(f"beacon:    http://{shown}:{port}/  (script: /script.js, events: /api/event)")
     if not args.no_dashboard:
-        print(f"dashboard: http://127.0.0.1:{dash_port}/")
+        print(f"dashboard: http://{shown}:{dash_port}/")
     sys.stdout.flush()
     return cmds
 

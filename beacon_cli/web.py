@@ -27,23 +27,14 @@ from shared.core.settings import load_settings
 
 GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 WORKER_CLASS = "beacon_cli.web_worker.OnePortWorker"
-# Streamlit reads its options from the environment when it is imported; these make it a
-# server (no browser, no usage statistics sent anywhere, no welcome banner - printing it
-# makes Streamlit look up the machine's external address at a third-party host).
-STREAMLIT_ENV = {"STREAMLIT_SERVER_HEADLESS": "true",
-                 "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-                 "STREAMLIT_SERVER_RUN_ON_SAVE": "false",
-                 "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
-                 "STREAMLIT_CLIENT_TOOLBAR_MODE": "minimal",
-                 "STREAMLIT_LOGGER_HIDE_WELCOME_MESSAGE": "true",
-                 "STREAMLIT_LOGGER_LEVEL": "warning"}
+# beacon_app.root_page.DASHBOARD_PATH_KEY: the beacon's root page links the dashboard there.
+DASHBOARD_PATH_KEY = "beacon.dashboard_path"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("web", help="serve beacon and dashboard (/dashboard) on one port")
     p.add_argument("--port", type=int, help="port (default $PORT or 8000)")
-    p.add_argument("--host", default="0.0.0.0",  # noqa: S104 - it is a server
-                   help="address to listen on (default 0.0.0.0)")
+    p.add_argument("--host", help="address to listen on (default $BEACON_HOST or 127.0.0.1)")
     p.add_argument("--workers", type=int,
                    help="beacon processes (default $WEB_CONCURRENCY or 2, as `beacon`)")
     p.add_argument("--threads", type=int,
@@ -51,8 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_web)
     d = sub.add_parser("dashboard", help="serve the dashboard alone (behind its guard)")
     d.add_argument("--port", type=int, help="port (default $BEACON_DASHBOARD_PORT or 8501)")
-    d.add_argument("--host", default="0.0.0.0",  # noqa: S104 - it is a server
-                   help="address to listen on (default 0.0.0.0)")
+    d.add_argument("--host", help="address to listen on (default $BEACON_HOST or 127.0.0.1)")
     d.add_argument("--base-path", default="",
                    help="URL prefix it answers under (`beacon web` uses /dashboard)")
     d.set_defaults(func=run_dashboard)
@@ -80,6 +70,7 @@ class OnePortApp:
                     ("Location", PREFIX + "/" + ("?" + query if query else "")),
                     ("Content-Length", "0")])
                 return []
+        environ[DASHBOARD_PATH_KEY] = PREFIX + "/"    # for the beacon's root page
         return self.beacon(environ, start_response)
 
 
@@ -133,7 +124,7 @@ def run_web(args: argparse.Namespace) -> int:
     settings = load_settings()     # a bad setting fails here, with one clear line
     configure_logging(settings.log_level)   # the master's own lines (dashboard restarts)
     port = args.port or settings.port
-    OnePortServer(f"{args.host}:{port}", args.workers, args.threads).run()
+    OnePortServer(f"{args.host or settings.host}:{port}", args.workers, args.threads).run()
     return 0
 
 
@@ -141,16 +132,17 @@ def run_dashboard(args: argparse.Namespace) -> int:
     """The dashboard alone (the Procfile's `dashboard`, `beacon serve`, and the child of
     `beacon web`): Streamlit's app behind the guard that sets frame headers, checks
     websocket origins, guards metrics and exports, and sets the sign-in cookie."""
-    for key, value in STREAMLIT_ENV.items():
-        os.environ.setdefault(key, value)
     import uvicorn
 
+    from beacon_cli.streamlit_options import load_streamlit_options
     from dashboard_app.guard import guarded_dashboard
     from dashboard_app.server_logs import use_json_logs
 
     settings = load_settings()
     use_json_logs(settings.log_level)   # uvicorn's and Streamlit's lines as JSON
     dashboard, guard = guarded_dashboard(settings)
+    # After st.App has named the script, so its own .streamlit/config.toml is read too.
+    load_streamlit_options(os.environ)
     app: Any = guard
     prefix = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
     if prefix:
@@ -159,7 +151,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
         app = Starlette(routes=[Mount(prefix, app=guard)], lifespan=dashboard.lifespan())
     uvicorn.run(
-        app, host=args.host, port=args.port or settings.dashboard_port, lifespan="on",
+        app, host=args.host or settings.host, port=args.port or settings.dashboard_port,
+        lifespan="on",
         # The guard reads X-Forwarded-For itself (BEACON_TRUSTED_PROXIES); uvicorn must
         # not rewrite the client address, and its access log would record IPs.
         proxy_headers=False, access_log=False, server_header=False, log_config=None,

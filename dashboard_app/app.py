@@ -27,6 +27,7 @@ from shared.storage.private_files import secure_start
 from shared.storage.read_timeout import QueryTimeout
 
 VIEWS = Path(__file__).parent / "views"
+FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 
 
 def _pages(access: Access, has_sites: bool) -> list[st.Page]:
@@ -81,11 +82,12 @@ def _frame_controls(sites: list[Site], reports: bool) -> None:
         return
     sidebar.period_controls(data.site_today(site))
     st.sidebar.divider()
-    sidebar.filter_chips()
+    sidebar.filter_hint()
     sidebar.filter_builder()
     segments_ui.segment_picker(site)
     segments_ui.save_segment_form(site, st.session_state["access"])
     sidebar.mirror_to_url(sidebar.current_frame())
+    sidebar.filter_bar()    # the main area's top, above the page
 
 
 @st.cache_resource(show_spinner=False)
@@ -95,8 +97,8 @@ def _secure_start(settings: Settings) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Beacon Analytics", page_icon=":material/monitoring:",
-                       layout="wide")
+    # The icon is our own file: a material-icon favicon is fetched from a font CDN.
+    st.set_page_config(page_title="Beacon Analytics", page_icon=str(FAVICON), layout="wide")
     try:
         _run()
     except sa.exc.SQLAlchemyError as exc:

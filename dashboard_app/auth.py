@@ -225,25 +225,33 @@ def current_access(engine: Engine, settings: Settings) -> Access | None:
     return None
 
 
+LOGIN_WIDTH = 400   # px: a sign-in box, centred, as wide as on a phone
+
+
 def login_form(engine: Engine, settings: Settings) -> None:
     pending = _pending_email()
     if pending:
         _second_factor_form(engine, settings, pending)
         return
-    st.title("Beacon Analytics")
-    st.caption("Sign in to see your sites' statistics.")
-    with st.form("login"):
-        email = st.text_input("E-mail")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+    # Centred and narrow; the fields say what they hold (`username`, `current-password`)
+    # so password managers offer to fill them.
+    outer = st.container(horizontal_alignment="center")
+    box = outer.container(width=LOGIN_WIDTH)
+    box.title("Beacon Analytics")
+    box.caption("Sign in to see your sites' statistics.")
+    with box.form("login"):
+        email = st.text_input("E-mail", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
     if submitted:
-        _try_password(engine, settings, email, password)
+        with box:
+            _try_password(engine, settings, email, password)
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.info(notice)
+        box.info(notice)
     if settings.oidc_allowed_emails and oidc_configured():
-        st.divider()
-        if st.button("Sign in with single sign-on"):
+        box.divider()
+        if box.button("Sign in with single sign-on", width="stretch"):
             st.login()
     if st.session_state.get(CLEAR_COOKIE_KEY):
         # Drawn on every run of the form until the next sign-in, so the script is not

@@ -16,7 +16,13 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+# Plotly's config for every chart: no mode bar, and the world map's outlines from the
+# dashboard's own static files (dashboard_app/static/maps/, built by
+# scripts/build_world_map.py) instead of Plotly's CDN. Relative, so it resolves under
+# any base path (`beacon web` serves the dashboard under /dashboard).
+PLOT_CONFIG: dict[str, Any] = {"displayModeBar": False, "topojsonURL": "app/static/maps/"}
 MAX_BARS = 15
+COUNTS = frozenset({"visitors", "visits", "pageviews", "events"})
 MAX_POINTS = 2000
 _MARGIN = {"l": 8, "r": 8, "t": 32, "b": 8}
 PRIMARY = "#4f6bed"
@@ -106,6 +112,8 @@ def timeseries(df: pd.DataFrame, metric: str, label: str, *, x: str = "bucket",
             line={"color": MUTED, "width": 2, "dash": "dot"},
             customdata=labels, hovertemplate="%{customdata}: %{y}<extra>Comparison</extra>"))
     fig.update_yaxes(rangemode="tozero")
+    if metric in COUNTS:   # no "0.2 visitors" on the axis
+        fig.update_yaxes(tickformat=",d", dtick=None if df[metric].max() > 5 else 1)
     return _layout(annotate(fig, notes), label, height)
 
 
@@ -171,7 +179,11 @@ def world_map(df: pd.DataFrame, country_col: str, value_col: str, title: str,
         text=[safe_label(country_name(c)) for c, _ in known],
         customdata=[c for c, _ in known], colorscale="Blues", marker_line_color="white",
         hovertemplate="%{text}: %{z}<extra></extra>", colorbar={"thickness": 10}))
-    fig.update_geos(showframe=False, showcoastlines=False, projection_type="natural earth")
+    # Only the layers our outlines hold (countries, land): no coastlines, lakes, rivers.
+    fig.update_geos(showframe=False, showcoastlines=False, showland=True,
+                    landcolor="#eef0f6", showcountries=True, countrycolor="white",
+                    showocean=False, showlakes=False, showrivers=False,
+                    projection_type="natural earth", lataxis_range=[-58, 85])
     return _layout(fig, title, height, legend=False)
 
 
@@ -207,3 +219,52 @@ def selected_values(selection: Any) -> list[str]:
         if value is not None and str(value) not in values:
             values.append(str(value))
     return values
+
+
+LIST_ROW_PX = 30
+LIST_LABEL_CHARS = 40       # fits beside the numbers at 390 px wide
+LIST_BAR = "#dfe5fb"
+LIST_SELECTED = "#9fb0f5"
+LIST_TRACK = "rgba(0,0,0,0)"
+LIST_BAR_SHARE = 0.8        # the longest bar ends here; the numbers sit to its right
+
+
+def ranked_list(labels: Sequence[Any], values: Sequence[float], shown: Sequence[str], *,
+                selected: frozenset[str] = frozenset(), title: str = "") -> go.Figure:
+    """A ranked list as Plausible draws one: each row a name over a bar proportional to
+    its value, the number (`shown`, already formatted) always visible at the right.
+    The names are the y axis's labels drawn inside the plot, so a short bar never cuts
+    them; the numbers are the text of an invisible full-width bar under each row, which
+    also makes the whole row clickable (customdata: the value). Rows whose value is in
+    `selected` (the active filter) are drawn highlighted."""
+    if not len(labels):
+        return empty_figure("Nothing in this period", height=120)
+    raw = [str(v) for v in labels]
+    top = max(max(values), 1)
+    span = top / LIST_BAR_SHARE
+    rows = list(range(len(raw)))
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        y=rows, x=[span] * len(raw), orientation="h", customdata=raw,
+        marker={"color": LIST_TRACK}, text=[html.escape(n) for n in shown],
+        textposition="inside", insidetextanchor="end", textfont={"color": "#1f2430"},
+        hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Bar(
+        y=rows, x=list(values), orientation="h", customdata=raw, showlegend=False,
+        marker={"color": [LIST_SELECTED if r in selected else LIST_BAR for r in raw]},
+        hovertext=[f"{safe_label(label, 200)}: {number}"
+                   for label, number in zip(raw, shown, strict=True)],
+        hovertemplate="%{hovertext}<extra></extra>"))
+    ticks = [("<b>{}</b>" if r in selected else "{}").format(safe_label(r, LIST_LABEL_CHARS))
+             for r in raw]
+    fig.update_layout(barmode="overlay", bargap=0.18, dragmode=False,
+                      plot_bgcolor="rgba(0,0,0,0)", clickmode="event+select",
+                      uniformtext={"minsize": 12, "mode": "show"})
+    fig.update_xaxes(visible=False, range=[0, span], fixedrange=True)
+    fig.update_yaxes(tickvals=rows, ticktext=ticks, ticklabelposition="inside", ticks="",
+                     showgrid=False, zeroline=False, autorange="reversed", fixedrange=True,
+                     tickfont={"size": 13, "color": "#1f2430"}, ticklabelstandoff=6)
+    fig = _layout(fig, title, 24 + LIST_ROW_PX * len(raw) + (28 if title else 0),
+                  legend=False)
+    fig.update_layout(margin={"l": 0, "r": 6, "t": 28 if title else 4, "b": 0})
+    return fig

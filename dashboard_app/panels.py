@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard_app import charts, data
+from dashboard_app import charts, data, formats
 from dashboard_app.frame import Frame
 from dashboard_app.sidebar import add_filter
 from dashboard_app.tables import BREAKDOWN_COLUMNS, NONE_LABEL, breakdown_frame, rounded
@@ -89,6 +89,48 @@ def _more_and_download(has_more: bool, df: pd.DataFrame, key: str) -> None:
         download_button(df, key, key=f"dl_{key}")
 
 
+def _selected(frame: Frame, dimension: str) -> frozenset[str]:
+    """The values of `dimension` the frame filters on (drawn highlighted)."""
+    return frozenset(v for f in frame.filters if f.dimension == dimension
+                     and f.operator in ("is", "is_any_of") for v in f.values)
+
+
+def _display(dimension: str, value: str) -> str:
+    if value == "":
+        return NONE_LABEL
+    return formats.country_name(value) if dimension == "country" else value
+
+
+def ranked_breakdown(query: StatsQuery, frame: Frame, dimension: str, value_label: str,
+                     key: str, result: Breakdown | None = None) -> None:
+    """The top values of `dimension` as a compact ranked list (name, bar, visitors -
+    readable from a phone to a wide screen); clicking a row filters by it. "Details"
+    opens the full table: every metric, sorting, search and the CSV download."""
+    if result is None:
+        result = data.breakdown(data.url(), query, dimension, _limit(key), "visitors")
+    rows = result.rows[:PAGE]
+    values = [r.metrics.visitors for r in rows]
+    names = [r.value for r in rows]
+    fig = charts.ranked_list([_display(dimension, n) for n in names], values,
+                             [formats.count(v) for v in values],
+                             selected=frozenset(_display(dimension, v)
+                                                for v in _selected(frame, dimension)))
+    # The rows' customdata are the shown names: map a click back to the raw value.
+    raw_by_shown = {_display(dimension, n): n for n in names}
+    event = st.plotly_chart(fig, key=f"list_{key}_{frame_digest(frame)}", on_select="rerun",
+                            selection_mode="points", config=charts.PLOT_CONFIG)
+    picked = [raw_by_shown[v] for v in charts.selected_values(event) if v in raw_by_shown]
+    if picked:
+        add_filter(Filter(dimension, "is", (picked[0],)))
+    if rows:
+        # Lazy: the full table is drawn only while the expander is open.
+        details = st.expander("Details", icon=":material/table_rows:", key=f"details_{key}",
+                              on_change="rerun")
+        if details.open:
+            with details:
+                breakdown_table(query, frame, dimension, value_label, key, result=result)
+
+
 def bars_spec(dimension: str, metric: str = "visitors") -> BreakdownSpec:
     return BreakdownSpec(dimension, PAGE, metric)
 
@@ -109,7 +151,7 @@ def breakdown_bars(query: StatsQuery, frame: Frame, dimension: str, title: str,
 def clicked_chart(fig: Any, dimension: str, key: str) -> None:
     """Draw `fig`; a click on a bar, slice or country adds `dimension is value`."""
     event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
-                            config={"displayModeBar": False})
+                            config=charts.PLOT_CONFIG)
     values = charts.selected_values(event)
     if values:
         add_filter(Filter(dimension, "is" if len(values) == 1 else "is_any_of",

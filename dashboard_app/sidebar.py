@@ -122,16 +122,29 @@ def period_controls(today: date) -> None:
                       comparison=comparison))
 
 
-def filter_chips() -> None:
+def _clear_filters() -> None:
+    set_frame(replace(current_frame(), filters=()))
+
+
+def filter_bar() -> None:
+    """The active filters at the top of the main area: one chip each (remove with ×)
+    and "Clear all". Drawn only while there is a filter."""
     frame = current_frame()
     labels = [filter_label(f) for f in frame.filters]
     if not labels:
-        st.sidebar.caption("No filters. Click a bar, a country or a table row to add one.")
         return
     # Set before the widget is drawn, so a filter added by a click shows up as a chip.
     st.session_state[_CHIPS] = labels
-    st.sidebar.multiselect("Filters (remove with ×)", labels, key=_CHIPS,
-                           on_change=_on_chips_change)
+    chips, clear = st.columns([6, 1], vertical_alignment="bottom")
+    chips.multiselect("Filters (remove one with ×)", labels, key=_CHIPS,
+                      on_change=_on_chips_change)
+    clear.button("Clear all", key="clear_filters", on_click=_clear_filters,
+                 icon=":material/filter_alt_off:", width="stretch")
+
+
+def filter_hint() -> None:
+    if not current_frame().filters:
+        st.sidebar.caption("No filters. Click a row, a bar or a country to add one.")
 
 
 def filter_builder() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard_app import formats
 from dashboard_app.auth import Access
 from dashboard_app.frame import Frame
 from dashboard_app.sidebar import current_frame
@@ -93,21 +94,10 @@ def data_table(df: pd.DataFrame, name: str, key: str, **options: Any) -> Any:
     return event
 
 
-def fmt_int(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
-
-
-def fmt_seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    minutes, seconds = divmod(round(value), 60)
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
-
-
-def fmt_change(value: float | None, points: bool = False) -> str | None:
-    if value is None:
-        return None
-    return f"{value:+.1f} pt" if points else f"{value:+.1f}%"
+# The names the views use; one formatter for the whole app (dashboard_app/formats.py).
+fmt_int = formats.count
+fmt_seconds = formats.duration
+fmt_change = formats.change
 
 
 def no_site_state(access: Access) -> None:
@@ -122,8 +112,5 @@ def no_site_state(access: Access) -> None:
 
 
 def no_data_state(site: Site) -> None:
-    st.info("No visits in this period yet.")
-    st.write("If the site is new, paste the tracking code into its pages; it is under "
-             "**Sites & settings**. With no JavaScript, this one line counts a page view:")
-    st.code(f'<img src="https://YOUR-BEACON-HOST/p.gif?d={site.domain}" alt="" '
-            'referrerpolicy="no-referrer-when-downgrade">', language="html")
+    st.info(f"No visits to {site.domain} in this period. Pick a longer period in the "
+            "sidebar.")

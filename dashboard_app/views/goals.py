@@ -30,7 +30,7 @@ def funnel_panel(query: StatsQuery, funnel: Funnel) -> None:
     labels = [s.step.value for s in report.steps]
     st.plotly_chart(charts.funnel(labels, [s.visitors for s in report.steps],
                                   funnel.name), key=f"funnel_{funnel.id}",
-                    config={"displayModeBar": False})
+                    config=charts.PLOT_CONFIG)
     df = pd.DataFrame([{"Step": s.step.value, "Kind": s.step.kind, "Visitors": s.visitors,
                         "Drop-off": s.dropoff, "Of first step (%)": round(s.conversion_rate, 1),
                         "Of previous step (%)": round(s.step_rate, 1)} for s in report.steps])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard_app import charts, data, panels
+from dashboard_app import charts, data, first_event, panels
 from dashboard_app.data import chart_notes
 from dashboard_app.tables import METRIC_LABELS, points_frame
 from dashboard_app.ui import (
@@ -54,89 +54,79 @@ def series(query: StatsQuery) -> None:
                             comparison=points_frame(result.previous)
                             if result.previous is not None else None,
                             notes=chart_notes(query))
-    st.plotly_chart(fig, key="timeseries", config={"displayModeBar": False})
+    st.plotly_chart(fig, key="timeseries", config=charts.PLOT_CONFIG)
 
 
 # (dimension, widget key) of every breakdown table on the page; the bar charts'
 # dimensions; the map's countries. All are asked for in one call (`data.breakdowns`).
-TABLES = (("page", "pages"), ("entry_page", "entry"), ("exit_page", "exit"),
-          ("source", "sources"), ("utm_campaign", "utm_campaign"),
-          ("utm_source", "utm_source"), ("utm_medium", "utm_medium"),
-          ("country", "countries"), ("region", "regions"), ("city", "cities"),
-          ("browser", "browsers"), ("os", "os"))
-BARS = ("channel", "device", "screen_size")
 MAP = BreakdownSpec("country", 250)
 Found = dict[str, Breakdown]   # widget key (bars: dimension; "map") -> its breakdown
 
 
 def page_breakdowns(query: StatsQuery) -> Found:
-    specs = {key: panels.table_spec(dim, key) for dim, key in TABLES}
-    specs |= {dim: panels.bars_spec(dim) for dim in BARS}
+    """The open tab's list of every panel and the map, asked for in one call (one read of
+    the visits when no rollup answers); another tab is read when it is opened."""
+    specs = {}
+    for _, key, tabs in PANELS:
+        label, dimension, widget = _open_tab(key, tabs)
+        specs[widget] = panels.table_spec(dimension, widget)
     specs["map"] = MAP
     found = data.breakdowns(data.url(), query, tuple(specs.values()))
     return {key: found[spec] for key, spec in specs.items()}
 
 
-def _table(ctx: PageContext, query: StatsQuery, found: Found, dimension: str, label: str,
-           key: str) -> None:
-    panels.breakdown_table(query, ctx.frame, dimension, label, key, result=found[key])
+# Each panel: its title and tabs, a tab being (label, dimension, widget key). Tabs are
+# lazy (only the open one is drawn) and each panel is a fragment: switching a tab
+# reruns that panel alone, not the page.
+PANELS = (
+    ("Pages", "pages", (("Top pages", "page", "pages"), ("Entry pages", "entry_page", "entry"),
+                        ("Exit pages", "exit_page", "exit"))),
+    ("Sources", "sources", (("Sources", "source", "sources"), ("Channels", "channel", "channel"),
+                            ("Campaigns", "utm_campaign", "utm_campaign"),
+                            ("UTM sources", "utm_source", "utm_source"),
+                            ("UTM media", "utm_medium", "utm_medium"))),
+    ("Locations", "locations", (("Countries", "country", "countries"),
+                                ("Regions", "region", "regions"), ("Cities", "city", "cities"))),
+    ("Devices", "devices", (("Device types", "device", "device"),
+                            ("Screen sizes", "screen_size", "screen_size"),
+                            ("Browsers", "browser", "browsers"),
+                            ("Operating systems", "os", "os"))),
+)
+LABELS = {"page": "Page", "entry_page": "Entry page", "exit_page": "Exit page",
+          "source": "Source", "channel": "Channel", "utm_campaign": "UTM campaign",
+          "utm_source": "UTM source", "utm_medium": "UTM medium", "country": "Country",
+          "region": "Region", "city": "City", "device": "Device type",
+          "screen_size": "Screen size",
+          "browser": "Browser", "os": "Operating system"}
 
 
-def pages_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
-    st.subheader("Pages")
-    top, entry, exit_ = st.tabs(["Top pages", "Entry pages", "Exit pages"])
-    with top:
-        _table(ctx, query, found, "page", "Page", "pages")
-    with entry:
-        _table(ctx, query, found, "entry_page", "Entry page", "entry")
-    with exit_:
-        _table(ctx, query, found, "exit_page", "Exit page", "exit")
+def _open_tab(key: str, tabs: tuple[tuple[str, str, str], ...]) -> tuple[str, str, str]:
+    opened = st.session_state.get(f"tabs_{key}")
+    return next((t for t in tabs if t[0] == opened), tabs[0])
 
 
-def sources_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
-    st.subheader("Sources")
-    sources, channels, campaigns = st.tabs(["Sources", "Channels", "Campaigns"])
-    with sources:
-        _table(ctx, query, found, "source", "Source", "sources")
-    with channels:
-        panels.breakdown_bars(query, ctx.frame, "channel", "Visitors by channel", "channels",
-                              result=found["channel"])
-    with campaigns:
-        for dim, label in (("utm_campaign", "UTM campaign"), ("utm_source", "UTM source"),
-                           ("utm_medium", "UTM medium")):
-            _table(ctx, query, found, dim, label, dim)
+@st.fragment
+def panel(ctx: PageContext, query: StatsQuery, found: Found, title: str, key: str,
+          tabs: tuple[tuple[str, str, str], ...]) -> None:
+    with st.container(key=f"panel_{key}"):
+        st.subheader(title)
+        if key == "locations":
+            world_map(ctx, found)
+        containers = st.tabs([label for label, _, _ in tabs], key=f"tabs_{key}",
+                             on_change="rerun")
+        for container, (_, dimension, widget) in zip(containers, tabs, strict=True):
+            if container.open:
+                with container:
+                    panels.ranked_breakdown(query, ctx.frame, dimension, LABELS[dimension],
+                                            widget, result=found.get(widget))
 
 
-def locations_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
-    st.subheader("Locations")
+def world_map(ctx: PageContext, found: Found) -> None:
     countries = found["map"]
     df = pd.DataFrame({"value": [r.value for r in countries.rows],
                        "visitors": [r.metrics.visitors for r in countries.rows]})
     panels.clicked_chart(charts.world_map(df, "value", "visitors", "Visitors by country"),
                          "country", f"map_{panels.frame_digest(ctx.frame)}")
-    c_tab, r_tab, city_tab = st.tabs(["Countries", "Regions", "Cities"])
-    with c_tab:
-        _table(ctx, query, found, "country", "Country", "countries")
-    with r_tab:
-        _table(ctx, query, found, "region", "Region", "regions")
-    with city_tab:
-        _table(ctx, query, found, "city", "City", "cities")
-
-
-def devices_panel(ctx: PageContext, query: StatsQuery, found: Found) -> None:
-    st.subheader("Devices")
-    dev, screens, browsers, systems = st.tabs(["Device types", "Screen sizes", "Browsers",
-                                               "Operating systems"])
-    with dev:
-        panels.breakdown_bars(query, ctx.frame, "device", "Visitors by device type", "device",
-                              result=found["device"])
-    with screens:
-        panels.breakdown_bars(query, ctx.frame, "screen_size", "Visitors by screen size",
-                              "screen_size", result=found["screen_size"])
-    with browsers:
-        _table(ctx, query, found, "browser", "Browser", "browsers")
-    with systems:
-        _table(ctx, query, found, "os", "Operating system", "os")
 
 
 def render() -> None:
@@ -146,25 +136,23 @@ def render() -> None:
     ctx, site = page
     query = data.query_for(ctx.frame, site)
     totals = data.totals(data.url(), query)
+    empty = totals.metrics.visits == 0 and totals.metrics.pageviews == 0
+    if empty and not ctx.frame.filters and not first_event.site_has_events(site):
+        first_event.waiting_state(site)
+        return
     r = query.date_range
     st.caption(f"{r.first:%d %b %Y} – {r.last:%d %b %Y} · time zone {site.timezone}")
     kpi_cards(totals)
-    if totals.metrics.visits == 0 and totals.metrics.pageviews == 0 and not ctx.frame.filters:
+    if empty and not ctx.frame.filters:
         no_data_state(site)
         return
     st.caption(MULTI_DAY_NOTE)
     series(query)
     found = page_breakdowns(query)
-    left, right = st.columns(2)
-    with left:
-        pages_panel(ctx, query, found)
-    with right:
-        sources_panel(ctx, query, found)
-    left, right = st.columns(2)
-    with left:
-        locations_panel(ctx, query, found)
-    with right:
-        devices_panel(ctx, query, found)
+    for pair in (PANELS[:2], PANELS[2:]):
+        for column, (title, key, tabs) in zip(st.columns(2, gap="large"), pair, strict=True):
+            with column:
+                panel(ctx, query, found, title, key, tabs)
 
 
 render()

@@ -34,7 +34,7 @@ def live(site: Site) -> None:
         minutes = minutes.iloc[0:0]
     st.plotly_chart(charts.minutes(minutes, "minute", "visitors",
                                    "Visitors per minute, last 30 minutes"),
-                    key="rt_minutes", config={"displayModeBar": False})
+                    key="rt_minutes", config=charts.PLOT_CONFIG)
     left, right = st.columns(2)
     with left:
         st.subheader("Top pages", anchor=False)

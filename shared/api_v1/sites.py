@@ -174,7 +174,8 @@ def put_goal(conn: Connection, key: ApiKey, body: Mapping[str, str],
         if goal.kind == kind and getattr(goal, field) == value and goal.prop_key is None:
             return {"domain": site.domain, **_goal_record(goal)}
     try:
-        goal = add_goal(conn, site.id, **{field: value}, now=now,
+        goal = add_goal(conn, site.id, event_name=value if kind == "event" else None,
+                        page_path=value if kind == "page" else None, now=now,
                         display_name=(body.get("display_name") or "").strip() or None)
     except QueryError as exc:
         raise V1Error(f"{field}: {exc}") from None

@@ -57,6 +57,13 @@ class Settings:
                        "BEACON_SECRET_KEY"),
     )
     port: int = field(default=8000, metadata=_help("Port of the web process.", "PORT"))
+    host: str = field(
+        default="127.0.0.1",
+        metadata=_help("Address the beacon and the dashboard listen on. 127.0.0.1 = this "
+                       "machine only (put a reverse proxy in front); 0.0.0.0 = every "
+                       "interface (the Procfile passes it: a platform's router connects "
+                       "from outside the process).", "BEACON_HOST"),
+    )
     dashboard_port: int = field(
         default=8501,
         metadata=_help("Port of the Streamlit dashboard that `beacon serve` starts (run "

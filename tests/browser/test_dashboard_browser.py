@@ -31,7 +31,7 @@ from shared.core.records import Event
 from shared.demo.run import DemoSpec, run_demo
 from shared.ingest.events import write_events
 from shared.rollups.mark import mark_dirty_range
-from shared.sites import get_site, hash_token
+from shared.sites import add_site, get_site, hash_token
 from shared.storage import make_engine, migrate
 
 pytestmark = pytest.mark.browser
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 DOMAIN = "demo.example"
+NEW_DOMAIN = "new.example"     # a site that has received nothing yet
 EMAIL, PASSWORD = "admin@example.com", "browser test password"
 SCRIPT = "<script>window.__xss=1</script>"
 IMG = "<img src=x onerror=\"window.__xss=1\">"
@@ -84,6 +85,9 @@ def _seed(url: str) -> None:
         write_events(conn, _hostile_events(site.id, now))
         mark_dirty_range(conn, site.id, site.timezone, now - timedelta(hours=2), now, now)
         auth.add_user(conn, EMAIL, PASSWORD, is_admin=True)
+        new = add_site(conn, NEW_DOMAIN)
+        conn.execute(schema.drop_counts.insert().values(
+            site_id=new.id, day=now.date(), reason="automation", count=3))
     engine.dispose()
 
 
@@ -138,6 +142,8 @@ def page(browser: Any) -> Iterator[Any]:
     p = context.new_page()
     p.add_init_script("window.__xss = 0;")
     p.dialogs = []
+    p.requested = []   # every URL the page asked for (documents, scripts, fetches, images)
+    p.on("request", lambda r: p.requested.append(r.url))
     p.on("dialog", lambda d: (p.dialogs.append(d.message), d.dismiss()))
     yield p
     context.close()
@@ -161,11 +167,15 @@ def _settle(page: Any) -> None:
     raise AssertionError("the dashboard kept running for a minute")
 
 
-def _sign_in(page: Any, dashboard: Dashboard, query: str = "") -> None:
+def _sign_in_to(page: Any, dashboard: Dashboard, query: str = "") -> None:
     page.goto(f"{dashboard.origin}/{query}")
     page.get_by_label("E-mail").fill(EMAIL)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def _sign_in(page: Any, dashboard: Dashboard, query: str = "") -> None:
+    _sign_in_to(page, dashboard, query)
     page.get_by_text("Unique visitors").first.wait_for(timeout=60_000)
     _settle(page)
 
@@ -174,12 +184,14 @@ def _no_exception(page: Any) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def _click_first_row(page: Any, table_index: int) -> None:
-    """Click the selection cell of the first row of a data grid (drawn on a canvas)."""
-    grid = page.locator("[data-testid='stDataFrame']").nth(table_index)
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+SELECTED_FILL = "rgb(159, 176, 245)"   # charts.LIST_SELECTED
+
+
+def _click_first_list_row(page: Any, panel: str) -> None:
+    """Click the first row of the open ranked list of the Overview's panel `panel`."""
+    row = page.locator(f".st-key-panel_{panel} .js-plotly-plot g.point path").first
+    row.scroll_into_view_if_needed()
+    row.click(force=True)
 
 
 def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -> None:
@@ -187,14 +199,24 @@ def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -
     _sign_in(page, dashboard, f"?site={DOMAIN}")
     _no_exception(page)
     _shot(page, "01-overview")
-    # The Sources tab holds the second table on the page (after Top pages).
-    page.get_by_role("tab", name="Sources").click()
-    _click_first_row(page, 3)
+    _click_first_list_row(page, "sources")
     page.wait_for_url("**f=source*", timeout=30_000)
     _settle(page)
     _no_exception(page)
-    page.locator("[data-testid='stMultiSelect']").wait_for(timeout=30_000)
-    assert "Source is" in page.locator("[data-testid='stMultiSelect']").inner_text()
+    chips = page.locator("[data-testid='stMultiSelect']")
+    chips.wait_for(timeout=30_000)
+    assert "Source is" in chips.inner_text()
+    # The chips are at the top of the main area, above the numbers, with "Clear all".
+    main = page.locator("[data-testid='stMain']")
+    assert main.locator("[data-testid='stMultiSelect']").count() == 1
+    first_metric = page.locator("[data-testid='stMetric']").first.bounding_box()
+    assert chips.bounding_box()["y"] < first_metric["y"]
+    assert main.locator(".st-key-clear_filters").get_by_role("button",
+                                                             name="Clear all").count() == 1
+    # The clicked row is drawn highlighted in its list.
+    sources = page.locator(".st-key-panel_sources")
+    sources.locator(".js-plotly-plot g.point").first.wait_for(timeout=30_000)
+    assert sources.locator(f"path[style*='{SELECTED_FILL}']").count() == 1
     _shot(page, "02-filtered-by-source")
     page.locator("[data-testid='stSelectbox']",
                  has=page.get_by_text("Period", exact=True)).click()
@@ -211,6 +233,66 @@ def test_sign_in_filter_period_and_every_page(page: Any, dashboard: Dashboard) -
     assert page.evaluate("window.__xss") == 0 and page.dialogs == []
 
 
+def _foreign(urls: list[str], origin: str) -> list[str]:
+    """The URLs that leave `origin` (in-page data:, blob: and about: URLs stay)."""
+    return sorted({u for u in urls if not u.startswith(origin + "/") and u != origin
+                   and not u.startswith(("data:", "blob:", "about:"))})
+
+
+def test_no_request_leaves_the_origin(page: Any, dashboard: Dashboard) -> None:
+    """The privacy promise in the browser: sign-in, the Overview with its world map drawn
+    and every page make requests to the dashboard's own origin only (no CDN, no font
+    host, no usage statistics)."""
+    page.goto(f"{dashboard.origin}/?site={DOMAIN}")
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    _settle(page)
+    assert _foreign(page.requested, dashboard.origin) == []   # the sign-in page
+    _sign_in(page, dashboard, f"?site={DOMAIN}")
+    # The map is drawn: its countries are paths filled from our own outline file.
+    page.locator(".js-plotly-plot path.choroplethlocation").first.wait_for(timeout=30_000)
+    assert any(u.endswith("/app/static/maps/world_110m.json") for u in page.requested)
+    _shot(page, "40-overview-map")
+    for title in PAGES:
+        page.get_by_role("link", name=title).first.click()
+        _settle(page)
+    page.wait_for_timeout(1500)   # late requests (metrics, fonts) would show by now
+    assert _foreign(page.requested, dashboard.origin) == []
+
+
+DOCS_IMG = ROOT / "docs" / "img"
+DOCS_SHOTS = {1280: "overview.png", 390: "overview-phone.png"}   # README and docs
+PANELS = ("pages", "sources", "locations", "devices")
+
+
+@pytest.mark.parametrize("width", [390, 1280, 1920])
+def test_ranked_lists_show_their_numbers_at_every_width(browser: Any, dashboard: Dashboard,
+                                                       width: int) -> None:
+    """Every ranked list's numbers lie inside the viewport, from a phone to a wide screen;
+    the screenshots of the `beacon dashboard` run are the docs' (docs/img/)."""
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    try:
+        _sign_in(page, dashboard, f"?site={DOMAIN}")
+        for key in PANELS:
+            numbers = page.locator(f".st-key-panel_{key} .js-plotly-plot g.point text")
+            numbers.first.wait_for(timeout=30_000)
+            assert numbers.count() >= 3, key
+            for i in range(numbers.count()):
+                box = numbers.nth(i).bounding_box()
+                assert box is not None and box["width"] > 0, (key, i)
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, (key, i, box)
+        _no_exception(page)
+        name = f"overview-{'phone' if width < 600 else width}"
+        _shot(page, name)
+        if "/dashboard" not in dashboard.origin and width in DOCS_SHOTS:
+            DOCS_IMG.mkdir(parents=True, exist_ok=True)
+            if width < 600:   # on a phone: the first ranked list, where the numbers matter
+                page.locator(".st-key-panel_pages").scroll_into_view_if_needed()
+            page.screenshot(path=str(DOCS_IMG / DOCS_SHOTS[width]))
+    finally:
+        context.close()
+
+
 def test_hostile_strings_show_as_text(page: Any, dashboard: Dashboard) -> None:
     from urllib.parse import quote
 
@@ -218,7 +300,7 @@ def test_hostile_strings_show_as_text(page: Any, dashboard: Dashboard) -> None:
     _sign_in(page, dashboard, query)
     chip = page.locator("[data-testid='stMultiSelect']")
     assert IMG in chip.inner_text()
-    page.get_by_role("tab", name="Channels").click()
+    page.get_by_role("tab", name="Channels").first.click()
     _settle(page)
     _shot(page, "20-hostile-overview")
     assert IMG in " ".join(page.locator(".js-plotly-plot").all_inner_texts())
@@ -291,9 +373,49 @@ def test_password_login_survives_a_reload_until_sign_out(page: Any,
     _shot(page, "31-signed-out-after-reload")
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_login_form_is_narrow_and_fillable(browser: Any, dashboard: Dashboard,
+                                           width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard.origin}/")
+        form = page.locator("[data-testid='stForm']").first
+        form.wait_for(timeout=60_000)
+        _settle(page)
+        _shot(page, f"50-login-{width}")
+        box = form.bounding_box()
+        assert box["width"] <= 420 and box["x"] >= 0 and box["x"] + box["width"] <= width
+        if width > 420:   # centred in the main area
+            assert abs((box["x"] + box["width"] / 2) - width / 2) < 40
+        email = page.get_by_label("E-mail")
+        assert email.get_attribute("autocomplete") == "username"
+        password = page.get_by_role("textbox", name="Password")
+        assert password.get_attribute("autocomplete") == "current-password"
+        # Streamlit's deploy button and developer menu are not there for users.
+        assert page.locator("[data-testid='stAppDeployButton']").count() == 0
+        assert page.locator("[data-testid='stMainMenu']").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_new_site_waits_for_its_first_event(page: Any, dashboard: Dashboard) -> None:
+    _sign_in_to(page, dashboard, f"?site={NEW_DOMAIN}")
+    page.get_by_text("Waiting for the first event").wait_for(timeout=30_000)
+    _settle(page)
+    _no_exception(page)
+    code = page.locator("[data-testid='stCode']").first.inner_text()
+    assert f'data-domain="{NEW_DOMAIN}"' in code
+    assert page.get_by_text("3 hits dropped: automation").count() == 1
+    _shot(page, "51-waiting-for-first-event")
+
+
 def test_table_toolbar_has_no_raw_csv_download(page: Any, dashboard: Dashboard) -> None:
     _sign_in(page, dashboard, f"?site={DOMAIN}")
+    # The full table of a ranked list is under its "Details".
+    page.locator(".st-key-panel_pages").get_by_text("Details").click()
     grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(timeout=30_000)
     grid.scroll_into_view_if_needed()
     grid.hover()
     # The toolbar is up (its search button shows) but has no CSV download ...

@@ -38,8 +38,9 @@ def test_backtracking_pattern_through_a_share_link_answers(seeded: Seeded) -> No
         write_events(conn, [event.to_row()])
     token = _share(seeded)
     for pattern, shown in ((ATTACK, False), (MATCHING, True)):
-        at = no_exception(app_as(None, timeout=GENEROUS, share=token,
-                                 f=f"page|matches|{pattern}").run())
+        at = app_as(None, timeout=GENEROUS, share=token, f=f"page|matches|{pattern}")
+        at.session_state["details_pages"] = True     # the full table under "Details"
+        no_exception(at.run())
         assert not at.error
         pages = _pages(at)
         assert (ATTACK_PATH in pages) is shown
@@ -65,8 +66,10 @@ def test_out_of_bounds_share_urls_show_the_reason(seeded: Seeded, params: dict[s
 
 def test_a_far_future_end_in_a_share_url_reports_up_to_today(seeded: Seeded) -> None:
     """The period picker cannot show a day after today: the range is cut there."""
-    at = no_exception(app_as(None, timeout=GENEROUS, share=_share(seeded), period="custom",
-                             **{"from": "2024-01-01", "to": "9999-12-31"}).run())
+    at = app_as(None, timeout=GENEROUS, share=_share(seeded), period="custom",
+                **{"from": "2024-01-01", "to": "9999-12-31"})
+    at.session_state["details_pages"] = True
+    no_exception(at.run())
     assert not at.error and at.dataframe
     assert at.query_params["to"] == site_today(seeded.site).isoformat()
 
