@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--event", help="custom event name")
     add.add_argument("--prop", type=_prop, help="event goals: only when property KEY=VALUE")
     add.add_argument("--name", help="display name (default derived from the goal)")
+    add.add_argument("--currency", help="event goals: a revenue goal in this ISO 4217 "
+                     "currency (amounts in other currencies are reported apart)")
     add.set_defaults(func=run_goal_add)
     ls = gs.add_parser("list", help="list a site's goals")
     ls.add_argument("domain")
@@ -72,7 +74,8 @@ def run_goal_add(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         site = require_site(conn, args.domain)
         goal = add_goal(conn, site.id, page_path=args.page, event_name=args.event,
-                        prop_key=key, prop_value=value, display_name=args.name, now=utc_now())
+                        prop_key=key, prop_value=value, display_name=args.name,
+                        currency=args.currency, now=utc_now())
     print(f"added goal {goal.id}: {goal.display_name}")
     return 0
 
@@ -83,7 +86,8 @@ def run_goal_list(args: argparse.Namespace) -> int:
         goals = list_goals(conn, require_site(conn, args.domain).id)
     emit([{"id": g.id, "name": g.display_name, "kind": g.kind,
            "match": g.page_path if g.kind == "page" else g.event_name,
-           "prop": f"{g.prop_key}={g.prop_value}" if g.prop_key is not None else ""}
+           "prop": f"{g.prop_key}={g.prop_value}" if g.prop_key is not None else "",
+           "currency": g.currency or ""}
           for g in goals], args.json)
     return 0
 

@@ -105,8 +105,9 @@ def fmt_seconds(value: float | None) -> str:
 
 
 def fmt_change(value: float | None, points: bool = False) -> str | None:
+    """"+3.1%" / "-2.0 pt"; "–" when there is nothing to compare with."""
     if value is None:
-        return None
+        return "–"
     return f"{value:+.1f} pt" if points else f"{value:+.1f}%"
 
 

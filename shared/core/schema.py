@@ -202,6 +202,9 @@ goals = sa.Table(
     sa.Column("prop_value", sa.String(2000), nullable=True),
     sa.Column("display_name", sa.String(200), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # A revenue goal's ISO 4217 code: its revenue sums the amounts in this currency only
+    # (amounts in others are reported apart, never added to it).
+    sa.Column("currency", sa.String(3), nullable=True),
 )
 
 funnels = sa.Table(

@@ -28,7 +28,7 @@ MAX_PATTERN_CHARS = 300
 MAX_PROP_KEY_CHARS = 300    # the beacon stores keys of at most 300 bytes
 MAX_WILDCARDS = 10
 
-_PATTERN_OPERATORS = ("contains", "not_contains", "matches")
+_PATTERN_OPERATORS = ("contains", "not_contains", "matches", "not_matches")
 _BUCKETS_PER_DAY = {"minute": 1440, "hour": 24, "day": 1}
 
 
@@ -46,7 +46,7 @@ def filter_problem(dimension: str, operator: str, values: Sequence[str]) -> str 
         if len(value) > longest:
             return (f"filter on {dimension}: a value of {len(value)} characters; at most "
                     f"{longest} are allowed with {operator}")
-        if operator == "matches" and value.count("*") > MAX_WILDCARDS:
+        if operator in ("matches", "not_matches") and value.count("*") > MAX_WILDCARDS:
             return (f"filter on {dimension}: a pattern with {value.count('*')} '*'; at most "
                     f"{MAX_WILDCARDS} are allowed")
     return None
