@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from shared.core import schema
 from shared.stats import filters as flt
 from shared.stats.dimensions import (
+    EVENT_COLUMNS,
     EVENT_DIMENSIONS,
     VISIT_DIMENSIONS,
     is_prop,
@@ -119,7 +120,7 @@ def event_condition(scope: Scope, base: Any) -> ColumnElement[bool]:
     conds = list(c(base.c) for c in scope.event_conditions)
     def column_of(dimension: str) -> Any:
         return base.c[prop_column(prop_key(dimension)) if is_prop(dimension)
-                      else EVENT_DIMENSIONS[dimension]]
+                      else EVENT_COLUMNS[dimension]]
 
     conds += [flt.tree_condition(f, column_of) for f in flt.split(scope.filters)[1]]
     return flt.all_of(conds)
@@ -129,7 +130,7 @@ def event_column(dimension: str, table: Any = E) -> Any:
     """The column of an event dimension (or `prop:<key>`) on the events table."""
     if is_prop(dimension):
         return table.c.props[prop_key(dimension)].as_string()
-    return table.c[EVENT_DIMENSIONS[dimension]]
+    return table.c[EVENT_COLUMNS[dimension]]
 
 
 def session_test(scope: Scope, session_id: Any) -> flt.SessionTest:
