@@ -147,9 +147,10 @@ class Values:
                           goal_name: str | None) -> None:
         """Amounts of these goals in currencies other than theirs: listed, not added."""
         goal_or = Filter("", "or", (), tuple(g.as_filter() for g in goals))
-        q = replace(self.query, filters=(*self.ctx.base_filters, goal_or))
+        q = reports.resolve_all(self.conn, replace(self.query,
+                                                   filters=(*self.ctx.base_filters, goal_or)))
         r = q.date_range
-        scope = reports.scope_of(reports.resolve_all(self.conn, q), r.first, r.last)
+        scope = reports.scope_of(q, r.first, r.last)
         others = {c: round(v, 2) for c, v in revenue_by_currency(self.conn, scope).items()
                   if c != code}
         if not others:

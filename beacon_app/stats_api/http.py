@@ -25,6 +25,7 @@ from beacon_app.stats_api.openapi import openapi_document
 from beacon_app.stats_api.request import ApiError, ApiQuery, parse
 from shared.accounts.api_keys import verify_key
 from shared.reports.goals import Goal, list_goals
+from shared.reports.traffic import resolve_all
 from shared.sites import Site, SiteError, get_site
 from shared.stats.query import QueryError, StatsQuery
 from shared.storage.read_timeout import QueryTimeout, time_limit
@@ -166,6 +167,7 @@ def _query_answer(state: BeaconState, conn: Connection, api: ApiQuery, site: Sit
         filters, ctx = _context(conn, api, site)
         stats = _stats_query(api, site, state.clock(), filters)
         with time_limit(conn, state.settings.query_timeout_seconds):
+            stats = resolve_all(conn, stats)      # "all": from the first event on
             answer = stats_exec.run(conn, api, stats, ctx)
     except ApiError as exc:
         return _error(exc.status, "invalid query", exc.reasons)

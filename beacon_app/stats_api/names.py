@@ -15,7 +15,10 @@ def _names() -> dict[str, str]:
 @cache
 def _codes() -> dict[str, str]:
     out = {name.lower(): code for code, name in _names().items()}
-    out.update({c.name.lower(): c.alpha_2 for c in pycountry.countries})
+    for c in pycountry.countries:            # "United States" and "... of America"
+        for name in (c.name, getattr(c, "official_name", None)):
+            if name:
+                out[name.lower()] = c.alpha_2
     return out
 
 
