@@ -9,21 +9,23 @@ and the comparison of every row with the other period.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from beacon_app.stats_api.request import METRICS, TIME_DIMENSIONS, ApiQuery
+from beacon_app.stats_api.cells import Cell, key_of, shown
+from beacon_app.stats_api.request import METRICS, ApiQuery
 from shared.core.clock import local_midnight_utc
 from shared.reports import traffic as reports
 from shared.reports.goals import Goal, revenue_by_currency
 from shared.stats.query import Filter, StatsQuery
 from shared.stats.results import Metrics, change
 
-if TYPE_CHECKING:
-    from beacon_app.stats_api.run import Cell
+Collect = Callable[[Connection, ApiQuery, StatsQuery, "Context"],
+                  tuple[list[Cell], dict[str, Any]]]
 
 RATES = ("bounce_rate", "conversion_rate", "group_conversion_rate", "percentage")
 REVENUE = ("total_revenue", "average_revenue")
@@ -40,18 +42,15 @@ class Context:
     has_goal_filter: bool = False
 
 
-def key_of(cell: Cell) -> tuple[Any, ...]:
-    return (cell.time_index, *cell.dims[1:]) if cell.time_index is not None \
-        else tuple(cell.dims)
-
-
 class Values:
     """The asked metrics of each cell of one query."""
 
     def __init__(self, conn: Connection, api: ApiQuery, query: StatsQuery, ctx: Context,
-                 cells: list[Cell], meta: dict[str, Any],
-                 total: Metrics | None = None) -> None:
-        self.conn, self.api, self.query, self.ctx, self.cells = conn, api, query, ctx, cells
+                 collect: Collect, total: Metrics | None = None) -> None:
+        """`collect` gives the cells of another query (without the goal filter, or in
+        one currency) the way the run step gives this one's."""
+        self.conn, self.api, self.query, self.ctx = conn, api, query, ctx
+        self.collect = collect
         self.meta: dict[str, Any] = {}
         self._total = total
         self._base_total: int | None = None
@@ -93,9 +92,8 @@ class Values:
     def base(self) -> dict[tuple[Any, ...], Metrics]:
         """The cells without the goal filter, by dimension values."""
         if self._base is None:
-            from beacon_app.stats_api.run import collect
             base = replace(self.query, filters=self.ctx.base_filters)
-            cells, _ = collect(self.conn, self.api, base, replace(self.ctx, picked=[]))
+            cells, _ = self.collect(self.conn, self.api, base, replace(self.ctx, picked=[]))
             self._base = {key_of(c): c.metrics for c in cells}
         return self._base
 
@@ -109,10 +107,10 @@ class Values:
             self._other_currencies(metric, [goal], goal.currency, goal.display_name)
             return _revenue(metric, m, goal.currency)
         rows = self._revenue_cells(metric)
-        m = rows.get(key_of(cell)) if rows is not None else None
+        found = rows.get(key_of(cell)) if rows is not None else None
         if self._currency is None:
             return None
-        return _revenue(metric, m or Metrics(), self._currency)
+        return _revenue(metric, found or Metrics(), self._currency)
 
     def _revenue_cells(self, metric: str) -> dict[tuple[Any, ...], Metrics] | None:
         if self._revenue is not None:
@@ -130,10 +128,9 @@ class Values:
                                       "warning": f"Revenue metrics are null as {text}."})
             self._revenue = {}
             return None
-        from beacon_app.stats_api.run import collect
         self._currency = codes[0]
         restricted = self._in_currency(goals, codes[0])
-        cells, _ = collect(self.conn, self.api, restricted, self.ctx)
+        cells, _ = self.collect(self.conn, self.api, restricted, self.ctx)
         self._revenue = {key_of(c): c.metrics for c in cells}
         self._other_currencies(metric, goals, codes[0], None)
         return self._revenue
@@ -202,7 +199,6 @@ def attach_comparison(api: ApiQuery, rows: list[dict[str, Any]], cells: list[Cel
     """Each row gets {"dimensions", "metrics", "change"} of the same group in the other
     period (time buckets matched by position); change is in percent, in points for
     rates, null when the other period has no visit there."""
-    from beacon_app.stats_api.run import shown
     by_key = {key_of(c): c for c in other_cells}
     for row, cell in zip(rows, cells, strict=True):
         match = by_key.get(key_of(cell))
@@ -240,7 +236,6 @@ def stamps(query: StatsQuery) -> list[str]:
 
 def goal_cells(conn: Connection, query: StatsQuery, ctx: Context) -> list[Cell]:
     """One cell per goal with conversions: the query under that goal's filter."""
-    from beacon_app.stats_api.run import Cell
     goals = ctx.picked if ctx.has_goal_filter else ctx.goals
     cells = []
     for goal in goals:
@@ -251,4 +246,3 @@ def goal_cells(conn: Connection, query: StatsQuery, ctx: Context) -> list[Cell]:
     return cells
 
 
-__all__ = ["TIME_DIMENSIONS", "Context", "Values"]

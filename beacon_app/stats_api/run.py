@@ -19,24 +19,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from beacon_app.stats_api import derived
-from beacon_app.stats_api.filters import DIRECT
-from beacon_app.stats_api.names import country_name
-from beacon_app.stats_api.request import TIME_DIMENSIONS, ApiError, ApiQuery
+from beacon_app.stats_api.cells import Cell, shown
+from beacon_app.stats_api.request import ApiError, ApiQuery
+from beacon_app.stats_api.window import run_window
 from shared.reports import traffic as reports
 from shared.stats.limits import bucket_count
 from shared.stats.query import Filter, StatsQuery
-from shared.stats.results import Metrics
 
 ALL_ROWS = 1_000_000
 MAX_BUCKET_BREAKDOWNS = 400     # a year of days: each bucket is one breakdown query
 MAX_FIRST_VALUES = 250          # two dimensions: one breakdown per value of the first
-
-
-@dataclass
-class Cell:
-    dims: list[str]              # as stored (the query layer's values)
-    metrics: Metrics
-    time_index: int | None = None
 
 
 @dataclass
@@ -55,17 +47,16 @@ def run(conn: Connection, api: ApiQuery, query: StatsQuery,
         ctx: derived.Context | None = None) -> Answer:
     ctx = ctx or derived.Context()
     if api.window is not None or api.window_minutes is not None:
-        from beacon_app.stats_api.window import run_window
         cells, meta, total = run_window(conn, api, query)
-        window_values = derived.Values(conn, api, query, ctx, cells, meta, total)
+        window_values = derived.Values(conn, api, query, ctx, collect, total)
         return _finish(api, [_row(api, c, window_values.of(c)) for c in cells], meta)
     cells, meta = collect(conn, api, query, ctx)
-    values = derived.Values(conn, api, query, ctx, cells, meta)
+    values = derived.Values(conn, api, query, ctx, collect)
     rows = [_row(api, c, values.of(c)) for c in cells]
     if api.comparison:
         other = derived.comparison_query(api, query)
         other_cells, other_meta = collect(conn, api, other, ctx)
-        other_values = derived.Values(conn, api, other, ctx, other_cells, other_meta)
+        other_values = derived.Values(conn, api, other, ctx, collect)
         derived.attach_comparison(api, rows, cells, other_cells, other_values)
         meta["comparison_date_range"] = derived.stamps(other)
     meta.update(values.meta)
@@ -73,7 +64,7 @@ def run(conn: Connection, api: ApiQuery, query: StatsQuery,
 
 
 def _finish(api: ApiQuery, rows: list[dict[str, Any]], meta: dict[str, Any]) -> Answer:
-    default = [(api.time_dimension, "asc")] if api.time_dimension else []
+    default: list[tuple[str | None, str]] = [(api.time_dimension, "asc")]
     default.append((api.metrics[0], "desc"))
     rows = _ordered(api, rows, default)
     meta["total_rows"] = len(rows)
@@ -147,23 +138,6 @@ def _per_bucket(conn: Connection, api: ApiQuery,
         cells += [Cell([lab, row.value], row.metrics, i) for row in b.rows]
     return cells, {"source": ts.source, "interval": interval,
                    "time_labels": [label(p.bucket, interval) for p in ts.points]}
-
-
-def shown(api: ApiQuery, cell: Cell) -> list[str]:
-    """The cell's dimension values in the asked order, named as the API names them."""
-    values = list(cell.dims)
-    out: list[str] = []
-    for name in api.dimensions:
-        if name in TIME_DIMENSIONS:
-            out.append(values.pop(0) if cell.time_index is not None else "")
-            continue
-        value = values.pop(0) if values else ""
-        if name == "visit:source" and value == "":
-            value = DIRECT
-        elif name == "visit:country_name":
-            value = country_name(value)
-        out.append(value)
-    return out
 
 
 def _row(api: ApiQuery, cell: Cell, metrics: list[Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from beacon_app.stats_api.cells import Cell
 from beacon_app.stats_api.request import ApiError, ApiQuery
 from shared.stats import raw
 from shared.stats.localtime import parse_bucket
@@ -32,8 +33,7 @@ def _range(api: ApiQuery, query: StatsQuery) -> tuple[datetime, datetime]:
 
 
 def run_window(conn: Connection, api: ApiQuery,
-               query: StatsQuery) -> tuple[list[Any], dict[str, Any], Metrics]:
-    from beacon_app.stats_api.run import Cell
+               query: StatsQuery) -> tuple[list[Cell], dict[str, Any], Metrics]:
     if api.goal_dimension or api.second_dimension or (api.time_dimension and api.dimension):
         raise ApiError(["with a realtime or date-time date_range, ask for no dimension, one "
                         "dimension or one time dimension"])

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
 import streamlit as st
 
@@ -42,7 +44,8 @@ def kpi_cards(totals: Totals) -> None:
         change = totals.changes.get(metric)
         delta = (fmt_change(change, points=metric == "bounce_rate")
                  if totals.previous is not None else None)
-        colour = "off" if change is None else "inverse" if inverse else "normal"
+        colour: Literal["off", "inverse", "normal"] = (
+            "off" if change is None else "inverse" if inverse else "normal")
         column.metric(label, fmt(getattr(totals.metrics, metric)), delta=delta,
                       delta_color=colour, delta_arrow="off" if change is None else "auto",
                       help=MULTI_DAY_NOTE if metric == "visitors" else None)

@@ -9,10 +9,9 @@ is the demo site's. Values the demo site does not have (a "GNU/Linux" OS, an
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -107,21 +106,22 @@ def live(settings: Settings) -> Iterator[tuple[str, str, Flask]]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", token, app
+    yield f"127.0.0.1:{server.server_port}", token, app
     server.shutdown()
     thread.join()
     state_of(app).close()
 
 
 def _post(base: str, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    req = urllib.request.Request(f"{base}/api/v2/query", data=json.dumps(body).encode(),
-                                 headers={"Authorization": f"Bearer {token}",
-                                          "Content-Type": "application/json"})
+    conn = http.client.HTTPConnection(base, timeout=60)
     try:
-        with urllib.request.urlopen(req, timeout=60) as res:
-            return res.status, json.loads(res.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+        conn.request("POST", "/api/v2/query", body=json.dumps(body),
+                     headers={"Authorization": f"Bearer {token}",
+                              "Content-Type": "application/json"})
+        res = conn.getresponse()
+        return res.status, json.loads(res.read())
+    finally:
+        conn.close()
 
 
 # --- what the query layer says --------------------------------------------------------
