@@ -51,12 +51,31 @@ VISIT_SUMS = ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scr
                "scroll_count", "revenue")
 
 
-def visit_rows_answer(filters: Sequence[Any], key: str | None) -> bool:
+# Event dimensions whose stored (visit, value) groups hold every event of the visit
+# with that value, engagement events included: a filter on one of them is a test on
+# the group's value, so the stored groups answer it exactly. (Not `event`: engagement
+# events belong to no event-name group, yet `is_not` would keep them.)
+GROUPED_EVENT_FILTERS = ("page", "hostname")
+
+
+def visit_rows_answer(filters: Sequence[Any], key: str | None, *,
+                      event_filters: bool = False) -> bool:
     """Can the stored visits answer this (day-level) query? Every filter must be on a
-    visit dimension; the grouping must be none, a visit or an event dimension."""
-    if any(f.dimension not in VISIT_DIMENSIONS for f in filters):
-        return False
-    return key is None or key in VISIT_DIMENSIONS or key in EVENT_DIMENSIONS
+    visit dimension; the grouping must be none, a visit or an event dimension.
+
+    With `event_filters`, filters on one grouped event dimension (page or hostname)
+    may stand beside them when the grouping is none or a visit dimension."""
+    if all(f.dimension in VISIT_DIMENSIONS for f in filters):
+        return key is None or key in VISIT_DIMENSIONS or key in EVENT_DIMENSIONS
+    return event_filters and _event_filter_dimension(filters) is not None and (
+        key is None or key in VISIT_DIMENSIONS)
+
+
+def _event_filter_dimension(filters: Sequence[Any]) -> str | None:
+    """The one grouped event dimension the non-visit filters test, else None."""
+    others = {f.dimension for f in filters if f.dimension not in VISIT_DIMENSIONS}
+    return next(iter(others)) if len(others) == 1 and others <= set(GROUPED_EVENT_FILTERS) \
+        else None
 
 
 def stored_visits(site_id: int, first: date, last: date, skip_days: Sequence[date],
@@ -91,9 +110,35 @@ def stored_event_groups(site_id: int, dimension: str, first: date | None = None,
     return sa.select(*cols).where(*conds).subquery("ek")
 
 
+def _matched_visits(site_id: int, first: date, last: date, skip_days: Sequence[date],
+                    filters: Sequence[Any], dimension: str) -> sa.Subquery:
+    """Stored visits passing the visit filters, with the event sums of their groups of
+    `dimension` whose value passes the event filters (the sums `raw.visits` gives)."""
+    visit_filters = [f for f in filters if f.dimension in VISIT_DIMENSIONS]
+    vis = stored_visits(site_id, first, last, skip_days, visit_filters)
+    conds = [VE.c.site_id == site_id, VE.c.dimension == dimension, VE.c.day >= first,
+             VE.c.day <= last]
+    if skip_days:
+        conds.append(VE.c.day.not_in(list(skip_days)))
+    conds += [flt.condition(VE.c.value, f) for f in filters if f.dimension == dimension]
+    groups = (sa.select(VE.c.session_id, VE.c.day,
+                        *[sa.func.sum(VE.c[c]).label(c) for c in raw.EVENT_SUM_COLUMNS])
+              .where(*conds).group_by(VE.c.session_id, VE.c.day).subquery("groups"))
+    g, v = groups.c, vis.c
+    own = [v[c] for c in v.keys() if c not in raw.EVENT_SUM_COLUMNS]
+    return (sa.select(*own, *[g[c] for c in raw.EVENT_SUM_COLUMNS])
+            .select_from(vis.join(groups, sa.and_(g.session_id == v.session_id,
+                                                  g.day == v.day)))
+            .subquery("visits"))
+
+
 def visit_rows(site_id: int, key: str | None, first: date, last: date,
                skip_days: Sequence[date], filters: Sequence[Any]) -> sa.Select[Any]:
     """Ingredient rows (ROW_COLUMNS) from the stored visits, grouped by `key`."""
+    event_dimension = _event_filter_dimension(filters)
+    if event_dimension is not None:
+        return raw.rows_by_visit(_matched_visits(site_id, first, last, skip_days, filters,
+                                                 event_dimension), key)
     if key is not None and key in EVENT_DIMENSIONS:
         if filters:
             # Walk the few visits the filters keep and look up each one's groups by
