@@ -110,26 +110,24 @@ def stored_event_groups(site_id: int, dimension: str, first: date | None = None,
     return sa.select(*cols).where(*conds).subquery("ek")
 
 
-def _matched_visits(site_id: int, first: date, last: date, skip_days: Sequence[date],
-                    filters: Sequence[Any], dimension: str) -> sa.Subquery:
+def _matched_visits(site_id: int, key: str | None, first: date, last: date,
+                    skip_days: Sequence[date], filters: Sequence[Any],
+                    dimension: str) -> sa.Subquery:
     """Stored visits passing the visit filters, with the event sums of their groups of
-    `dimension` whose value passes the event filters (the sums `raw.visits` gives)."""
+    `dimension` whose value passes the event filters (the sums `raw.visits` gives).
+
+    Each kept visit looks its groups up by (dimension, day, session) - the index - not
+    every group of the period (see `stored_visits`' `opaque_day`)."""
     visit_filters = [f for f in filters if f.dimension in VISIT_DIMENSIONS]
-    vis = stored_visits(site_id, first, last, skip_days, visit_filters)
-    conds = [VE.c.site_id == site_id, VE.c.dimension == dimension, VE.c.day >= first,
-             VE.c.day <= last]
-    if skip_days:
-        conds.append(VE.c.day.not_in(list(skip_days)))
-    conds += [flt.condition(VE.c.value, f) for f in filters if f.dimension == dimension]
-    groups = (sa.select(VE.c.session_id, VE.c.day,
-                        *[sa.func.sum(VE.c[c]).label(c) for c in raw.EVENT_SUM_COLUMNS])
-              .where(*conds).group_by(VE.c.session_id, VE.c.day).subquery("groups"))
-    g, v = groups.c, vis.c
-    own = [v[c] for c in v.keys() if c not in raw.EVENT_SUM_COLUMNS]
-    return (sa.select(*own, *[g[c] for c in raw.EVENT_SUM_COLUMNS])
-            .select_from(vis.join(groups, sa.and_(g.session_id == v.session_id,
-                                                  g.day == v.day)))
-            .subquery("visits"))
+    vis = stored_visits(site_id, first, last, skip_days, visit_filters, opaque_day=True)
+    v = vis.c
+    on = [VE.c.site_id == site_id, VE.c.dimension == dimension, VE.c.day == v.day,
+          VE.c.session_id == v.session_id,
+          *[flt.condition(VE.c.value, f) for f in filters if f.dimension == dimension]]
+    own = [v.session_id, v.day, v.visitor, *([v[key]] if key else []), v.bounce,
+           v.duration_ms]
+    return (sa.select(*own, *[sa.func.sum(VE.c[c]).label(c) for c in raw.EVENT_SUM_COLUMNS])
+            .select_from(vis.join(VE, sa.and_(*on))).group_by(*own).subquery("visits"))
 
 
 def visit_rows(site_id: int, key: str | None, first: date, last: date,
@@ -137,8 +135,8 @@ def visit_rows(site_id: int, key: str | None, first: date, last: date,
     """Ingredient rows (ROW_COLUMNS) from the stored visits, grouped by `key`."""
     event_dimension = _event_filter_dimension(filters)
     if event_dimension is not None:
-        return raw.rows_by_visit(_matched_visits(site_id, first, last, skip_days, filters,
-                                                 event_dimension), key)
+        return raw.rows_by_visit(_matched_visits(site_id, key, first, last, skip_days,
+                                                 filters, event_dimension), key)
     if key is not None and key in EVENT_DIMENSIONS:
         if filters:
             # Walk the few visits the filters keep and look up each one's groups by
