@@ -56,7 +56,7 @@ def _app(url: str, events: int) -> tuple[Any, str]:
 
     data = Path(tempfile.mkdtemp(prefix="beacon_api_bench_"))
     settings = Settings(database_url=url or f"sqlite:///{data / 'beacon.db'}",
-                        data_dir=str(data))
+                        data_dir=str(data), query_timeout_seconds=600)
     migrate(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     run_demo(engine, DemoSpec(DOMAIN, days=30, events=events, seed=42,
