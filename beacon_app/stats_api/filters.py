@@ -32,7 +32,7 @@ NAME_DIMENSIONS = {"visit:country_name": "country", "visit:region_name": "region
 DIMENSIONS: dict[str, str] = {**EVENT_DIMENSIONS, **VISIT_NAMES, **NAME_DIMENSIONS}
 GOAL = "event:goal"
 PROPS = "event:props:"
-MAX_DEPTH = 4
+MAX_DEPTH = 3          # ["or", [["not", ["is", ...]]]]: deeper says nothing new
 DIRECT = "Direct / None"       # Plausible's name for visits without a source
 
 
@@ -51,12 +51,17 @@ def parse_filters(value: Any, errors: list[str],
     if not isinstance(value, list):
         errors.append("filters must be a list")
         return ()
+    if len(value) == 2 and value[0] == "and" and isinstance(value[1], list):
+        value = value[1]                     # ["and", [f1, f2]] is the same as [f1, f2]
     problem = filter_count_problem(len(value))
     if problem:                              # before any is parsed: one reason, not 1,000
         errors.append(problem)
         return ()
-    parsed = [_one(item, errors, goals, 1) for item in value]
-    return tuple(f for f in parsed if f is not None)
+    parsed = [f for f in (_one(item, errors, goals, 1) for item in value) if f is not None]
+    total = filter_count_problem(sum(len(f.leaves()) for f in parsed))
+    if total:                                # nested groups count filter by filter
+        errors.append(total)
+    return tuple(parsed)
 
 
 def _one(item: Any, errors: list[str], goals: Mapping[str, Goal] | None,
