@@ -123,8 +123,7 @@ def _day_rows(conn: Connection, query: StatsQuery, key: str | None
     r = query.date_range
     dialect = dialect_for(conn)
     dim = rollup_dimension(query, key)
-    by_visits = dim is None and rollups.visit_rows_answer(query.filters, key,
-                                                          event_filters=True)
+    by_visits = dim is None and rollups.visit_rows_answer(query.filters, key)
     if dim is None and not by_visits:
         return raw.ingredient_rows(scope_of(query, r.first, r.last), dialect, key).subquery(), None
     dirty = rollups.dirty_days_between(conn, query.site_id, r.first, r.last)
@@ -348,21 +347,13 @@ def breakdowns(conn: Connection, query: StatsQuery,
     query = resolve_all(conn, query)
     shared = [s for s in dict.fromkeys(specs)
               if (s.dimension in VISIT_DIMENSIONS or s.dimension in EVENT_DIMENSIONS)
-              and rollup_dimension(query, s.dimension) is None
-              and not _stored_page_groups_answer(query, s.dimension)]
+              and rollup_dimension(query, s.dimension) is None]
     out = _from_shared_visits(conn, query, shared) if len(shared) > 1 else {}
     for spec in specs:
         if spec not in out:
             out[spec] = breakdown(conn, query, spec.dimension, limit=spec.limit,
                                   order_by=spec.order_by)
     return out
-
-
-def _stored_page_groups_answer(query: StatsQuery, dimension: str) -> bool:
-    """Do the stored visits and their page groups answer this breakdown on their own
-    (visit filters beside page filters)? Then it reads no raw events to share."""
-    return rollups.visit_rows_answer(query.filters, dimension, event_filters=True) and \
-        not rollups.visit_rows_answer(query.filters, dimension)
 
 
 def _from_shared_visits(conn: Connection, query: StatsQuery,

@@ -51,31 +51,12 @@ VISIT_SUMS = ("bounce", "duration_ms", "pageviews", "events", "engaged_ms", "scr
                "scroll_count", "revenue")
 
 
-# Event dimensions whose stored (visit, value) groups hold every event of the visit
-# with that value, engagement events included: a filter on one of them is a test on
-# the group's value, so the stored groups answer it exactly. (Not `event`: engagement
-# events belong to no event-name group, yet `is_not` would keep them.)
-GROUPED_EVENT_FILTERS = ("page", "hostname")
-
-
-def visit_rows_answer(filters: Sequence[Any], key: str | None, *,
-                      event_filters: bool = False) -> bool:
+def visit_rows_answer(filters: Sequence[Any], key: str | None) -> bool:
     """Can the stored visits answer this (day-level) query? Every filter must be on a
-    visit dimension; the grouping must be none, a visit or an event dimension.
-
-    With `event_filters`, filters on one grouped event dimension (page or hostname)
-    may stand beside them when the grouping is none or a visit dimension."""
-    if all(f.dimension in VISIT_DIMENSIONS for f in filters):
-        return key is None or key in VISIT_DIMENSIONS or key in EVENT_DIMENSIONS
-    return event_filters and _event_filter_dimension(filters) is not None and (
-        key is None or key in VISIT_DIMENSIONS)
-
-
-def _event_filter_dimension(filters: Sequence[Any]) -> str | None:
-    """The one grouped event dimension the non-visit filters test, else None."""
-    others = {f.dimension for f in filters if f.dimension not in VISIT_DIMENSIONS}
-    return next(iter(others)) if len(others) == 1 and others <= set(GROUPED_EVENT_FILTERS) \
-        else None
+    visit dimension; the grouping must be none, a visit or an event dimension."""
+    if any(f.dimension not in VISIT_DIMENSIONS for f in filters):
+        return False
+    return key is None or key in VISIT_DIMENSIONS or key in EVENT_DIMENSIONS
 
 
 def stored_visits(site_id: int, first: date, last: date, skip_days: Sequence[date],
@@ -110,33 +91,9 @@ def stored_event_groups(site_id: int, dimension: str, first: date | None = None,
     return sa.select(*cols).where(*conds).subquery("ek")
 
 
-def _matched_visits(site_id: int, key: str | None, first: date, last: date,
-                    skip_days: Sequence[date], filters: Sequence[Any],
-                    dimension: str) -> sa.Subquery:
-    """Stored visits passing the visit filters, with the event sums of their groups of
-    `dimension` whose value passes the event filters (the sums `raw.visits` gives).
-
-    Each kept visit looks its groups up by (dimension, day, session) - the index - not
-    every group of the period (see `stored_visits`' `opaque_day`)."""
-    visit_filters = [f for f in filters if f.dimension in VISIT_DIMENSIONS]
-    vis = stored_visits(site_id, first, last, skip_days, visit_filters, opaque_day=True)
-    v = vis.c
-    on = [VE.c.site_id == site_id, VE.c.dimension == dimension, VE.c.day == v.day,
-          VE.c.session_id == v.session_id,
-          *[flt.condition(VE.c.value, f) for f in filters if f.dimension == dimension]]
-    own = [v.session_id, v.day, v.visitor, *([v[key]] if key else []), v.bounce,
-           v.duration_ms]
-    return (sa.select(*own, *[sa.func.sum(VE.c[c]).label(c) for c in raw.EVENT_SUM_COLUMNS])
-            .select_from(vis.join(VE, sa.and_(*on))).group_by(*own).subquery("visits"))
-
-
 def visit_rows(site_id: int, key: str | None, first: date, last: date,
                skip_days: Sequence[date], filters: Sequence[Any]) -> sa.Select[Any]:
     """Ingredient rows (ROW_COLUMNS) from the stored visits, grouped by `key`."""
-    event_dimension = _event_filter_dimension(filters)
-    if event_dimension is not None:
-        return raw.rows_by_visit(_matched_visits(site_id, key, first, last, skip_days,
-                                                 filters, event_dimension), key)
     if key is not None and key in EVENT_DIMENSIONS:
         if filters:
             # Walk the few visits the filters keep and look up each one's groups by

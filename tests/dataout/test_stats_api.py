@@ -213,35 +213,6 @@ def test_openapi_document_describes_the_endpoint(client: FlaskClient) -> None:
         jsonschema.Draft202012Validator(schema_).validate({**body, "metrics": ["bogus"]})
 
 
-DOCS_EXAMPLE = {"metrics": ["visitors", "pageviews", "bounce_rate", "percentage"],
-                "date_range": "7d", "dimensions": ["visit:source"],
-                "filters": [["is", "visit:country", ["DE", "AT"]],
-                            ["matches", "event:page", ["/blog/**"]]],
-                "order_by": [["visitors", "desc"]], "include": {"total_rows": True},
-                "pagination": {"limit": 10, "offset": 0}}
-
-
-def test_the_docs_example_reads_stored_visits_and_equals_raw(app: Flask,
-                                                            client: FlaskClient) -> None:
-    """docs/stats-api.md's example (a visit filter beside a page filter) is answered from
-    the stored visits and page groups - no raw scan - with the raw answer's numbers."""
-    from shared.rollups.build import rebuild_dirty
-    from shared.rollups.mark import mark_dirty_days
-
-    engine = state_of(app).engine
-    rebuild_dirty(engine, NOW)
-    stored = _post(client, **DOCS_EXAMPLE)
-    assert stored.status_code == 200, stored.json
-    assert stored.json["meta"]["source"] == "rollup" and stored.json["results"]
-    with engine.begin() as conn:
-        site = require_site(conn, "demo.test").id
-        days = {(site, date(2026, 3, d)) for d in range(1, 11)}
-        mark_dirty_days(conn, days, NOW)
-    raw = _post(client, **DOCS_EXAMPLE)
-    assert raw.json["meta"]["source"] == "raw"
-    assert raw.json["results"] == stored.json["results"]
-
-
 def test_conversion_rates_per_group(app: Flask, client: FlaskClient) -> None:
     res = _post(client, metrics=["visitors", "conversion_rate", "group_conversion_rate"],
                 dimensions=["visit:device"], filters=[["is", "event:goal", ["Signup"]]],
