@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--scroll", type=int, metavar="PERCENT",
                      help="page goals: visitors who scrolled at least PERCENT of the page")
     add.add_argument("--name", help="display name (default derived from the goal)")
+    add.add_argument("--currency", help="event goals: a revenue goal in this ISO 4217 "
+                     "currency (amounts in other currencies are reported apart)")
     add.set_defaults(func=run_goal_add)
     ls = gs.add_parser("list", help="list a site's goals")
     ls.add_argument("domain")
@@ -76,7 +78,7 @@ def run_goal_add(args: argparse.Namespace) -> int:
         site = require_site(conn, args.domain)
         goal = add_goal(conn, site.id, page_path=args.page, event_name=args.event,
                         prop_key=key, prop_value=value, display_name=args.name,
-                        scroll_threshold=args.scroll, now=utc_now())
+                        scroll_threshold=args.scroll, currency=args.currency, now=utc_now())
         audited(conn, "goal.add", f"goal {goal.id} of {site.domain}", site_id=site.id,
                 after=state_of(goal))
     print(f"added goal {goal.id}: {goal.display_name}")
@@ -90,7 +92,8 @@ def run_goal_list(args: argparse.Namespace) -> int:
     emit([{"id": g.id, "name": g.display_name, "kind": g.kind,
            "match": g.event_name if g.kind == "event" else g.page_path,
            "scroll": f"{g.scroll_threshold}%" if g.scroll_threshold is not None else "",
-           "prop": f"{g.prop_key}={g.prop_value}" if g.prop_key is not None else ""}
+           "prop": f"{g.prop_key}={g.prop_value}" if g.prop_key is not None else "",
+           "currency": g.currency or ""}
           for g in goals], args.json)
     return 0
 

@@ -52,9 +52,12 @@ def _goal_fields(goal: Goal | None, key: str) -> dict[str, Any]:
                              goal.prop_key or "" if goal else "", key=f"{key}_pk")
     prop_value = st.text_input("…equal to", goal.prop_value or "" if goal else "",
                                key=f"{key}_pv")
+    currency = st.text_input("Revenue currency (event goals, optional, e.g. EUR)",
+                             (goal.currency or "") if goal else "", key=f"{key}_cur")
     fields: dict[str, Any] = {"display_name": name.strip() or None}
     if kind == "event":
         fields["event_name"] = target.strip()
+        fields["currency"] = currency.strip() or None
         if prop_key.strip():
             fields.update(prop_key=prop_key.strip(), prop_value=prop_value)
     else:

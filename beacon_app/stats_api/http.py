@@ -17,13 +17,17 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.engine import Connection
 
 from beacon_app.state import BeaconState
+from beacon_app.stats_api import derived
 from beacon_app.stats_api import run as stats_exec
+from beacon_app.stats_api.derived import Context
+from beacon_app.stats_api.filters import GOAL, parse_filters
 from beacon_app.stats_api.openapi import openapi_document
-from beacon_app.stats_api.request import ApiError, ApiQuery, parse
+from beacon_app.stats_api.request import ApiError, ApiQuery, parse, take_segments
 from shared.accounts.api_keys import ApiKey, verify_key
 from shared.api_v1.access import may_read
-from shared.core.clock import local_midnight_utc
+from shared.reports.goals import Goal, list_goals
 from shared.reports.segments import segment_filters
+from shared.reports.traffic import resolve_all
 from shared.sites import Site, SiteError, get_site
 from shared.stats.query import QueryError, StatsQuery
 from shared.storage.read_timeout import QueryTimeout, time_limit
@@ -33,7 +37,9 @@ log = logging.getLogger(__name__)
 
 
 def _error(status: int, message: str, reasons: list[str] | None = None) -> Response:
-    body: dict[str, Any] = {"error": message}
+    """Plausible's error shape, {"error": "<what is wrong>"}; `reasons` lists each
+    problem of the body apart as well."""
+    body: dict[str, Any] = {"error": "; ".join(reasons) if reasons else message}
     if reasons:
         body["reasons"] = reasons
     response = jsonify(body)
@@ -92,22 +98,55 @@ def _authorised(conn: Any,
     return site if isinstance(site, Response) else (api, site)
 
 
-def _stats_query(conn: Connection, api: ApiQuery, site: Site, now: datetime) -> StatsQuery:
+def _stats_query(api: ApiQuery, site: Site, now: datetime,
+                 filters: tuple[Any, ...]) -> StatsQuery:
+    sub_day = api.window is not None or api.window_minutes is not None
+    return StatsQuery(site_id=site.id, timezone=site.timezone,
+                      period="today" if sub_day else api.period, now=now,
+                      start=api.start, end=api.end,
+                      interval=None if sub_day else api.interval, filters=filters)
+
+
+def _context(conn: Connection, api: ApiQuery, site: Site) -> tuple[tuple[Any, ...], Context]:
+    """The query's filters with event:goal translated to the site's goals, and the
+    context the goal metrics need; raises ApiError for an unknown goal."""
+    goals = list_goals(conn, site.id)
+    by_name = {g.display_name: g for g in goals}
+    # Segment filters were taken out (they are the site's saved filters, added below).
+    raw_filters = take_segments(api.raw.get("filters", []), [])[1]
+    errors: list[str] = []
+    filters = parse_filters(raw_filters, errors, by_name)
+    if errors:
+        raise ApiError(errors)
+    goal_items = [i for i, item in enumerate(raw_filters)
+                  if isinstance(item, list) and len(item) >= 3 and item[1] == GOAL]
+    picked: list[Goal] = []
+    for i in goal_items:
+        op, names = raw_filters[i][0], [str(v) for v in raw_filters[i][2]]
+        picked += [g for g in goals if (g.display_name in names if op == "is" else
+                                        any(n.lower() in g.display_name.lower() for n in names))]
+    base = tuple(f for i, f in enumerate(filters) if i not in goal_items)
     # An API key belongs to a site, not a user: only the site's shared segments apply.
     shared = segment_filters(conn, site.id, api.segments) if api.segments else ()
-    return StatsQuery(site_id=site.id, timezone=site.timezone, period=api.period, now=now,
-                      start=api.start, end=api.end, interval=api.interval,
-                      filters=api.filters + shared)
+    return filters + shared, Context(goals, list(dict.fromkeys(picked)), base + shared,
+                                     bool(goal_items))
 
 
 def _echo(api: ApiQuery, query: StatsQuery) -> dict[str, Any]:
-    r = query.date_range
-    start = local_midnight_utc(r.first, query.tz)
-    end = local_midnight_utc(r.last + timedelta(days=1), query.tz) - timedelta(seconds=1)
-    stamp = [t.replace(tzinfo=UTC).astimezone(query.tz).isoformat() for t in (start, end)]
+    if api.window is not None:
+        stamp = [t.astimezone(query.tz).isoformat() for t in api.window]
+    elif api.window_minutes is not None:
+        start = query.now - timedelta(minutes=api.window_minutes)
+        stamp = [t.replace(tzinfo=UTC).astimezone(query.tz).isoformat()
+                 for t in (start, query.now)]
+    else:
+        stamp = derived.stamps(query)
+    include = {k: v for k, v in api.include.items() if k != "comparisons"}
+    if api.comparison:
+        include["comparisons"] = api.raw.get("include", {}).get("comparisons")
     return {"site_id": api.site_id, "metrics": list(api.metrics), "date_range": stamp,
             "dimensions": list(api.dimensions), "filters": api.raw.get("filters", []),
-            "order_by": [list(o) for o in api.order_by], "include": api.include,
+            "order_by": [list(o) for o in api.order_by], "include": include,
             "pagination": {"limit": api.limit, "offset": api.offset}}
 
 
@@ -131,9 +170,11 @@ def query() -> Response:
 
 def _query_answer(state: BeaconState, conn: Connection, api: ApiQuery, site: Site) -> Response:
     try:
-        stats = _stats_query(conn, api, site, state.clock())
+        filters, ctx = _context(conn, api, site)
+        stats = _stats_query(api, site, state.clock(), filters)
         with time_limit(conn, state.settings.query_timeout_seconds):
-            answer = stats_exec.run(conn, api, stats)
+            stats = resolve_all(conn, stats)      # "all": from the first event on
+            answer = stats_exec.run(conn, api, stats, ctx)
     except ApiError as exc:
         return _error(exc.status, "invalid query", exc.reasons)
     except QueryError as exc:
@@ -152,11 +193,14 @@ def _query_answer(state: BeaconState, conn: Connection, api: ApiQuery, site: Sit
 def _meta(api: ApiQuery, meta: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"source": meta.get("source", "raw")}
     if api.include.get("imports"):
-        out["imports_included"] = False
+        out["imports_included"] = False        # no imported data: native stats only
     if api.include.get("time_labels") and "time_labels" in meta:
         out["time_labels"] = meta["time_labels"]
     if api.include.get("total_rows"):
         out["total_rows"] = meta.get("total_rows")
+    for key in ("metric_warnings", "comparison_date_range"):
+        if key in meta:
+            out[key] = meta[key]
     return out
 
 

@@ -11,15 +11,28 @@ from typing import Any
 from beacon_app.stats_api.request import DIMENSIONS, MAX_LIMIT, METRICS, OPERATORS, TIME_DIMENSIONS
 from shared.core.bot_categories import BotCategory
 
-_FILTER = {
-    "type": "array", "minItems": 3, "maxItems": 3,
-    "description": 'A filter ["operator", "dimension", [values]]; several values mean "any '
-                   'of". `matches` takes wildcards: * (not across /) and ** (anything). '
-                   'Filters in the list are ANDed; ["and", [filters]] is accepted too.',
+_SIMPLE_FILTER = {
+    "type": "array", "minItems": 3, "maxItems": 4,
+    "description": 'A filter ["operator", "dimension", [values]] (+ {"case_sensitive": false} '
+                   'on contains); several values mean "any of". `matches` takes wildcards: * '
+                   '(not across /) and ** (anything).',
     "prefixItems": [
         {"type": "string", "enum": list(OPERATORS)},
-        {"type": "string", "description": "a visit:, event: or event:props:<key> dimension"},
+        {"type": "string", "description": "a visit:, event:, event:goal or event:props:<key> "
+                                          "dimension"},
         {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}},
+        {"type": "object"},
+    ],
+}
+_FILTER = {
+    "description": 'A simple filter, or ["and"|"or", [filters]], ["not", filter], '
+                   '["has_done"|"has_not_done", filter]. Filters in the list are ANDed.',
+    "anyOf": [
+        _SIMPLE_FILTER,
+        {"type": "array", "minItems": 2, "maxItems": 2,
+         "prefixItems": [{"enum": ["and", "or"]}, {"type": "array"}]},
+        {"type": "array", "minItems": 2, "maxItems": 2,
+         "prefixItems": [{"enum": ["not", "has_done", "has_not_done"]}, {"type": "array"}]},
     ],
 }
 
@@ -31,18 +44,21 @@ _QUERY = {
         "metrics": {"type": "array", "minItems": 1,
                     "items": {"type": "string", "enum": list(METRICS)}},
         "date_range": {
-            "description": 'A period in the site\'s timezone: "day" (today), "<N>d" (N days '
-                           'ending today), "<N>mo" (this month and N-1 before), "month", '
-                           '"year", "all", or [first, last] ISO dates (inclusive).',
+            "description": 'A period in the site\'s timezone: "realtime" / "30m" (the last 30 '
+                           'minutes), "day" (today), "<N>d" (N days ending today), "<N>mo" '
+                           '(this month and N-1 before), "month", "year", "all", [first, '
+                           'last] ISO dates (inclusive) or two ISO date-times with an offset.',
             "oneOf": [
-                {"type": "string", "pattern": r"^(day|month|year|all|\d{1,3}d|\d{1,3}mo)$"},
+                {"type": "string",
+                 "pattern": r"^(realtime|30m|day|month|year|all|\d{1,3}d|\d{1,3}mo)$"},
                 {"type": "array", "minItems": 2, "maxItems": 2,
-                 "items": {"type": "string", "format": "date"}},
+                 "items": {"type": "string"}},
             ],
         },
-        "dimensions": {"type": "array", "maxItems": 2, "items": {
-            "type": "string", "description": "at most one time dimension and one other",
-            "anyOf": [{"enum": list(TIME_DIMENSIONS) + list(DIMENSIONS)},
+        "dimensions": {"type": "array", "maxItems": 3, "items": {
+            "type": "string", "description": "a time dimension and one other, or up to two "
+                                             "others",
+            "anyOf": [{"enum": [*TIME_DIMENSIONS, "event:goal", *DIMENSIONS]},
                       {"pattern": "^event:props:.+$"}]}},
         "filters": {"type": "array", "items": _FILTER},
         "order_by": {"type": "array", "items": {
@@ -50,7 +66,12 @@ _QUERY = {
             "prefixItems": [{"type": "string"}, {"enum": ["asc", "desc"]}]}},
         "include": {"type": "object", "additionalProperties": False, "properties": {
             "imports": {"type": "boolean", "description": "accepted; there are no imports"},
-            "time_labels": {"type": "boolean"}, "total_rows": {"type": "boolean"}}},
+            "time_labels": {"type": "boolean"}, "total_rows": {"type": "boolean"},
+            "comparisons": {"type": "object", "properties": {
+                "mode": {"enum": ["previous_period", "year_over_year", "custom"]},
+                "date_range": {"type": "array", "minItems": 2, "maxItems": 2,
+                               "items": {"type": "string", "format": "date"}}},
+                "required": ["mode"]}}},
         "pagination": {"type": "object", "additionalProperties": False, "properties": {
             "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
             "offset": {"type": "integer", "minimum": 0}}},

@@ -11,32 +11,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from shared.stats.dimensions import VISIT_DIMENSIONS
-from shared.stats.limits import filter_count_problem
-from shared.stats.query import Filter, QueryError
+from beacon_app.stats_api.filters import (
+    DIMENSIONS,
+    GOAL,
+    OPERATORS,
+    internal_dimension,
+    parse_filters,
+)
 
-# API metric -> Metrics attribute
-METRICS = {
+# API metric -> Metrics attribute (None: computed by the run step from other answers)
+METRICS: dict[str, str | None] = {
     "visitors": "visitors", "visits": "visits", "pageviews": "pageviews",
     "views_per_visit": "views_per_visit", "bounce_rate": "bounce_rate",
     "visit_duration": "visit_duration", "time_on_page": "time_on_page",
-    "scroll_depth": "scroll_depth", "events": "events", "total_revenue": "revenue",
-    "average_revenue": "average_revenue", "percentage": "percentage",
+    "scroll_depth": "scroll_depth", "events": "events", "percentage": None,
+    "conversion_rate": None, "group_conversion_rate": None, "total_revenue": None,
+    "average_revenue": None,
 }
+GOAL_METRICS = ("conversion_rate", "group_conversion_rate", "total_revenue", "average_revenue")
 TIME_DIMENSIONS = {"time": None, "time:minute": "minute", "time:hour": "hour",
                    "time:day": "day", "time:week": "week", "time:month": "month"}
-_EVENT = {"event:page": "page", "event:hostname": "hostname", "event:name": "event",
-          "event:search_term": "search_term"}
-_VISIT = {f"visit:{d}": d for d in VISIT_DIMENSIONS}
-DIMENSIONS: dict[str, str] = {**_EVENT, **_VISIT}
-OPERATORS = {"is": "is", "is_not": "is_not", "contains": "contains",
-             "contains_not": "not_contains", "matches": "matches"}
+WINDOWS = {"realtime": 30, "30m": 30}     # the last N minutes, not whole days
 _RELATIVE = re.compile(r"^(\d{1,3})(d|mo)$")
 MAX_LIMIT = 10_000
-MAX_FILTER_DEPTH = 3         # ["and", [["and", [...]]]]: more nesting says nothing new
+COMPARISON_MODES = ("previous_period", "year_over_year", "custom")
+__all__ = ["DIMENSIONS", "OPERATORS", "internal_dimension"]
 
 
 class ApiError(ValueError):
@@ -58,13 +60,26 @@ class ApiQuery:
     time_dimension: str | None
     dimension: str | None                # the query layer's name, e.g. "country"
     dimensions: tuple[str, ...]          # as asked, in order
-    filters: tuple[Filter, ...]
+    filters: tuple[Any, ...]
     order_by: tuple[tuple[str, str], ...]
-    include: dict[str, bool] = field(default_factory=dict)
+    include: dict[str, Any] = field(default_factory=dict)
     limit: int = MAX_LIMIT
     offset: int = 0
     raw: dict[str, Any] = field(default_factory=dict)
+    second_dimension: str | None = None  # a second non-time dimension (query-layer name)
+    window: tuple[datetime, datetime] | None = None   # a date-time range (aware)
+    window_minutes: int | None = None    # "realtime" / "30m": the last N minutes
+
     segments: tuple[int, ...] = ()       # ["is", "segment", [id]]: resolved with the site
+
+    @property
+    def goal_dimension(self) -> bool:
+        return GOAL in self.dimensions
+
+    @property
+    def comparison(self) -> dict[str, Any] | None:
+        value = self.include.get("comparisons")
+        return value if isinstance(value, dict) else None
 
 
 def parse(body: Any) -> ApiQuery:
@@ -80,18 +95,23 @@ def parse(body: Any) -> ApiQuery:
     if not isinstance(site_id, str) or not site_id:
         errors.append("site_id is required (the site's domain)")
     metrics = _metrics(body.get("metrics"), errors)
-    period, start, end = _date_range(body.get("date_range"), errors)
-    time_dim, dimension, dims = _dimensions(body.get("dimensions", []), errors)
+    raw_range = body.get("date_range")
+    window, minutes = _window(raw_range, errors)
+    period, start, end = ("custom", None, None) if window or minutes else \
+        _date_range(raw_range, errors)
+    time_dim, dims, others = _dimensions(body.get("dimensions", []), errors)
     segments, rest = take_segments(body.get("filters", []), errors)
-    filters = _filters(rest, errors)
+    filters = parse_filters(rest, errors)
     order_by = _order_by(body.get("order_by"), metrics, dims, errors)
     include = _include(body.get("include", {}), errors)
     limit, offset = _pagination(body.get("pagination", {}), errors)
+    _check_combinations(metrics, dims, body.get("filters", []), include, time_dim, errors)
     if errors:
         raise ApiError(errors)
     return ApiQuery(str(site_id), metrics, period, start, end, TIME_DIMENSIONS.get(time_dim or ""),
-                    time_dim, dimension, dims, filters, order_by, include, limit, offset, body,
-                    segments)
+                    time_dim, others[0] if others else None, dims, filters, order_by, include,
+                    limit, offset, body, others[1] if len(others) > 1 else None, window,
+                    minutes, segments)
 
 
 def take_segments(value: Any, errors: list[str]) -> tuple[tuple[int, ...], Any]:
@@ -116,6 +136,23 @@ def take_segments(value: Any, errors: list[str]) -> tuple[tuple[int, ...], Any]:
         else:
             errors.append('a segment filter looks like ["is", "segment", [<segment id>]]')
     return tuple(ids), rest
+
+
+def _check_combinations(metrics: tuple[str, ...], dims: tuple[str, ...], filters: Any,
+                        include: dict[str, Any], time_dim: str | None,
+                        errors: list[str]) -> None:
+    from beacon_app.stats_api.filters import has_goal_filter
+    goal_context = GOAL in dims or has_goal_filter(filters)
+    needs_goal = [m for m in metrics if m in GOAL_METRICS]
+    if needs_goal and not goal_context:
+        errors.append(f"{', '.join(needs_goal)} need an event:goal filter or dimension")
+    non_time = [d for d in dims if d not in TIME_DIMENSIONS]
+    if "percentage" in metrics and not non_time:
+        errors.append("percentage needs a non-time dimension")
+    if GOAL in dims and len(dims) > 1:
+        errors.append("event:goal cannot be combined with another dimension")
+    if include.get("time_labels") and not time_dim:
+        errors.append("include.time_labels needs a time dimension")
 
 
 def _metrics(value: Any, errors: list[str]) -> tuple[str, ...]:
@@ -148,95 +185,56 @@ def _date_range(value: Any, errors: list[str]) -> tuple[str, date | None, date |
         if start > end:
             errors.append("date_range start must not be after its end")
         return "custom", start, end
-    errors.append('date_range must be "day", "7d", "30d", "month", "6mo", "12mo", "year", '
-                  '"all" or ["YYYY-MM-DD", "YYYY-MM-DD"]')
+    errors.append('date_range must be "realtime", "30m", "day", "7d", "28d", "30d", "91d", '
+                  '"month", "6mo", "12mo", "year", "all", ["YYYY-MM-DD", "YYYY-MM-DD"] or two '
+                  "ISO date-times with an offset")
     return "30d", None, None
 
 
-def _dimensions(value: Any, errors: list[str]) -> tuple[str | None, str | None, tuple[str, ...]]:
+def _window(value: Any, errors: list[str]) -> tuple[tuple[datetime, datetime] | None,
+                                                    int | None]:
+    """A range shorter than whole days: "realtime"/"30m" (minutes before now), or two
+    ISO 8601 date-times with an offset ("2024-01-01T12:00:00+02:00")."""
+    if isinstance(value, str) and value in WINDOWS:
+        return None, WINDOWS[value]
+    if not (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, str) and len(v) > 10 for v in value)):
+        return None, None
+    try:
+        first, last = (datetime.fromisoformat(v) for v in value)
+    except ValueError:
+        errors.append("date_range date-times must look like 2024-01-01T12:00:00+02:00")
+        return None, None
+    if first.tzinfo is None or last.tzinfo is None:
+        errors.append("date_range date-times need an offset (+02:00 or Z)")
+        return None, None
+    first, last = first.astimezone(UTC), last.astimezone(UTC)
+    if first > last:
+        errors.append("date_range start must not be after its end")
+    elif (last - first).days > 31:
+        errors.append("a date-time date_range spans at most 31 days (use dates for more)")
+    return (first, last), None
+
+
+def _dimensions(value: Any, errors: list[str]
+                ) -> tuple[str | None, tuple[str, ...], list[str]]:
+    """(time dimension, the dimensions as asked, the others in the query layer's names)."""
     if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
         errors.append("dimensions must be a list of names")
-        return None, None, ()
+        return None, (), []
     time_dims = [d for d in value if d in TIME_DIMENSIONS]
     others = [d for d in value if d not in TIME_DIMENSIONS]
-    unknown = [d for d in others if d not in DIMENSIONS and not _prop_key(d)]
+    unknown = [d for d in others if d != GOAL and internal_dimension(d) is None]
     if unknown:
         errors.append(f"unknown dimensions: {', '.join(unknown)} (expected "
-                      f"{', '.join(list(TIME_DIMENSIONS) + list(DIMENSIONS))} or "
+                      f"{', '.join([*TIME_DIMENSIONS, GOAL, *DIMENSIONS])} or "
                       "event:props:<key>)")
-    if len(time_dims) > 1 or len(others) > 1:
-        errors.append("at most one time dimension and one other dimension are supported")
+    if len(time_dims) > 1 or len(others) > 2:
+        errors.append("at most one time dimension and two others are supported")
     if len(set(value)) != len(value):
         errors.append("dimensions must not repeat")
-    dim = others[0] if others and not unknown else None
-    internal = (f"prop:{_prop_key(dim)}" if _prop_key(dim) else DIMENSIONS[dim]) if dim else None
-    return (time_dims[0] if time_dims else None), internal, tuple(value)
-
-
-def _prop_key(name: str | None) -> str:
-    return name[len("event:props:"):] if name and name.startswith("event:props:") else ""
-
-
-def internal_dimension(name: str, errors: list[str]) -> str | None:
-    if name in DIMENSIONS:
-        return DIMENSIONS[name]
-    if _prop_key(name):
-        return f"prop:{_prop_key(name)}"
-    errors.append(f"cannot filter by {name!r} (expected a visit:, event: or event:props: "
-                  "dimension)")
-    return None
-
-
-def _filters(value: Any, errors: list[str], depth: int = 1) -> tuple[Filter, ...]:
-    if not isinstance(value, list):
-        errors.append("filters must be a list")
-        return ()
-    if len(value) == 2 and value[0] == "and" and isinstance(value[1], list):
-        value = value[1]                     # ["and", [f1, f2]] is the same as [f1, f2]
-    if depth > MAX_FILTER_DEPTH:
-        errors.append(f"filters are nested more than {MAX_FILTER_DEPTH} levels deep")
-        return ()
-    problem = filter_count_problem(len(value))
-    if problem:                              # before any is parsed: one reason, not 1,000
-        errors.append(problem)
-        return ()
-    out: list[Filter] = []
-    for item in value:
-        if isinstance(item, list) and len(item) == 2 and item[0] == "and":
-            out.extend(_filters(item[1], errors, depth + 1))
-            continue
-        out.extend(_one_filter(item, errors))
-    total = filter_count_problem(len(out)) if depth == 1 else None
-    if total:
-        errors.append(total)
-    return tuple(out)
-
-
-def _one_filter(item: Any, errors: list[str]) -> list[Filter]:
-    shape = '["is", "visit:country", ["DE"]]'
-    if not (isinstance(item, list) and len(item) in (3, 4) and isinstance(item[0], str)
-            and isinstance(item[1], str) and isinstance(item[2], list)):
-        if isinstance(item, list) and item and item[0] in ("or", "not"):
-            errors.append(f"the {item[0]!r} filter is not supported (use and, or list several "
-                          "values in one is filter)")
-        else:
-            errors.append(f"a filter must look like {shape}, got {item!r:.80}")
-        return []
-    op, name, values = item[0], item[1], item[2]
-    if op not in OPERATORS:
-        errors.append(f"unknown filter operator {op!r} (expected {', '.join(OPERATORS)})")
-        return []
-    dim = internal_dimension(name, errors)
-    if not values or not all(isinstance(v, str | int | float) for v in values):
-        errors.append(f"filter on {name} needs a non-empty list of values")
-        return []
-    if dim is None:
-        return []
-    try:
-        return [Filter(dim, OPERATORS[op], tuple(str(v) for v in values))]
-    except QueryError as exc:
-        errors.append(str(exc))
-        return []
+    internal = [GOAL if d == GOAL else internal_dimension(d) or "" for d in others]
+    return (time_dims[0] if time_dims else None), tuple(value), internal
 
 
 def _order_by(value: Any, metrics: tuple[str, ...], dims: tuple[str, ...],
@@ -255,15 +253,43 @@ def _order_by(value: Any, metrics: tuple[str, ...], dims: tuple[str, ...],
     return tuple((str(o[0]), str(o[1])) for o in value)
 
 
-def _include(value: Any, errors: list[str]) -> dict[str, bool]:
-    known = ("imports", "time_labels", "total_rows")
-    if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
-        errors.append(f"include must be an object of booleans ({', '.join(known)})")
+def _include(value: Any, errors: list[str]) -> dict[str, Any]:
+    known = ("imports", "time_labels", "total_rows", "comparisons")
+    if not isinstance(value, dict):
+        errors.append(f"include must be an object ({', '.join(known)})")
         return {}
     unknown = set(value) - set(known)
     if unknown:
         errors.append(f"unknown include options: {', '.join(sorted(unknown))}")
-    return {k: bool(value.get(k, False)) for k in known}
+    out: dict[str, Any] = {}
+    for k in known[:3]:
+        if not isinstance(value.get(k, False), bool):
+            errors.append(f"include.{k} must be true or false")
+        out[k] = bool(value.get(k, False))
+    if value.get("comparisons") is not None:
+        out["comparisons"] = _comparisons(value["comparisons"], errors)
+    return out
+
+
+def _comparisons(value: Any, errors: list[str]) -> dict[str, Any] | None:
+    """{"mode": "previous_period" | "year_over_year"} or
+    {"mode": "custom", "date_range": ["YYYY-MM-DD", "YYYY-MM-DD"]}."""
+    if not isinstance(value, dict) or value.get("mode") not in COMPARISON_MODES \
+            or set(value) - {"mode", "date_range", "match_day_of_week"}:
+        errors.append('include.comparisons must be {"mode": "previous_period"}, '
+                      '{"mode": "year_over_year"} or {"mode": "custom", "date_range": '
+                      '["YYYY-MM-DD", "YYYY-MM-DD"]}')
+        return None
+    if value.get("match_day_of_week"):
+        errors.append("include.comparisons.match_day_of_week is not supported (the "
+                      "comparison period has the same dates shifted, not the same weekdays)")
+    if value["mode"] != "custom":
+        return {"mode": value["mode"]}
+    period, start, end = _date_range(value.get("date_range"), errors)
+    if period != "custom" or start is None or end is None:
+        errors.append("a custom comparison needs date_range as two ISO dates")
+        return None
+    return {"mode": "custom", "start": start, "end": end}
 
 
 def _pagination(value: Any, errors: list[str]) -> tuple[int, int]:

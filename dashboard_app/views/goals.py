@@ -17,12 +17,24 @@ def goals_table(query: StatsQuery) -> pd.DataFrame:
     df = pd.DataFrame([{"Goal": r.goal.display_name, "Conversions (visitors)": r.conversions,
                         "Completions": r.completions,
                         "Conversion rate (%)": round(r.conversion_rate, 2),
-                        "Revenue": round(r.revenue, 2)} for r in results])
+                        "Revenue": _revenue(r.revenue, r.goal.currency),
+                        "Revenue in other currencies": _other(r.other_revenue)}
+                       for r in results])
     if df.empty:
         st.caption("No goals yet.")
         return df
     data_table(df, "goals", "goals", width="stretch")
     return df
+
+
+def _revenue(amount: float, currency: str | None) -> str:
+    """The goal's revenue in its own currency ("7,516.00 EUR"), "–" without one."""
+    return f"{amount:,.2f} {currency}" if currency else "–"
+
+
+def _other(amounts: dict[str, float]) -> str:
+    """Amounts in currencies other than the goal's, each apart: never added to it."""
+    return "; ".join(f"{v:,.2f} {c}" for c, v in sorted(amounts.items())) or "–"
 
 
 def funnel_panel(query: StatsQuery, funnel: Funnel) -> None:

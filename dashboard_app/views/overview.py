@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
 import streamlit as st
 
@@ -39,9 +41,14 @@ MULTI_DAY_NOTE = ("Visitors over several days are the sum of each day's unique v
 def kpi_cards(totals: Totals) -> None:
     for column, (metric, label, fmt, inverse) in zip(st.columns(len(KPIS)), KPIS,
                                                      strict=True):
-        delta = fmt_change(totals.changes.get(metric), points=metric == "bounce_rate")
+        # No comparison: no delta. A comparison with nothing to compare to: "–", grey.
+        change = totals.changes.get(metric)
+        delta = (fmt_change(change, points=metric == "bounce_rate")
+                 if totals.previous is not None else None)
+        colour: Literal["off", "inverse", "normal"] = (
+            "off" if change is None else "inverse" if inverse else "normal")
         column.metric(label, fmt(getattr(totals.metrics, metric)), delta=delta,
-                      delta_color="inverse" if inverse else "normal",
+                      delta_color=colour, delta_arrow="off" if change is None else "auto",
                       help=MULTI_DAY_NOTE if metric == "visitors" else None)
 
 

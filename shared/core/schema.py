@@ -210,6 +210,9 @@ goals = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     # kind "scroll": visitors who scrolled at least this percent of page_path.
     sa.Column("scroll_threshold", sa.SmallInteger, nullable=True),
+    # A revenue goal's ISO 4217 code: its revenue sums the amounts in this currency only
+    # (amounts in others are reported apart, never added to it).
+    sa.Column("currency", sa.String(3), nullable=True),
 )
 
 funnels = sa.Table(

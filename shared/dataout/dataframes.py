@@ -28,7 +28,7 @@ from shared.core.settings import normalise_database_url
 from shared.reports import traffic as rep
 from shared.sites import require_site
 from shared.stats import raw
-from shared.stats.dimensions import event_column, is_prop, prop_key
+from shared.stats.dimensions import event_column_name, is_prop, prop_key
 from shared.stats.filters import condition, split
 from shared.stats.query import OPERATORS, Filter, QueryError, StatsQuery
 from shared.stats.results import METRICS, Metrics
@@ -129,7 +129,7 @@ def events_select(query: StatsQuery, dialect: Dialect,
     visit_filters, event_filters = split(query.filters)
     for f in event_filters:
         col = (E.c.props[prop_key(f.dimension)].as_string() if is_prop(f.dimension)
-               else E.c[event_column(f.dimension)])
+               else E.c[event_column_name(f.dimension)])
         where.append(condition(col, f))
     if visit_filters:
         where.append(E.c.session_id.in_(_matching_sessions(query, dialect, visit_filters)))

@@ -142,10 +142,12 @@ OUTBOUND = ("https://github.com/beacon-analytics/beacon", "https://twitter.com/b
 OUTBOUND_WEIGHTS = normalised([0.6, 0.2, 0.2])
 PLAN_PRICES = {"free": 0.0, "pro": 19.0, "team": 79.0}
 
-# The goals the demo registers for its sites: (kind, page_path, event_name, display name).
-GOALS: tuple[tuple[str, str | None, str | None, str], ...] = (
-    ("event", None, "Signup", "Signup"),
-    ("event", None, "Download", "Download"),
-    ("event", None, "Purchase", "Purchase"),
-    ("page", "/pricing", None, "Visit /pricing"),
+# The goals the demo registers for its sites: (kind, page_path, event_name, display name,
+# revenue currency). Purchases are paid in EUR and USD: the EUR goal reports the EUR
+# amounts and lists the USD ones apart.
+GOALS: tuple[tuple[str, str | None, str | None, str, str | None], ...] = (
+    ("event", None, "Signup", "Signup", None),
+    ("event", None, "Download", "Download", None),
+    ("event", None, "Purchase", "Purchase", "EUR"),
+    ("page", "/pricing", None, "Visit /pricing", None),
 )

@@ -133,8 +133,8 @@ def _ensure_goals(conn: Connection, site_id: int, now: datetime) -> None:
     g = schema.goals
     have = set(conn.scalars(sa.select(g.c.display_name).where(g.c.site_id == site_id)))
     rows = [{"site_id": site_id, "kind": kind, "page_path": page, "event_name": event,
-             "display_name": name, "created_at": now}
-            for kind, page, event, name in cat.GOALS if name not in have]
+             "display_name": name, "created_at": now, "currency": currency}
+            for kind, page, event, name, currency in cat.GOALS if name not in have]
     if rows:
         conn.execute(sa.insert(g), rows)
 

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 
 from shared.core import schema
 from shared.reports.goals import path_condition
+from shared.stats import filters as flt
 from shared.stats import raw
-from shared.stats.dimensions import is_visit_dimension
 from shared.stats.query import QueryError, StatsQuery
 from shared.storage import dialect_for
 
@@ -137,7 +137,7 @@ def funnel_report(conn: Connection, query: StatsQuery, funnel: Funnel) -> Funnel
 
     query = resolve_all(conn, query)
     scope = scope_of(query, query.date_range.first, query.date_range.last)
-    dims = sorted({f.dimension for f in query.filters if is_visit_dimension(f.dimension)})
+    dims = sorted(flt.visit_dimensions(query.filters))
     base = raw.base_events(scope, dialect_for(conn), visit_dims=dims)
     kept = raw.visits(scope, base, dialect_for(conn), dims)
     vis = kept.where(kept.selected_columns.matched > 0).cte("funnel_visits")

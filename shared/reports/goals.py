@@ -11,7 +11,8 @@ answered from raw events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection
 from shared.core import schema
 from shared.stats import raw
 from shared.stats.filters import wildcard_regex
-from shared.stats.query import QueryError, StatsQuery
+from shared.stats.query import Filter, QueryError, StatsQuery
 from shared.stats.results import INGREDIENTS, Metrics
 from shared.storage import dialect_for
 
@@ -39,6 +40,21 @@ class Goal:
     prop_value: str | None
     display_name: str
     scroll_threshold: int | None = None     # scroll goals: percent, 1-100
+    currency: str | None = None     # a revenue goal's currency (ISO 4217)
+
+    def as_filter(self) -> Filter:
+        """The goal as an event-level filter group (what `event:goal` filters stand for)."""
+        if self.kind == "scroll":
+            raise QueryError(f"the scroll-depth goal {self.display_name!r:.60} cannot filter "
+                             "events (it is about how far a visit scrolled, not an event)")
+        if self.kind == "page":
+            path = self.page_path or ""
+            page = Filter("page", "matches" if "*" in path else "is", (path,))
+            return Filter("", "and", (), (Filter("event", "is", ("pageview",)), page))
+        parts = [Filter("event", "is", (str(self.event_name),))]
+        if self.prop_key is not None:
+            parts.append(Filter(f"prop:{self.prop_key}", "is", (str(self.prop_value),)))
+        return Filter("", "and", (), tuple(parts))
 
     def condition(self, c: Any) -> Any:
         """The test of a completion, on the columns of `raw.base_events`."""
@@ -85,21 +101,34 @@ class GoalResult:
     conversions: int
     completions: int
     conversion_rate: float
-    revenue: float
+    revenue: float                  # in the goal's currency (0 for a goal without one)
+    other_revenue: dict[str, float] = field(default_factory=dict)   # currency -> amount
 
 
 def _from_row(row: Any) -> Goal:
     m = row._mapping
     return Goal(m["id"], m["site_id"], m["kind"], m["page_path"], m["event_name"],
-                m["prop_key"], m["prop_value"], m["display_name"], m["scroll_threshold"])
+                m["prop_key"], m["prop_value"], m["display_name"], m["scroll_threshold"],
+                m["currency"])
+
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def add_goal(conn: Connection, site_id: int, *, page_path: str | None = None,
              event_name: str | None = None, prop_key: str | None = None,
              prop_value: str | None = None, display_name: str | None = None,
-             scroll_threshold: int | None = None, now: datetime) -> Goal:
+             scroll_threshold: int | None = None, currency: str | None = None,
+             now: datetime) -> Goal:
     """Create a page goal (page_path), a scroll goal (page_path + scroll_threshold in
-    percent) or an event goal (event_name [+ prop_key/value])."""
+    percent) or an event goal (event_name [+ prop_key/value]); `currency` makes an event
+    goal a revenue goal reported in that currency."""
+    if currency is not None:
+        currency = currency.strip().upper()
+        if not _CURRENCY.match(currency):
+            raise QueryError(f"currency {currency!r:.20} must be an ISO 4217 code such as EUR")
+        if page_path is not None:
+            raise QueryError("revenue (a currency) applies to event goals only")
     if (page_path is None) == (event_name is None):
         raise QueryError("a goal needs exactly one of page_path or event_name")
     if page_path is not None and not page_path.startswith("/"):
@@ -123,6 +152,7 @@ def add_goal(conn: Connection, site_id: int, *, page_path: str | None = None,
         site_id=site_id, kind=kind, page_path=page_path, event_name=event_name,
         prop_key=prop_key, prop_value=prop_value, display_name=name, created_at=now,
         scroll_threshold=scroll_threshold,
+        currency=currency,
     ).returning(G.c.id)).scalar_one()
     return _from_row(conn.execute(sa.select(G).where(G.c.id == new_id)).one())
 
@@ -165,5 +195,27 @@ def goal_conversions(conn: Connection, query: StatsQuery,
         m = _metrics(conn, scope)
         completions = {"page": m.pageviews, "scroll": m.visits}.get(goal.kind, m.events)
         rate = 100.0 * m.visitors / visitors if visitors else 0.0
-        out.append(GoalResult(goal, m.visitors, completions, rate, m.revenue))
+        amounts = revenue_by_currency(conn, scope) if m.revenue else {}
+        own = amounts.pop(goal.currency, 0.0) if goal.currency else 0.0
+        out.append(GoalResult(goal, m.visitors, completions, rate, own, amounts))
+    return out
+
+
+def revenue_by_currency(conn: Connection, scope: raw.Scope) -> dict[str, float]:
+    """The revenue of the scope's matching events per currency (never summed across)."""
+    dialect = dialect_for(conn)
+    found = conn.execute(sa.select(schema.events.c.revenue_currency).distinct().where(
+        schema.events.c.site_id == scope.site_id, schema.events.c.ts >= scope.start,
+        schema.events.c.ts < scope.end, schema.events.c.revenue_amount.is_not(None),
+    )).scalars().all()
+    out: dict[str, float] = {}
+    for code in sorted(c for c in found if c):
+        def in_currency(c: Any, code: str = code) -> Any:
+            return c.revenue_currency == code
+        one = raw.Scope(scope.site_id, scope.start, scope.end, scope.tz, scope.filters,
+                        (*scope.event_conditions, in_currency), extra_props=scope.extra_props)
+        sub = raw.ingredient_rows(one, dialect).subquery()
+        amount = conn.execute(sa.select(sa.func.sum(sub.c.revenue))).scalar()
+        if amount:
+            out[code] = float(amount)
     return out

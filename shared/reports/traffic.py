@@ -43,14 +43,13 @@ from shared.stats.localtime import parse_bucket
 from shared.stats.query import DateRange, QueryError, StatsQuery
 from shared.stats.results import (
     INGREDIENTS,
-    METRICS,
     Breakdown,
     Metrics,
     Point,
     Row,
     Timeseries,
     Totals,
-    change,
+    changes_between,
 )
 from shared.storage import dialect_for
 
@@ -190,8 +189,7 @@ def totals(conn: Connection, query: StatsQuery) -> Totals:
     else:
         current, source = _totals_metrics(conn, query)
         previous = _totals_metrics(conn, other)[0] if other else None
-    changes = ({m: change(m, getattr(current, m), getattr(previous, m)) for m in METRICS}
-               if previous else {})
+    changes = changes_between(current, previous) if previous else {}
     r = query.date_range
     return Totals(current, previous, changes, r.first, r.last, source)
 
@@ -415,8 +413,7 @@ def _shared_visits(conn: Connection, query: StatsQuery, keys: Sequence[str],
     events for the `dirty` days (`_days_to_compute`), stored ones for the others."""
     r = query.date_range
     dialect = dialect_for(conn)
-    dims = sorted({f.dimension for f in query.filters if f.dimension in VISIT_DIMENSIONS}
-                  | set(keys))
+    dims = sorted(flt.visit_dimensions(query.filters) | set(keys))
     names = ["session_id", "day", "visitor", *dims, *rollups.VISIT_SUMS, "matched"]
     parts: list[Any] = []
     if len(dirty) < r.days:

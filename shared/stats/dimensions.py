@@ -53,13 +53,18 @@ EVENT_DIMENSIONS: dict[str, str] = {
 RAW_EVENT_DIMENSIONS: dict[str, str] = {
     "search_term": "search_term",
 }
+# Event columns a filter may test that are no reported dimension: the currency of a
+# revenue amount (revenue goals report the amounts of their own currency only).
+FILTER_ONLY_DIMENSIONS: dict[str, str] = {"revenue_currency": "revenue_currency"}
+EVENT_COLUMNS: dict[str, str] = {**EVENT_DIMENSIONS, **RAW_EVENT_DIMENSIONS,
+                                  **FILTER_ONLY_DIMENSIONS}
 
 PROP_PREFIX = "prop:"
 ROLLUP_DIMENSIONS: tuple[str, ...] = tuple(VISIT_DIMENSIONS) + tuple(EVENT_DIMENSIONS)
 DIMENSIONS: tuple[str, ...] = ROLLUP_DIMENSIONS + tuple(RAW_EVENT_DIMENSIONS)
 
 
-def event_column(dimension: str) -> str:
+def event_column_name(dimension: str) -> str:
     """The events column of an event dimension (with or without rollups)."""
     return EVENT_DIMENSIONS.get(dimension) or RAW_EVENT_DIMENSIONS[dimension]
 
@@ -78,7 +83,8 @@ def is_visit_dimension(dimension: str) -> bool:
 
 def check_dimension(dimension: str, *, for_filter: bool = False) -> str:
     """Return `dimension` if it is known (or a `prop:<key>`), else raise QueryError."""
-    if dimension in DIMENSIONS:
+    if dimension in VISIT_DIMENSIONS or dimension in EVENT_DIMENSIONS or (
+            for_filter and dimension in FILTER_ONLY_DIMENSIONS):
         return dimension
     key = prop_key(dimension) if is_prop(dimension) else ""
     if key and len(key) <= MAX_PROP_KEY_CHARS and "\x00" not in key:

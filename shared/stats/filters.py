@@ -8,14 +8,18 @@ same test. Case-insensitive operators lower both sides (ASCII only on SQLite).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.stats.dimensions import is_prop, is_visit_dimension
-from shared.stats.query import Filter
+from shared.stats.errors import QueryError
+from shared.stats.query import SESSION_GROUP, VISIT_GROUP, Filter
+
+ColumnOf = Callable[[str], Any]                        # dimension -> column
+SessionTest = Callable[[Filter], ColumnElement[bool]]  # has_done group -> test on the visit
 
 
 def wildcard_regex(pattern: str) -> str:
@@ -58,11 +62,37 @@ def condition(column: Any, f: Filter) -> ColumnElement[bool]:
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover - Filter validates
 
 
+def tree_condition(f: Filter, column_of: ColumnOf,
+                   session_test: SessionTest | None = None) -> ColumnElement[bool]:
+    """The SQL test of a simple filter or a group (`and`, `or`, `not`) on the columns
+    `column_of` names; `has_done` groups go to `session_test` (visit level only)."""
+    if not f.is_group:
+        return condition(column_of(f.dimension), f)
+    if f.operator in ("has_done", "has_not_done"):
+        if session_test is None:
+            raise QueryError(f"{f.operator} can only stand among the top-level filters or "
+                             "in a group of visit filters")
+        test = session_test(f.children[0])
+        return sa.not_(test) if f.operator == "has_not_done" else test
+    parts = [tree_condition(c, column_of, session_test) for c in f.children]
+    if f.operator == "not":
+        return sa.not_(parts[0])
+    return sa.or_(*parts) if f.operator == "or" else sa.and_(*parts)
+
+
+def visit_dimensions(filters: Sequence[Filter]) -> set[str]:
+    """The visit dimensions the filters (their groups' leaves too) test."""
+    return {leaf.dimension for f in filters for leaf in f.leaves()
+            if is_visit_dimension(leaf.dimension)}
+
+
 def all_of(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
     return sa.and_(sa.true(), *conditions) if conditions else sa.true()
 
 
 def split(filters: Sequence[Filter]) -> tuple[list[Filter], list[Filter]]:
     """(visit filters, event filters)."""
-    visit = [f for f in filters if is_visit_dimension(f.dimension)]
-    return visit, [f for f in filters if not is_visit_dimension(f.dimension)]
+    def on_visit(f: Filter) -> bool:
+        return is_visit_dimension(f.dimension) or f.dimension in (VISIT_GROUP, SESSION_GROUP)
+
+    return [f for f in filters if on_visit(f)], [f for f in filters if not on_visit(f)]

@@ -15,11 +15,18 @@ from zoneinfo import ZoneInfo
 
 from shared.core.clock import local_midnight_utc, to_local
 from shared.stats import limits
-from shared.stats.dimensions import check_dimension
+from shared.stats.dimensions import check_dimension, is_visit_dimension
 from shared.stats.errors import QueryError
 
 OPERATORS = ("is", "is_not", "is_any_of", "contains", "not_contains", "matches",
              "not_matches")
+# Groups of filters (`children`): all of them, any of them, not the one; and the
+# behavioural pair - visits whose session has (or has not) an event passing the child.
+GROUP_OPERATORS = ("and", "or", "not", "has_done", "has_not_done")
+# The `dimension` a group stands under: what it tests decides where it is applied.
+VISIT_GROUP = "group:visit"       # every leaf on a visit dimension: a test on the visit
+EVENT_GROUP = "group:event"       # every leaf on an event dimension: a test on each event
+SESSION_GROUP = "group:session"   # has_done / has_not_done: a test on the visit's events
 INTERVALS = ("minute", "hour", "day", "week", "month")
 COMPARISONS = ("off", "previous_period", "year_over_year")
 NAMED_PERIODS = ("today", "yesterday", "month", "year", "last_month", "12mo", "all", "custom")
@@ -40,8 +47,12 @@ class Filter:
     dimension: str
     operator: str
     values: tuple[str, ...]
+    children: tuple[Filter, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.operator in GROUP_OPERATORS:
+            self._check_group()
+            return
         check_dimension(self.dimension, for_filter=True)
         if self.operator not in OPERATORS:
             raise QueryError(f"unknown filter operator {self.operator!r} "
@@ -56,6 +67,42 @@ class Filter:
     @property
     def negated(self) -> bool:
         return self.operator in ("is_not", "not_contains", "not_matches")
+
+    @property
+    def is_group(self) -> bool:
+        return self.operator in GROUP_OPERATORS
+
+    def leaves(self) -> list[Filter]:
+        """The simple filters inside (itself when it is one)."""
+        if not self.is_group:
+            return [self]
+        return [leaf for child in self.children for leaf in child.leaves()]
+
+    def _check_group(self) -> None:
+        object.__setattr__(self, "children", tuple(self.children))
+        object.__setattr__(self, "values", ())
+        if not self.children or (self.operator != "and" and self.operator != "or"
+                                 and len(self.children) != 1):
+            raise QueryError(f"a {self.operator!r} filter needs "
+                             f"{'one filter' if self.operator not in ('and', 'or') else 'filters'}")
+        kinds = {_kind(leaf.dimension) for leaf in self.leaves()}
+        if self.operator in ("has_done", "has_not_done"):
+            if kinds != {"event"}:
+                raise QueryError(f"{self.operator} takes filters on event dimensions "
+                                 "(event:page, event:name, event:goal, event:props:*)")
+            object.__setattr__(self, "dimension", SESSION_GROUP)
+        elif kinds == {"visit"}:
+            object.__setattr__(self, "dimension", VISIT_GROUP)
+        elif kinds == {"event"}:
+            object.__setattr__(self, "dimension", EVENT_GROUP)
+        else:
+            raise QueryError(f"an {self.operator!r} group cannot mix visit and event dimensions "
+                             "(a visit is tested once, each event on its own): split it or "
+                             "use has_done")
+
+
+def _kind(dimension: str) -> str:
+    return "visit" if is_visit_dimension(dimension) else "event"
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from shared.core import schema
 from shared.stats import filters as flt
 from shared.stats.dimensions import (
+    EVENT_COLUMNS,
     RAW_EVENT_DIMENSIONS,
     VISIT_DIMENSIONS,
-    event_column,
+    event_column_name,
     is_prop,
     is_visit_dimension,
     prop_key,
@@ -45,7 +46,7 @@ Condition = Callable[[Any], ColumnElement[bool]]   # base columns -> condition
 
 _CTE_NUMBERS = itertools.count(1)
 _ALWAYS = ("id", "ts", "name", "session_id", "visitor_id", "pathname", "hostname",
-           "engagement_ms", "scroll_depth", "revenue_amount")
+           "engagement_ms", "scroll_depth", "revenue_amount", "revenue_currency")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class Scope:
 
 
 def _props_of(scope: Scope, key: str | None) -> list[str]:
-    dims = [f.dimension for f in scope.filters] + ([key] if key else [])
+    dims = [leaf.dimension for f in scope.filters for leaf in f.leaves()] + (
+        [key] if key else [])
     return sorted({prop_key(d) for d in dims if is_prop(d)} | set(scope.extra_props))
 
 
@@ -114,17 +116,37 @@ def _event_key_expr(key: str, props: list[str], scope: Scope, dialect: Dialect) 
         return E.c.props[prop_key(key)].as_string()
     if key == "event":   # engagement events belong to no event row
         return sa.case((E.c.name == "engagement", sa.null()), else_=E.c.name)
-    return E.c[event_column(key)]
+    return E.c[event_column_name(key)]
 
 
 def event_condition(scope: Scope, base: Any) -> ColumnElement[bool]:
     """Event filters and extra conditions, as one test on base columns."""
     conds = list(c(base.c) for c in scope.event_conditions)
-    for f in flt.split(scope.filters)[1]:
-        name = (prop_column(prop_key(f.dimension)) if is_prop(f.dimension)
-                else event_column(f.dimension))
-        conds.append(flt.condition(base.c[name], f))
+    def column_of(dimension: str) -> Any:
+        return base.c[prop_column(prop_key(dimension)) if is_prop(dimension)
+                      else EVENT_COLUMNS[dimension]]
+
+    conds += [flt.tree_condition(f, column_of) for f in flt.split(scope.filters)[1]]
     return flt.all_of(conds)
+
+
+def event_column(dimension: str, table: Any = E) -> Any:
+    """The column of an event dimension (or `prop:<key>`) on the events table."""
+    if is_prop(dimension):
+        return table.c.props[prop_key(dimension)].as_string()
+    return table.c[EVENT_COLUMNS[dimension]]
+
+
+def session_test(scope: Scope, session_id: Any) -> flt.SessionTest:
+    """`has_done` on a visit: an event of its session, in the scope's time range, that
+    passes the group's filter (on the events table itself)."""
+    def test(child: Filter) -> ColumnElement[bool]:
+        other = E.alias(f"done_{next(_CTE_NUMBERS)}")
+        return sa.exists().where(
+            other.c.site_id == scope.site_id, other.c.session_id == session_id,
+            other.c.ts >= scope.start, other.c.ts < scope.end, other.c.name != "engagement",
+            flt.tree_condition(child, lambda d: event_column(d, other)))
+    return test
 
 
 def _sum_if(cond: Any, value: Any = 1, zero: Any = 0) -> Any:
@@ -223,7 +245,8 @@ def visits(scope: Scope, base: Any, dialect: Dialect, visit_dims: Sequence[str])
     joined = sums.join(first, on_first)
     if "exit_page" in visit_dims:
         joined = joined.join(last, on_last)
-    visit_filters = [flt.condition(attrs[f.dimension], f) for f in flt.split(scope.filters)[0]]
+    visit_filters = [flt.tree_condition(f, attrs.__getitem__, session_test(scope, s.session_id))
+                     for f in flt.split(scope.filters)[0]]
     return sa.select(
         s.session_id, s.day, first.c.visitor_id.label("visitor"),
         *[attrs[d].label(d) for d in visit_dims],
@@ -334,8 +357,7 @@ def ingredient_rows(scope: Scope, dialect: Dialect, key: str | None = None) -> S
     `key` is a dimension, `prop:<key>` or "bucket:<minute|hour|day>" (event-level: an
     event's own local minute/hour)."""
     visit_key = key if key and is_visit_dimension(key) else None
-    dims = sorted({f.dimension for f in scope.filters if is_visit_dimension(f.dimension)}
-                  | ({visit_key} if visit_key else set()))
+    dims = sorted(flt.visit_dimensions(scope.filters) | ({visit_key} if visit_key else set()))
     event_key = key if key and not visit_key else None
     base = base_events(scope, dialect, visit_dims=dims, event_key=event_key)
     vis = visits(scope, base, dialect, dims).subquery("visits")

@@ -91,6 +91,15 @@ def change(metric: str, current: float | None, previous: float | None) -> float 
     return 100.0 * (current - previous) / previous
 
 
+def changes_between(current: Metrics, previous: Metrics,
+                    metrics: tuple[str, ...] = METRICS) -> dict[str, float | None]:
+    """The change of each metric; all None when the earlier period had no visit (a
+    rate of an empty period is no baseline: 47 % bounce vs "nothing" is not +47 pt)."""
+    if not previous.visits:
+        return {m: None for m in metrics}
+    return {m: change(m, getattr(current, m), getattr(previous, m)) for m in metrics}
+
+
 @dataclass(frozen=True)
 class Totals:
     """Totals of the period; with a comparison, those of the other period and changes."""

@@ -496,3 +496,28 @@ def test_segments_and_annotations_at_phone_and_laptop_width(browser: Any, dashbo
         assert page.locator("img[src='x']").count() == 0
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_empty_comparison_and_goal_currencies(browser: Any, dashboard: Dashboard,
+                                              width: int) -> None:
+    """All time against the (empty) period before it: every KPI change is "–", not a
+    change from nothing; the goals table shows revenue per currency, at phone and desktop
+    widths."""
+    context = browser.new_context(viewport={"width": width, "height": 1100})
+    page = context.new_page()
+    try:
+        _sign_in(page, dashboard, f"?site={DOMAIN}&period=all&compare=previous_period")
+        _no_exception(page)
+        deltas = page.locator("[data-testid='stMetricDelta']")
+        deltas.first.wait_for(timeout=90_000)   # "all time", cold caches
+        texts = [deltas.nth(i).inner_text().strip() for i in range(deltas.count())]
+        assert texts and all(t == "–" for t in texts), texts
+        _shot(page, f"comparison-empty-{width}")
+        page.goto(f"{dashboard.origin}/goals?site={DOMAIN}&period=all")
+        page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
+        _settle(page)
+        _no_exception(page)
+        _shot(page, f"goals-currencies-{width}")
+    finally:
+        context.close()

@@ -68,9 +68,13 @@ a_filter = st.one_of(
     st.builds(lambda v: Filter("search_term", "is", (v,)), st.sampled_from(TERMS)),
     st.builds(lambda v: Filter("source", "is_any_of", v),
               st.lists(st.sampled_from(SOURCES), min_size=1, max_size=2).map(tuple)),
+    st.builds(lambda v: Filter("page", "not_matches", (v,)), st.sampled_from(("/a*", "/"))),
+    st.builds(lambda a, b: Filter("", "or", (), (Filter("country", "is", (a,)),
+                                                  Filter("source", "is", (b,)))),
+              st.sampled_from(COUNTRIES), st.sampled_from(SOURCES)),
 )
 # None, one or two filters: two visit-dimension filters are answered by the stored visits,
-# a page filter beside another by the raw events.
+# a page filter beside another, and an `or` group, by the raw events.
 some_filters = st.lists(a_filter, max_size=2).map(tuple)
 
 
@@ -152,7 +156,7 @@ def test_rollups_equal_raw(engine, monkeypatch, sessions, first, days, filters, 
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.dirty_days)
                             ).scalar() == 0
         rolled = [_answers(conn, q) for q in queries]
-        if all(f.dimension not in ("page", "search_term") for f in filters):   # rollups
+        if all(f.dimension not in ("page", "search_term") and not f.is_group for f in filters):
             assert {totals(conn, q).source for q in queries} == {"rollup"}
             assert {breakdown(conn, q, d).source for q in queries for d in DIMS} == {"rollup"}
     with engine.begin() as conn:   # every day dirty again: answered from raw events

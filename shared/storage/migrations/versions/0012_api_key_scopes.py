@@ -2,7 +2,7 @@
 manages their sites ("sites"); share links get a name (the Sites API finds them by it)
 
 Revision ID: 0012_api_key_scopes
-Revises: 0010_segments_annotations
+Revises: 0011_goal_currency
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_api_key_scopes"
-down_revision: str | Sequence[str] | None = "0010_segments_annotations"
+down_revision: str | Sequence[str] | None = "0011_goal_currency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
