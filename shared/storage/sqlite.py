@@ -7,7 +7,7 @@ for write transactions; DATETIME values are the text SQLAlchemy writes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.core.records import sqlite_time_text
-from shared.storage import sqlite_regexp
+from shared.storage import arrow_read, sqlite_regexp
 from shared.storage.base import Dialect, offset_case
 
 _FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d"}
@@ -92,6 +92,39 @@ class SQLite(Dialect):
             f"INSERT INTO events ({', '.join(columns)}) "  # noqa: S608 - fixed names
             f"VALUES ({', '.join(['?'] * len(columns))}) ON CONFLICT (uid) DO NOTHING",
             list(rows))
+
+    def arrow_batches(self, engine: Engine, stmt: sa.Select[Any],
+                      batch_rows: int) -> Iterator[Any]:
+        """ADBC's SQLite driver on its own connection to the file (one SELECT: one
+        consistent snapshot under WAL); the product's own connection where the
+        statement calls REGEXP (a Python function ADBC's connection lacks) or the
+        database is in memory."""
+        path = self.database_file(engine.url)
+        wrapped, nullable = arrow_read.nullable_as_pairs(stmt)
+        sql, params = arrow_read.driver_sql(wrapped, engine.dialect)
+        if not path or path == ":memory:" or " REGEXP " in sql:
+            yield from self._python_batches(engine, stmt, batch_rows)
+            return
+        import adbc_driver_sqlite.dbapi
+
+        with adbc_driver_sqlite.dbapi.connect(path) as adbc, adbc.cursor() as cursor:
+            cursor.adbc_statement.set_options(
+                **{"adbc.sqlite.query.batch_rows": str(batch_rows)})
+            cursor.execute(sql, params)
+            for batch in cursor.fetch_record_batch():
+                yield arrow_read.restore_nulls(batch, nullable)
+
+    def _python_batches(self, engine: Engine, stmt: sa.Select[Any],
+                        batch_rows: int) -> Iterator[Any]:
+        sql, params = arrow_read.driver_sql(stmt, engine.dialect)
+        names = [c.name for c in stmt.selected_columns]
+        with engine.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql, params)
+                yield from arrow_read.python_batches(cursor, names, batch_rows)
+            finally:
+                cursor.close()
 
     def visitor_sessions(self, conn: Connection, site_id: int,
                          visitor_ids: Sequence[int]) -> Iterable[tuple[Any, ...]]:
