@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "beacon_cli.demo",
     "beacon_cli.keys",
     "beacon_cli.export",
+    "beacon_cli.import_events",
     "beacon_cli.goals",
     "beacon_cli.rollup",
     "beacon_cli.web",

@@ -81,8 +81,9 @@ class Dialect:
         return result
 
     def append_events(self, conn: Connection, rows: Sequence[tuple[Any, ...]],
-                      columns: Sequence[str]) -> None:
-        """Driver-level insert of event tuples; rows whose uid is stored are skipped."""
+                      columns: Sequence[str]) -> int:
+        """Driver-level insert of event tuples; rows whose uid is stored are skipped.
+        Returns how many rows were added."""
         raise NotImplementedError
 
     def bulk_load_events(self, conn: Connection, rows: Sequence[tuple[Any, ...]],

@@ -56,7 +56,7 @@ class PostgreSQL(Dialect):
         return postgresql.insert(table)
 
     def append_events(self, conn: Connection, rows: Sequence[tuple[Any, ...]],
-                      columns: Sequence[str]) -> None:
+                      columns: Sequence[str]) -> int:
         """COPY into a per-connection staging table, then one INSERT ... SELECT that skips
         stored uids (COPY itself cannot skip conflicts). Measured in process per event:
         12 us of CPU for executemany, 5 us this way. The staging table empties at every
@@ -76,6 +76,7 @@ class PostgreSQL(Dialect):
             cursor.execute(
                 f"INSERT INTO events ({names}) SELECT {names} "  # noqa: S608
                 "FROM events_staging ON CONFLICT (uid) DO NOTHING")
+            return int(cursor.rowcount)
         finally:
             cursor.close()
 

@@ -1,0 +1,1 @@
+"""Imports: data from elsewhere (other installs, other products) into Beacon."""
