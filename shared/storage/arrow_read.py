@@ -59,7 +59,9 @@ def _zero(column: Any) -> Any:
 def nullable_as_pairs(stmt: sa.Select[Any]) -> tuple[sa.Select[Any], list[str]]:
     """`stmt` with each nullable column replaced by a never-NULL value and a NULL flag
     (appended at the end); returns the new statement and the names of those columns."""
-    plain, flags, nullable = [], [], []
+    plain: list[Any] = []
+    flags: list[Any] = []
+    nullable: list[str] = []
     for column in stmt.selected_columns:
         if getattr(column, "nullable", False):
             plain.append(sa.func.coalesce(column, _zero(column)).label(column.name))
