@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -65,17 +66,29 @@ def _export(url: str, out: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> P
     return out
 
 
+def _canonical(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+    """Rows as sorted tuples, floats to 9 digits: the databases sum and average in their
+    own order (the last bit differs), and order ties in a breakdown their own way."""
+    def cell(v: object) -> object:
+        if isinstance(v, float):
+            return None if v != v else float(f"{v:.9g}")
+        return None if v is pd.NA else v
+    return sorted((tuple(cell(v) for v in row) for row in frame.itertuples(name=None)),
+                  key=repr)
+
+
 def _reports(engine: Engine) -> dict[str, object]:
     q = bdf.stats_query(engine, DOMAIN, "30d", now=NOW, interval="day",
                         comparison="previous_period")
     found: dict[str, object] = {
-        "totals": bdf.totals_df(engine, q).to_dict(),
-        "timeseries": bdf.timeseries_df(engine, q).reset_index().to_dict(),
+        "totals": _canonical(bdf.totals_df(engine, q)),
+        "change": _canonical(pd.DataFrame([bdf.totals_df(engine, q).attrs["change"]])),
+        "timeseries": _canonical(bdf.timeseries_df(engine, q).reset_index()),
     }
     for dimension in DIMENSIONS:
-        found[dimension] = bdf.breakdown_df(engine, q, dimension, limit=50).to_dict()
-    found["filtered"] = bdf.breakdown_df(
-        engine, q.with_filters(bdf.parse_filter("country is DE")), "page").to_dict()
+        found[dimension] = _canonical(bdf.breakdown_df(engine, q, dimension, limit=1000))
+    found["filtered"] = _canonical(bdf.breakdown_df(
+        engine, q.with_filters(bdf.parse_filter("country is DE")), "page"))
     return found
 
 
