@@ -73,7 +73,7 @@ def _canonical(frame: pd.DataFrame) -> list[tuple[object, ...]]:
         if isinstance(v, float):
             return None if v != v else float(f"{v:.9g}")
         return None if v is pd.NA else v
-    return sorted((tuple(cell(v) for v in row) for row in frame.itertuples(name=None)),
+    return sorted((tuple(cell(v) for v in row) for row in frame.itertuples(index=False, name=None)),
                   key=repr)
 
 
@@ -81,7 +81,7 @@ def _reports(engine: Engine) -> dict[str, object]:
     q = bdf.stats_query(engine, DOMAIN, "30d", now=NOW, interval="day",
                         comparison="previous_period")
     found: dict[str, object] = {
-        "totals": _canonical(bdf.totals_df(engine, q)),
+        "totals": _canonical(bdf.totals_df(engine, q).reset_index()),
         "change": _canonical(pd.DataFrame([bdf.totals_df(engine, q).attrs["change"]])),
         "timeseries": _canonical(bdf.timeseries_df(engine, q).reset_index()),
     }
