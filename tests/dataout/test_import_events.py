@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +22,8 @@ from shared.core.records import Event
 from shared.demo.run import DemoSpec, run_demo
 from shared.imports.events import import_events
 from shared.ingest.events import write_events
+from shared.rollups.build import rebuild_dirty
+from shared.rollups.mark import mark_dirty_days
 from shared.sites import add_site, require_site
 from shared.stats.dimensions import DIMENSIONS
 from shared.storage import make_engine
@@ -57,6 +59,8 @@ def _source(engine: Engine) -> None:
             uid=77, visitor_id=2**62 + 5, session_id=-(2**62), pathname="/ü/=1+1",
             props={"plan": "=pro", "note": 'q"\\\n'}, revenue_amount=0.1 + 0.2,
             revenue_currency="EUR", engagement_ms=0, scroll_depth=100).to_row()])
+        mark_dirty_days(conn, [(site.id, date(2026, 3, 9))], NOW)   # 10:02 in Tokyo
+    rebuild_dirty(engine, NOW)
 
 
 def _export(url: str, out: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> Path:
