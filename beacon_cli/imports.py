@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from beacon_app.import_enrichment import SiteEnricher
 from beacon_cli.common import audited, emit, settings_and_engine
+from beacon_cli.import_events import register_events
 from shared.core.clock import utc_now
 from shared.imports import records
 from shared.imports.log_formats import FORMATS
@@ -78,11 +79,12 @@ def register_delete(sources: argparse._SubParsersAction) -> None:
 
 
 SOURCES: list[Callable[[argparse._SubParsersAction], None]] = [
-    register_logs, register_list, register_delete]
+    register_logs, register_events, register_list, register_delete]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="import history: server logs; list or delete imports")
+    p = sub.add_parser("import", help="import history: server logs, a Beacon events "
+                                      "export; list or delete imports")
     sources = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
     for add in SOURCES:
         add(sources)

@@ -201,6 +201,7 @@ def goals_and_funnels(site_id: int) -> tuple[list[Goal], list[Funnel]]:
 def prop_keys(url: str, query: StatsQuery, sample_rows: int = 20_000) -> list[str]:
     """Property keys seen in the frame's first `sample_rows` custom events, most common
     first: enough to offer the keys to pick from, cheap on a big site."""
+    import json
     from collections import Counter
 
     from shared.dataout.dataframes import events_df_chunks
@@ -208,7 +209,8 @@ def prop_keys(url: str, query: StatsQuery, sample_rows: int = 20_000) -> list[st
     counts: Counter[str] = Counter()
     for chunk in events_df_chunks(engine(url), query, chunksize=sample_rows,
                                   columns=("name", "props")):
-        for props in chunk["props"]:
+        for text in chunk["props"]:       # the JSON object's text (see event_schema)
+            props = json.loads(text) if isinstance(text, str) else None
             counts.update(props.keys() if isinstance(props, dict) else ())
         break
     return [k for k, _ in counts.most_common(100)]

@@ -8,8 +8,6 @@ through Streamlit's public /media/ URLs.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
@@ -47,10 +45,8 @@ def raw_events(query: StatsQuery) -> pd.DataFrame:
         total += len(chunk)
         if total >= MAX_RAW_ROWS:
             break
-    df = pd.concat(parts, ignore_index=True).head(MAX_RAW_ROWS) if parts else pd.DataFrame()
-    if "props" in df:  # JSON text: one column type for CSV and Parquet alike
-        df["props"] = df["props"].map(lambda p: json.dumps(p or {}, ensure_ascii=False))
-    return df
+    # props is the JSON object's text already (shared.dataout.event_schema)
+    return pd.concat(parts, ignore_index=True).head(MAX_RAW_ROWS) if parts else pd.DataFrame()
 
 
 def offer(df: pd.DataFrame, name: str, fmt: str, user_id: int | None,

@@ -83,6 +83,7 @@ ACTIONS: dict[str, str] = {
     "webhook.remove": "removed a webhook",
     "import.logs": "imported (or resumed importing) access logs into a site",
     "import.delete": "deleted an import and the events it brought",
+    "import.events": "imported a Beacon events export into a site",
     "segment.add": "saved filters as a segment",
     "segment.update": "renamed or (un)shared a segment",
     "segment.remove": "deleted a segment",

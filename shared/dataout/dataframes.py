@@ -2,9 +2,9 @@
 events streamed in DataFrame chunks.
 
 The reports (`totals_df`, `timeseries_df`, `breakdown_df`) call the same functions the
-dashboard and the Stats API call, so a notebook sees the same numbers. `events_df_chunks`
-streams raw events with a server-side cursor (`stream_results`, `yield_per`): ten
-million rows pass through in chunks and never sit in memory at once.
+dashboard and the Stats API call, so a notebook sees the same numbers; counts are
+integers. `events_df_chunks` streams raw events as DataFrames made from the driver's
+Arrow batches (`event_stream`): ten million rows pass through a chunk at a time.
 
     import shared.dataout.dataframes as bdf
     engine = bdf.connect("sqlite:///data/beacon.db")
@@ -19,24 +19,23 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
+import pyarrow as pa
 from sqlalchemy.engine import Engine
 
-from shared.core import schema
 from shared.core.clock import utc_now
 from shared.core.settings import normalise_database_url
+from shared.dataout.event_schema import EVENT_COLUMNS
+from shared.dataout.event_stream import event_batches, events_select
 from shared.reports import traffic as rep
 from shared.sites import require_site
-from shared.stats import raw
-from shared.stats.dimensions import event_column_name, is_prop, prop_key
-from shared.stats.filters import condition, split
 from shared.stats.query import OPERATORS, Filter, QueryError, StatsQuery
 from shared.stats.results import METRICS, Metrics
-from shared.storage import Dialect, dialect_for, make_engine
+from shared.storage import make_engine
 
-E = schema.events
-# Columns of an events export, in order (the internal row id is left out).
-EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in E.c if c.name != "id")
+__all__ = ["EVENT_COLUMNS", "breakdown_df", "connect", "events_df_chunks", "events_select",
+           "parse_filter", "stats_query", "timeseries_df", "totals_df"]
+# Metrics that count something: integers in every frame (never 721623.0).
+COUNTS = ("visitors", "visits", "pageviews", "events")
 
 
 def connect(database_url: str) -> Engine:
@@ -75,16 +74,27 @@ def _metric_row(m: Metrics) -> dict[str, Any]:
     return m.as_dict()
 
 
+def _with_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Count columns as (nullable) integers, whatever pandas inferred for them."""
+    for name in COUNTS:
+        if name in frame.columns:
+            frame[name] = frame[name].astype("Int64")
+    return frame
+
+
 def totals_df(engine: Engine, query: StatsQuery) -> pd.DataFrame:
-    """One row per period ("current", and with a comparison "previous" and "change"),
-    one column per metric. "change" is percent, or points for bounce_rate."""
+    """One row per period ("current", and with a comparison "previous"), one column per
+    metric; counts are integers. With a comparison, `attrs["change"]` holds each
+    metric's change: percent, or points for bounce_rate (None when undefined)."""
     with engine.connect() as conn:
         t = rep.totals(conn, query)
     rows = {"current": _metric_row(t.metrics)}
     if t.previous is not None:
         rows["previous"] = _metric_row(t.previous)
-        rows["change"] = {m: t.changes.get(m) for m in METRICS}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=list(METRICS))
+    frame = _with_counts(pd.DataFrame.from_dict(rows, orient="index", columns=list(METRICS)))
+    if t.previous is not None:
+        frame.attrs["change"] = {m: t.changes.get(m) for m in METRICS}
+    return frame
 
 
 def timeseries_df(engine: Engine, query: StatsQuery) -> pd.DataFrame:
@@ -99,6 +109,9 @@ def timeseries_df(engine: Engine, query: StatsQuery) -> pd.DataFrame:
                             columns=list(METRICS)).add_prefix("previous_")
         prev.index = frame.index[: len(prev)]
         frame = frame.join(prev)
+        for name in COUNTS:
+            frame["previous_" + name] = frame["previous_" + name].astype("Int64")
+    frame = _with_counts(frame)
     frame.attrs.update(interval=ts.interval, source=ts.source)
     return frame
 
@@ -112,59 +125,20 @@ def breakdown_df(engine: Engine, query: StatsQuery, dimension: str, *, limit: in
                           order_by=order_by)
     frame = pd.DataFrame([{dimension: r.value, **_metric_row(r.metrics)} for r in b.rows],
                          columns=[dimension, *METRICS])
+    frame = _with_counts(frame)
     frame.attrs.update(has_more=b.has_more, source=b.source)
     return frame
 
 
-def events_select(query: StatsQuery, dialect: Dialect,
-                  columns: Sequence[str] = EVENT_COLUMNS) -> sa.Select[Any]:
-    """Raw events of the query's period in time order. With filters: the events of the
-    visits that match the visit filters, and of those only the events that match the
-    event filters (the same split the reports make)."""
-    unknown = [c for c in columns if c not in EVENT_COLUMNS]
-    if unknown:
-        raise QueryError(f"unknown event columns: {', '.join(unknown)}")
-    start, end = query.utc_range
-    where: list[Any] = [E.c.site_id == query.site_id, E.c.ts >= start, E.c.ts < end]
-    visit_filters, event_filters = split(query.filters)
-    for f in event_filters:
-        col = (E.c.props[prop_key(f.dimension)].as_string() if is_prop(f.dimension)
-               else E.c[event_column_name(f.dimension)])
-        where.append(condition(col, f))
-    if visit_filters:
-        where.append(E.c.session_id.in_(_matching_sessions(query, dialect, visit_filters)))
-    return sa.select(*(E.c[c] for c in columns)).where(*where).order_by(E.c.ts, E.c.id)
-
-
-def _matching_sessions(query: StatsQuery, dialect: Dialect,
-                       visit_filters: list[Filter]) -> sa.Select[Any]:
-    """Sessions with a visit in the period whose attributes pass the visit filters."""
-    start, end = query.utc_range
-    scope = raw.Scope(query.site_id, start, end, query.tz, tuple(visit_filters))
-    dims = sorted({f.dimension for f in visit_filters})
-    base = raw.base_events(scope, dialect, visit_dims=dims)
-    vis = raw.visits(scope, base, dialect, dims).subquery("matching")
-    return sa.select(vis.c.session_id)
-
-
 def events_df_chunks(engine: Engine, query: StatsQuery, chunksize: int = 100_000,
                      columns: Sequence[str] = EVENT_COLUMNS) -> Iterator[pd.DataFrame]:
-    """Raw events of the query as DataFrames of at most `chunksize` rows each, read with
-    a server-side cursor so memory stays bounded by one chunk."""
-    if chunksize < 1:
-        raise ValueError("chunksize must be >= 1")
-    with engine.connect() as conn:
-        query = rep.resolve_all(conn, query)      # "all" starts at the first event
-    stmt = events_select(query, dialect_for(engine), columns)
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(stmt)
-        for part in result.partitions():
-            yield _typed(pd.DataFrame(part, columns=list(columns)))
+    """Raw events of the query as DataFrames of `chunksize` rows (the last one fewer),
+    streamed from the driver as Arrow batches (`event_stream.event_batches`), so memory
+    stays bounded by a chunk or two. Types: integers as nullable Int64, `ts` as
+    datetime64[us, UTC], booleans as bool, `props` as the JSON object's text."""
+    for batch in event_batches(engine, query, columns, chunksize):
+        yield batch.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable integer columns as Int64 (not float64 with NaN), so 8412 stays 8412."""
-    for name in frame.columns:
-        if isinstance(E.c[name].type, sa.Integer) and frame[name].dtype != "int64":
-            frame[name] = frame[name].astype("Int64")
-    return frame
+# Integers stay integers where a column holds NULLs too (pandas would make them floats).
+_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype()}

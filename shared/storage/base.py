@@ -11,7 +11,7 @@ own checks (they describe history, not the running code).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -81,8 +81,9 @@ class Dialect:
         return result
 
     def append_events(self, conn: Connection, rows: Sequence[tuple[Any, ...]],
-                      columns: Sequence[str]) -> None:
-        """Driver-level insert of event tuples; rows whose uid is stored are skipped."""
+                      columns: Sequence[str]) -> int:
+        """Driver-level insert of event tuples; rows whose uid is stored are skipped.
+        Returns how many rows were added."""
         raise NotImplementedError
 
     def bulk_load_events(self, conn: Connection, rows: Sequence[tuple[Any, ...]],
@@ -93,6 +94,14 @@ class Dialect:
     def visitor_sessions(self, conn: Connection, site_id: int,
                          visitor_ids: Sequence[int]) -> Iterable[tuple[Any, ...]]:
         """(visitor_id, session_id, last_seen as the driver returns it) per known visitor."""
+        raise NotImplementedError
+
+    # --- reading in bulk -------------------------------------------------------------------
+    def arrow_batches(self, engine: Engine, stmt: sa.Select[Any],
+                      batch_rows: int) -> Iterator[Any]:
+        """The rows of `stmt` as Arrow record batches (columns named as selected, typed
+        as the driver reads them; about `batch_rows` rows or fewer each), read in bounded
+        memory (see shared.storage.arrow_read)."""
         raise NotImplementedError
 
     def store_visitor_sessions(self, conn: Connection,

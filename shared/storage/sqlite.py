@@ -7,7 +7,10 @@ for write transactions; DATETIME values are the text SQLAlchemy writes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from shared.core.records import sqlite_time_text
-from shared.storage import sqlite_regexp
+from shared.storage import arrow_read, sqlite_regexp
 from shared.storage.base import Dialect, offset_case
 
 _FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d"}
@@ -87,11 +90,39 @@ class SQLite(Dialect):
         return datetime.fromisoformat(value)      # the driver returns the stored text
 
     def append_events(self, conn: Connection, rows: Sequence[tuple[Any, ...]],
-                      columns: Sequence[str]) -> None:
-        conn.exec_driver_sql(
+                      columns: Sequence[str]) -> int:
+        result = conn.exec_driver_sql(
             f"INSERT INTO events ({', '.join(columns)}) "  # noqa: S608 - fixed names
             f"VALUES ({', '.join(['?'] * len(columns))}) ON CONFLICT (uid) DO NOTHING",
             list(rows))
+        return int(result.rowcount)      # executemany: the rows inserted, all statements
+
+    def arrow_batches(self, engine: Engine, stmt: sa.Select[Any],
+                      batch_rows: int) -> Iterator[Any]:
+        """ADBC's SQLite driver, in a process of its own (`sqlite_arrow_reader`: two
+        SQLite libraries in one process corrupt a database), on its own connection to
+        the file (one SELECT: one consistent snapshot under WAL); the product's own
+        connection where the statement calls REGEXP (a Python function ADBC's
+        connection lacks) or the database is in memory."""
+        path = self.database_file(engine.url)
+        wrapped, nullable = arrow_read.nullable_as_pairs(stmt)
+        sql, params = arrow_read.driver_sql(wrapped, engine.dialect)
+        if not path or path == ":memory:" or " REGEXP " in sql:
+            yield from self._python_batches(engine, stmt, batch_rows)
+            return
+        yield from _read_in_child(path, sql, list(params), batch_rows, nullable)
+
+    def _python_batches(self, engine: Engine, stmt: sa.Select[Any],
+                        batch_rows: int) -> Iterator[Any]:
+        sql, params = arrow_read.driver_sql(stmt, engine.dialect)
+        names = [c.name for c in stmt.selected_columns]
+        with engine.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql, params)
+                yield from arrow_read.python_batches(cursor, names, batch_rows)
+            finally:
+                cursor.close()
 
     def visitor_sessions(self, conn: Connection, site_id: int,
                          visitor_ids: Sequence[int]) -> Iterable[tuple[Any, ...]]:
@@ -119,3 +150,32 @@ class SQLite(Dialect):
         return sa.func.printf(f"%0{width}d", number)
 
     # bytewise: SQLite compares text BINARY already.
+
+
+def _read_in_child(path: str, sql: str, params: list[Any], batch_rows: int,
+                   nullable: list[str]) -> Iterator[Any]:
+    import pyarrow as pa
+
+    job = json.dumps({"path": path, "sql": sql, "params": params, "batch_rows": batch_rows})
+    child = subprocess.Popen([sys.executable, "-m", "shared.storage.sqlite_arrow_reader"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    try:
+        child.stdin.write(job.encode())
+        child.stdin.close()
+        try:
+            for batch in pa.ipc.open_stream(child.stdout):
+                yield arrow_read.restore_nulls(batch, nullable)
+        except pa.ArrowInvalid:
+            pass        # no stream at all: the child failed before it began; said below
+        if child.wait() != 0:
+            lines = child.stderr.read().decode(errors="replace").strip().splitlines()
+            raise sa.exc.OperationalError(sql[:80], None,
+                                          Exception(lines[-1] if lines else "reader failed"))
+    finally:
+        if child.poll() is None:    # the caller stopped early (a closed pipe, an error)
+            child.kill()
+            child.wait()
+        child.stdout.close()
+        child.stderr.close()

@@ -85,7 +85,7 @@ def test_parquet_round_trip(cli_db: Engine, tmp_path: Path) -> None:
                   "--chunk-size", "300")
     table = pq.read_table(out)
     assert table.num_rows == _count(cli_db)
-    assert str(table.schema.field("ts").type) == "timestamp[us]"
+    assert str(table.schema.field("ts").type) == "timestamp[us, tz=UTC]"
     assert str(table.schema.field("engagement_ms").type) == "int64"
     with cli_db.connect() as conn:
         uids = sorted(conn.scalars(sa.select(E.c.uid)))
