@@ -83,8 +83,7 @@ def is_visit_dimension(dimension: str) -> bool:
 
 def check_dimension(dimension: str, *, for_filter: bool = False) -> str:
     """Return `dimension` if it is known (or a `prop:<key>`), else raise QueryError."""
-    if dimension in VISIT_DIMENSIONS or dimension in EVENT_DIMENSIONS or (
-            for_filter and dimension in FILTER_ONLY_DIMENSIONS):
+    if dimension in DIMENSIONS or (for_filter and dimension in FILTER_ONLY_DIMENSIONS):
         return dimension
     key = prop_key(dimension) if is_prop(dimension) else ""
     if key and len(key) <= MAX_PROP_KEY_CHARS and "\x00" not in key:
