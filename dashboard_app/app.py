@@ -128,7 +128,9 @@ def _run() -> None:
     st.session_state["access"] = access
     st.session_state["sites"] = sites
     _account_box(access, engine)
-    nav = st.navigation(_pages(access, bool(sites)))
+    # expanded: every page is listed (13 of them; collapsed, the last would hide behind
+    # "View more")
+    nav = st.navigation(_pages(access, bool(sites)), expanded=True)
     if sites:
         _frame_controls(sites, reports=nav.url_path not in ("settings", "privacy", "account",
                                                                  "audit", "notifications"))

@@ -16,9 +16,11 @@ from sqlalchemy.engine import Engine
 from beacon_cli.common import cli_actor
 from beacon_cli.main import main
 from shared.accounts import audit
+from shared.accounts.api_keys import list_keys
 from shared.core.clock import utc_now
 from shared.dataout.audit_export import csv_bytes
 from shared.jobs.housekeeping import prune_audit_log
+from shared.sites import require_site
 
 PASSWORD = "a long enough password"  # noqa: S105 - a test account
 
@@ -55,7 +57,9 @@ def test_every_cli_change_is_logged_with_its_actor(engine: Engine, cli: Path) ->
     _run("funnels", "add", "a.example", "Buy", "--step", "page:/", "--step", "event:Buy")
     _run("funnels", "remove", "a.example", "1")
     _run("keys", "create", "--site", "a.example", "--name", "script")
-    _run("keys", "revoke", "1", "--site", "a.example")
+    with engine.connect() as conn:   # ids are shared by the test run's sites
+        (key,) = list_keys(conn, require_site(conn, "a.example").id)
+    _run("keys", "revoke", str(key.id), "--site", "a.example")
     _run("export", "events", "--site", "a.example", "--output", str(cli / "e.csv"), "--quiet")
     _run("purge", "--site", "a.example", "--before", "2026-01-01", "--yes")
     _run("audit", "export", "--output", str(cli / "audit.csv"))
