@@ -14,6 +14,20 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
 fi
 
+# The suite starts real servers (beacon workers, the dashboard, the MCP server and its
+# clients) beside the test process, each with its own connection pool: Debian's default
+# of 100 connections leaves too little room. A local cluster gets 300 (once, as root).
+if [ -z "${BEACON_TEST_PG_URL:-}" ] && [ "$(id -u)" = 0 ] && command -v pg_ctlcluster >/dev/null \
+    && [ -d /etc/postgresql ] && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  max=$(psql -h 127.0.0.1 -U postgres -tAc "SHOW max_connections" 2>/dev/null || echo 0)
+  if [ "${max:-0}" -lt 300 ]; then
+    echo "PostgreSQL: max_connections ${max} -> 300 (restart)"
+    psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM SET max_connections = 300"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main restart
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  fi
+fi
+
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v wrk >/dev/null || need+=(wrk)

@@ -8,7 +8,7 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from dashboard_app import charts, data, first_event, panels
+from dashboard_app import charts, data, first_event, formats, panels
 from dashboard_app.data import chart_notes
 from dashboard_app.tables import METRIC_LABELS, points_frame
 from dashboard_app.ui import (
@@ -43,7 +43,7 @@ def kpi_cards(totals: Totals) -> None:
                                                      strict=True):
         # No comparison: no delta. A comparison with nothing to compare to: "–", grey.
         change = totals.changes.get(metric)
-        delta = (fmt_change(change, points=metric == "bounce_rate")
+        delta = ((fmt_change(change, points=metric == "bounce_rate") or formats.NOTHING)
                  if totals.previous is not None else None)
         colour: Literal["off", "inverse", "normal"] = (
             "off" if change is None else "inverse" if inverse else "normal")
