@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 from shared.core.clock import local_day, utc_now
 from shared.core.ids import stable_id
+from shared.core.interrupts import StopOnInterrupt
 from shared.core.processes import process_alive
 from shared.core.records import EVENT_COLUMNS, Drop, Event, RawHit
 from shared.imports import records
@@ -202,13 +203,16 @@ def run_log_import(engine: Engine, site: Site, paths: Sequence[str], enrich: Enr
     bar = progress(sum(f.size for f in files)) if progress else None
     position = {"file": 0, "line": 0, **(record.position or {})}
     try:
-        for index, source in enumerate(files):
-            if index < int(position.get("file", 0)):
-                if bar:
-                    bar.update(source.size)
-                continue
-            skip = int(position.get("line", 0)) if index == int(position.get("file", 0)) else 0
-            _read_file(engine, run, source, index, skip, fmt, options, enrich, bar, clock)
+        with StopOnInterrupt() as stop:
+            for index, source in enumerate(files):
+                if index < int(position.get("file", 0)):
+                    if bar:
+                        bar.update(source.size)
+                    continue
+                skip = int(position.get("line", 0)) \
+                    if index == int(position.get("file", 0)) else 0
+                _read_file(engine, run, source, index, skip, fmt, options, enrich, bar, clock,
+                           stop)
     except KeyboardInterrupt:
         return LogImportResult(run.record, resumed=resumed, interrupted=True)
     with write_transaction(engine) as conn:
@@ -225,7 +229,8 @@ def _current(conn: Any, run: _Run) -> ImportRecord:
 
 def _read_file(engine: Engine, run: _Run, source: SourceFile, index: int, skip: int,
                fmt: str, options: LogImportOptions, enrich: Enrich,
-               bar: Progress | None, clock: Callable[[], datetime]) -> None:
+               bar: Progress | None, clock: Callable[[], datetime],
+               stop: StopOnInterrupt) -> None:
     parse = parser_for(fmt)
     rules = options.rules
     reported = 0
@@ -243,6 +248,10 @@ def _read_file(engine: Engine, run: _Run, source: SourceFile, index: int, skip: 
                             clock())
                 if bar and number & 0x1FFF == 0:
                     reported = _advance(bar, reader, reported)
+                if stop.requested:   # Ctrl-C: keep what was read, then stop
+                    _commit(engine, run, {"file": index, "line": number, "runner": _runner()},
+                            clock())
+                    raise KeyboardInterrupt
         except (EOFError, OSError) as exc:    # a truncated gzip: keep what was read
             run.bad("truncated_file", f"{source.name}:{number + 1}", str(exc))
         _commit(engine, run, {"file": index + 1, "line": 0, "runner": _runner()}, clock())
