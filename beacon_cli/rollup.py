@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import threading
 from datetime import date
@@ -11,7 +12,7 @@ from typing import Any
 from beacon_cli.common import settings_and_engine
 from shared.core.clock import utc_now
 from shared.core.logs import configure_logging
-from shared.jobs.worker import run_worker
+from shared.jobs.worker import run_once, run_worker
 from shared.rollups.build import rebuild_dirty, rebuild_site
 from shared.sites import list_sites, require_site
 from shared.storage.private_files import secure_start
@@ -26,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="every day from this local date on")
     p.set_defaults(func=run_rollup)
     w = sub.add_parser("worker", help="run the periodic jobs (rollups, ...) until stopped")
-    w.add_argument("--once", action="store_true", help="run one round and exit")
+    w.add_argument("--once", action="store_true",
+                   help="run one round and exit (status 1 if a job failed)")
     w.set_defaults(func=run_worker_cmd)
 
 
@@ -56,6 +58,16 @@ def run_worker_cmd(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    run_worker(engine, settings.rollup_interval_seconds, stop=stop,
-               max_rounds=1 if args.once else None)
+    if args.once:
+        # A cron line or a deploy check runs one round: its exit status must say whether
+        # every job ran (the loop below keeps going instead, and catches up next round).
+        results = run_once(engine, utc_now())
+        failed = [name for name, result in results.items() if isinstance(result, Exception)]
+        if failed:
+            # A log line like every other the worker writes (JSON when configured so).
+            logging.getLogger("beacon_cli.worker").error(
+                "beacon worker: job(s) failed: %s (see the lines above)", ", ".join(failed))
+            return 1
+        return 0
+    run_worker(engine, settings.rollup_interval_seconds, stop=stop)
     return 0

@@ -100,6 +100,9 @@ def test_the_worker_logs_json_lines(tmp_path: Path) -> None:
     entries = _json_lines(run.stderr)
     assert any(e["logger"] == "shared.jobs.worker" and e["level"] == "warning"
                for e in entries)
+    # One round that failed says so in its exit status (a cron line can alert on it).
+    assert run.returncode == 1
+    assert any(e["level"] == "error" and "job(s) failed: rollups" in e["msg"] for e in entries)
 
 
 def test_the_dashboard_process_logs_json_lines(tmp_path: Path) -> None:
