@@ -154,9 +154,10 @@ def _sum_if(cond: Any, value: Any = 1, zero: Any = 0) -> Any:
 
 
 def duration_ms(first: Any, last: Any, dialect: Dialect) -> Any:
-    """Whole milliseconds between two timestamps, the same on every backend."""
-    diff = dialect.milliseconds_between(first, last)
-    return sa.cast(sa.func.round(diff), sa.BigInteger)
+    """Whole milliseconds between two timestamps (`last` >= `first`), the same on every
+    backend: the exact difference rounded to the nearest millisecond, halves up - in
+    integers, so no database's float or rounding rule decides."""
+    return (dialect.microseconds_between(first, last) + 500) // 1000
 
 
 def _per_visit(src: Any, matched: Any, dialect: Dialect) -> list[Any]:

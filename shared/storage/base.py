@@ -126,8 +126,9 @@ class Dialect:
         """A 'YYYY-MM-DD' text column as a Date-typed one."""
         raise NotImplementedError
 
-    def milliseconds_between(self, first: Any, last: Any) -> Any:
-        """(last - first) in milliseconds, as a number."""
+    def microseconds_between(self, first: Any, last: Any) -> Any:
+        """(last - first) in whole microseconds, exactly, as an integer (timestamps keep
+        microseconds: no rounding of either one first)."""
         raise NotImplementedError
 
     def sortable_time_text(self, ts: Any) -> Any:

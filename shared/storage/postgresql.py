@@ -123,8 +123,9 @@ class PostgreSQL(Dialect):
     def text_as_date(self, text: Any) -> ColumnElement[Any]:
         return sa.cast(text, sa.Date)
 
-    def milliseconds_between(self, first: Any, last: Any) -> Any:
-        return sa.extract("epoch", last - first) * 1000
+    def microseconds_between(self, first: Any, last: Any) -> Any:
+        # EXTRACT gives a numeric (exact) since PostgreSQL 14.
+        return sa.cast(sa.extract("epoch", last - first) * 1_000_000, sa.BigInteger)
 
     def sortable_time_text(self, ts: Any) -> Any:
         return sa.func.to_char(ts, "YYYY-MM-DD HH24:MI:SS.US")

@@ -140,8 +140,12 @@ class SQLite(Dialect):
     def text_as_date(self, text: Any) -> ColumnElement[Any]:
         return sa.type_coerce(text, sa.Date)       # SQLite stores dates as that text
 
-    def milliseconds_between(self, first: Any, last: Any) -> Any:
-        return (sa.func.julianday(last) - sa.func.julianday(first)) * 86_400_000.0
+    def microseconds_between(self, first: Any, last: Any) -> Any:
+        # Not julianday(): SQLite's date functions keep whole milliseconds, rounding each
+        # time first (a duration came out 1 ms off PostgreSQL's). Whole seconds from the
+        # text's 'YYYY-MM-DD HH:MM:SS' part, plus its microsecond digits.
+        return ((_whole_seconds(last) - _whole_seconds(first)) * 1_000_000
+                + _microseconds(last) - _microseconds(first))
 
     def sortable_time_text(self, ts: Any) -> Any:
         return sa.cast(ts, sa.String)              # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
@@ -150,6 +154,15 @@ class SQLite(Dialect):
         return sa.func.printf(f"%0{width}d", number)
 
     # bytewise: SQLite compares text BINARY already.
+
+
+def _whole_seconds(ts: Any) -> Any:
+    return sa.cast(sa.func.strftime("%s", sa.func.substr(ts, 1, 19)), sa.BigInteger)
+
+
+def _microseconds(ts: Any) -> Any:
+    """The microsecond digits of a stored time ('.ffffff'; padded: fewer digits or none)."""
+    return sa.cast(sa.func.substr(sa.cast(ts, sa.String) + "000000", 21, 6), sa.BigInteger)
 
 
 def _read_in_child(path: str, sql: str, params: list[Any], batch_rows: int,

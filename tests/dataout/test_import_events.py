@@ -71,17 +71,9 @@ def _export(url: str, out: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> P
     return out
 
 
-# The page breakdowns (page, entry_page, exit_page; "filtered" is by page too) of the
-# same rows come out different on SQLite and PostgreSQL (the rows themselves compare
-# equal above, and every other report agrees): a difference of the query layer between
-# the databases, left for its own fix; not one of the import.
-DIFFER_BY_BACKEND = frozenset({"page", "entry_page", "exit_page", "filtered"})
-
-
 def _canonical(frame: pd.DataFrame) -> list[tuple[object, ...]]:
     """Rows as sorted tuples, floats to 6 digits: the databases sum and average in their
-    own order, SQLite measures durations through julianday (a float of days: a few
-    microseconds of error per visit), and they order ties in a breakdown their own way."""
+    own order, and they order ties in a breakdown their own way."""
     def cell(v: object) -> object:
         if isinstance(v, float):
             return None if v != v else float(f"{v:.6g}")
@@ -127,8 +119,7 @@ def test_round_trip_across_backends_is_exact(
         assert a.drop_columns(["site_id"]).equals(b.drop_columns(["site_id"]))
         assert a.schema == b.schema
     before, after = _reports(src), _reports(dst)
-    differing = [name for name, rows in before.items() if not _same(rows, after[name])]
-    assert [name for name in differing if name not in DIFFER_BY_BACKEND] == []
+    assert [name for name, rows in before.items() if not _same(rows, after[name])] == []
 
 
 def _same(a: object, b: object) -> bool:
