@@ -95,26 +95,49 @@ def annotate(fig: go.Figure, notes: Sequence[tuple[Any, Any, str]]) -> go.Figure
 
 def timeseries(df: pd.DataFrame, metric: str, label: str, *, x: str = "bucket",
                comparison: pd.DataFrame | None = None, height: int = 320,
-               notes: Sequence[tuple[Any, Any, str]] = ()) -> go.Figure:
+               notes: Sequence[tuple[Any, Any, str]] = (),
+               incomplete: Any = None) -> go.Figure:
     """The metric over time; the comparison period is drawn beside it, aligned by position
     (bucket i of the previous period next to bucket i of this one); `notes` are the
-    annotations (first day, last day, text) drawn on it."""
+    annotations (first day, last day, text) drawn on it. `incomplete` is the start of the
+    bucket that is not over (this hour, today): the line into it is dotted, and the
+    buckets after it (the rest of today's hours) are not drawn - they have not happened."""
     if df.empty or metric not in df:
         return empty_figure("No data in this period")
-    df = downsample(df)
-    fig = go.Figure(go.Scatter(x=df[x], y=df[metric], mode="lines+markers", name="This period",
-                               line={"color": PRIMARY, "width": 2}, marker={"size": 4}))
+    done, partial = _split(df, x, incomplete)
+    done = downsample(done)
+    fig = go.Figure(go.Scatter(x=done[x], y=done[metric], mode="lines+markers",
+                               name="This period", line={"color": PRIMARY, "width": 2},
+                               marker={"size": 4}))
+    if not partial.empty:
+        fig.add_trace(go.Scatter(
+            x=partial[x], y=partial[metric], mode="lines+markers", name="Incomplete",
+            line={"color": PRIMARY, "width": 2, "dash": "dot"}, marker={"size": 4},
+            hovertemplate="%{x}: %{y} (so far)<extra>Incomplete</extra>"))
     if comparison is not None and not comparison.empty and metric in comparison:
         comp = downsample(comparison).iloc[: len(df)]
         labels = [str(v) for v in comp[x]]
+        # Solid and light: dotted means "not over yet" on this chart.
         fig.add_trace(go.Scatter(
             x=list(df[x].iloc[: len(comp)]), y=comp[metric], mode="lines", name="Comparison",
-            line={"color": MUTED, "width": 2, "dash": "dot"},
+            line={"color": MUTED, "width": 2},
             customdata=labels, hovertemplate="%{customdata}: %{y}<extra>Comparison</extra>"))
     fig.update_yaxes(rangemode="tozero")
     if metric in COUNTS:   # no "0.2 visitors" on the axis
         fig.update_yaxes(tickformat=",d", dtick=None if df[metric].max() > 5 else 1)
     return _layout(annotate(fig, notes), label, height)
+
+
+def _split(df: pd.DataFrame, x: str, incomplete: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the complete buckets, the dotted segment: the last complete bucket and the
+    incomplete one); with no incomplete bucket, everything is complete."""
+    if incomplete is None:
+        return df, df.iloc[0:0]
+    done = df[df[x] < incomplete]
+    now = df[df[x] == incomplete]
+    if now.empty:
+        return df, df.iloc[0:0]
+    return done, pd.concat([done.iloc[-1:], now])
 
 
 def bars(df: pd.DataFrame, label_col: str, value_col: str, title: str, *,

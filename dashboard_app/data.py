@@ -27,12 +27,14 @@ from shared.reports.funnels import Funnel, FunnelReport, list_funnels
 from shared.reports.funnels import funnel_report as funnel_query
 from shared.reports.goals import Goal, GoalResult, list_goals
 from shared.reports.goals import goal_conversions as goals_report
+from shared.reports.partial import window_metrics as window_report
 from shared.reports.realtime import realtime as realtime_report
+from shared.reports.revenue import revenue_by_value
 from shared.reports.segments import Segment, list_segments, segment_filters
 from shared.reports.traffic import BreakdownSpec
 from shared.sites import Site, list_sites
 from shared.stats.query import Filter, StatsQuery
-from shared.stats.results import Breakdown, Realtime, Timeseries, Totals
+from shared.stats.results import Breakdown, Metrics, Realtime, Timeseries, Totals
 from shared.storage import make_engine
 from shared.storage.read_timeout import time_limit
 
@@ -98,6 +100,12 @@ def timeseries(url: str, query: StatsQuery) -> Timeseries:
     return _run(url, reports.timeseries, query)
 
 
+@st.cache_data(ttl=_MAX_TTL, max_entries=1024, show_spinner=False, hash_funcs=_HASH)
+def window_metrics(url: str, query: StatsQuery, start: datetime, end: datetime) -> Metrics:
+    """Metrics of local [start, end) under the query's filters (a period's complete part)."""
+    return _run(url, window_report, query, start, end)
+
+
 @st.cache_data(ttl=_MAX_TTL, max_entries=4096, show_spinner=False, hash_funcs=_HASH)
 def breakdown(url: str, query: StatsQuery, dimension: str, limit: int = 10,
               order_by: str = "visitors") -> Breakdown:
@@ -109,6 +117,13 @@ def breakdowns(url: str, query: StatsQuery,
                specs: tuple[BreakdownSpec, ...]) -> dict[BreakdownSpec, Breakdown]:
     """A page's breakdowns in one call: filtered ones share one read of the visits."""
     return _run(url, reports.breakdowns, query, specs)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=1024, show_spinner=False, hash_funcs=_HASH)
+def revenue(url: str, query: StatsQuery, dimension: str,
+            values: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """value -> {currency: amount} of the rows of a breakdown (never summed across)."""
+    return _run(url, revenue_by_value, query, dimension, values)
 
 
 def url() -> str:

@@ -15,9 +15,11 @@ NOTHING = "–"
 DECIMALS: dict[str, int] = {
     "visitors": 0, "visits": 0, "pageviews": 0, "events": 0, "conversions": 0,
     "views_per_visit": 2, "bounce_rate": 0, "scroll_depth": 0, "conversion_rate": 1,
+    "revenue": 2,
 }
 DURATIONS = frozenset({"visit_duration", "time_on_page"})
 PERCENTS = frozenset({"bounce_rate", "scroll_depth", "conversion_rate"})
+KNOWN = frozenset(DECIMALS) | DURATIONS   # the metrics `cell` knows the decimals of
 
 
 def _missing(value: Any) -> bool:

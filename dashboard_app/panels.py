@@ -16,7 +16,13 @@ import streamlit as st
 from dashboard_app import charts, data, formats
 from dashboard_app.frame import Frame
 from dashboard_app.sidebar import add_filter
-from dashboard_app.tables import BREAKDOWN_COLUMNS, NONE_LABEL, breakdown_frame, rounded
+from dashboard_app.tables import (
+    BREAKDOWN_COLUMNS,
+    NONE_LABEL,
+    breakdown_frame,
+    rounded,
+    with_revenue_text,
+)
 from dashboard_app.ui import download_button
 from shared.reports.traffic import BreakdownSpec
 from shared.stats.query import Filter, StatsQuery
@@ -66,6 +72,8 @@ def breakdown_table(query: StatsQuery, frame: Frame, dimension: str, value_label
     if result is None:
         result = data.breakdown(data.url(), query, dimension, _limit(key), order_by)
     df = rounded(breakdown_frame(result, value_label, columns))
+    if "revenue" in columns:
+        df = with_revenue_text(df, result, _revenue(query, dimension, result))
     if df.empty:
         st.caption("Nothing in this period.")
         return df
@@ -78,6 +86,13 @@ def breakdown_table(query: StatsQuery, frame: Frame, dimension: str, value_label
         add_filter(Filter(dimension, "is", (value,)))
     _more_and_download(result.has_more, df, key)
     return df
+
+
+def _revenue(query: StatsQuery, dimension: str,
+             result: Breakdown) -> dict[str, dict[str, float]]:
+    """Each row's revenue per currency; only rows with revenue are asked for."""
+    values = tuple(r.value for r in result.rows if r.metrics.revenue and r.value != "")
+    return data.revenue(data.url(), query, dimension, values) if values else {}
 
 
 def _more_and_download(has_more: bool, df: pd.DataFrame, key: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard_app import formats
 from shared.stats.results import METRICS, Breakdown, Metrics, Point
 
 METRIC_LABELS: dict[str, str] = {
@@ -38,6 +39,25 @@ def breakdown_frame(result: Breakdown, value_label: str,
     if not rows:
         return pd.DataFrame(columns=[value_label, *(METRIC_LABELS[m] for m in columns)])
     return pd.DataFrame(rows)
+
+
+def amounts_text(amounts: dict[str, float]) -> str:
+    """{"USD": 3, "EUR": 1234.5} -> "EUR 1,234.50; USD 3.00": one amount per currency,
+    never a sum across them; "–" when there is none."""
+    shown = [formats.money(v, c) for c, v in sorted(amounts.items()) if v]
+    return "; ".join(shown) or formats.NOTHING
+
+
+def with_revenue_text(df: pd.DataFrame, result: Breakdown,
+                      by_value: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """The table's "Revenue" column as text per currency (`by_value`: value ->
+    {currency: amount}, see shared.reports.revenue) instead of the summed amount."""
+    label = METRIC_LABELS["revenue"]
+    if label not in df or df.empty:
+        return df
+    out = df.copy()
+    out[label] = [amounts_text(by_value.get(r.value, {})) for r in result.rows]
+    return out
 
 
 def points_frame(points: list[Point] | None) -> pd.DataFrame:

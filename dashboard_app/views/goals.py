@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard_app import charts, data, goal_forms
+from dashboard_app import charts, data, formats, goal_forms
+from dashboard_app.tables import amounts_text
 from dashboard_app.ui import data_table, site_page
 from shared.reports.funnels import Funnel
 from shared.stats.query import StatsQuery
@@ -28,13 +29,13 @@ def goals_table(query: StatsQuery) -> pd.DataFrame:
 
 
 def _revenue(amount: float, currency: str | None) -> str:
-    """The goal's revenue in its own currency ("7,516.00 EUR"), "–" without one."""
-    return f"{amount:,.2f} {currency}" if currency else "–"
+    """The goal's revenue in its own currency ("EUR 7,516.00"), "–" without one."""
+    return formats.money(amount, currency) if amount else formats.NOTHING
 
 
 def _other(amounts: dict[str, float]) -> str:
     """Amounts in currencies other than the goal's, each apart: never added to it."""
-    return "; ".join(f"{v:,.2f} {c}" for c, v in sorted(amounts.items())) or "–"
+    return amounts_text(amounts)
 
 
 def funnel_panel(query: StatsQuery, funnel: Funnel) -> None:

@@ -8,7 +8,7 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from dashboard_app import charts, data, first_event, formats, panels
+from dashboard_app import charts, data, first_event, formats, incomplete, panels
 from dashboard_app.data import chart_notes
 from dashboard_app.tables import METRIC_LABELS, points_frame
 from dashboard_app.ui import (
@@ -21,7 +21,7 @@ from dashboard_app.ui import (
 )
 from shared.reports.traffic import BreakdownSpec
 from shared.stats.query import StatsQuery
-from shared.stats.results import Breakdown, Totals
+from shared.stats.results import Breakdown, Timeseries, Totals, changes_between
 
 KPIS = (  # metric, label, formatter, lower is better
     ("visitors", "Unique visitors", fmt_int, False),
@@ -37,12 +37,18 @@ MULTI_DAY_NOTE = ("Visitors over several days are the sum of each day's unique v
                   "the anonymous visitor id changes every day (daily salt), so the same "
                   "person on two days counts twice.")
 
+CUT_HELP = ("A period that ends now holds a bucket that is not over (this hour, today, this "
+            "month): it is drawn dotted, and the changes on the cards compare only the "
+            "buckets before it with the same buckets of the comparison period, so a "
+            "half-done day does not read as a drop. The cards' values are the whole "
+            "period so far.")
 
-def kpi_cards(totals: Totals) -> None:
+
+def kpi_cards(totals: Totals, changes: dict[str, float | None]) -> None:
     for column, (metric, label, fmt, inverse) in zip(st.columns(len(KPIS)), KPIS,
                                                      strict=True):
         # No comparison: no delta. A comparison with nothing to compare to: "–", grey.
-        change = totals.changes.get(metric)
+        change = changes.get(metric)
         delta = ((fmt_change(change, points=metric == "bounce_rate") or formats.NOTHING)
                  if totals.previous is not None else None)
         colour: Literal["off", "inverse", "normal"] = (
@@ -52,16 +58,32 @@ def kpi_cards(totals: Totals) -> None:
                       help=MULTI_DAY_NOTE if metric == "visitors" else None)
 
 
-def series(query: StatsQuery) -> None:
+def card_changes(query: StatsQuery, totals: Totals,
+                 cut: incomplete.Cut | None) -> dict[str, float | None]:
+    """The cards' changes: those of the whole periods when this one is over, else those
+    of the complete parts of both (the incomplete bucket left out, see incomplete.py)."""
+    other = query.comparison_query()
+    if totals.previous is None or cut is None or cut.previous is None or other is None:
+        return totals.changes
+    url = data.url()
+    return changes_between(data.window_metrics(url, query, *cut.current),
+                           data.window_metrics(url, other, *cut.previous))
+
+
+def series(query: StatsQuery, result: Timeseries, cut: incomplete.Cut | None) -> None:
     metric = st.segmented_control("Metric", SERIES_METRICS, default="visitors",
                                   format_func=METRIC_LABELS.__getitem__, key="series_metric",
                                   label_visibility="collapsed") or "visitors"
-    result = data.timeseries(data.url(), query)
     fig = charts.timeseries(points_frame(result.points), metric, METRIC_LABELS[metric],
                             comparison=points_frame(result.previous)
                             if result.previous is not None else None,
-                            notes=chart_notes(query))
+                            notes=chart_notes(query),
+                            incomplete=None if cut is None
+                            else result.points[cut.index].bucket)
     st.plotly_chart(fig, key="timeseries", config=charts.PLOT_CONFIG)
+    if cut is not None:
+        st.caption(incomplete.note(result.interval, result.previous is not None),
+                   help=CUT_HELP)
 
 
 # (dimension, widget key) of every breakdown table on the page; the bar charts'
@@ -149,12 +171,14 @@ def render() -> None:
         return
     r = query.date_range
     st.caption(f"{r.first:%d %b %Y} – {r.last:%d %b %Y} · time zone {site.timezone}")
-    kpi_cards(totals)
+    result = data.timeseries(data.url(), query)
+    cut = incomplete.series_cut(query, result)
+    kpi_cards(totals, card_changes(query, totals, cut))
     if empty and not ctx.frame.filters:
         no_data_state(site)
         return
     st.caption(MULTI_DAY_NOTE)
-    series(query)
+    series(query, result, cut)
     found = page_breakdowns(query)
     for pair in (PANELS[:2], PANELS[2:]):
         for column, (title, key, tabs) in zip(st.columns(2, gap="large"), pair, strict=True):

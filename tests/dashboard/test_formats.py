@@ -65,3 +65,38 @@ def test_streamlit_options_from_the_environment_and_fixed_ones() -> None:
     assert FIXED_OPTIONS["browser.gatherUsageStats"] is False
     with pytest.raises(SystemExit, match="STREAMLIT_SERVER_MAX_UPLOAD_SIZE"):
         environment_options({"STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "many"})
+
+
+def test_csv_cells_go_through_the_formatter_and_stay_formula_safe() -> None:
+    import csv
+    import io
+
+    import pandas as pd
+
+    from dashboard_app.downloads import to_csv_bytes
+
+    df = pd.DataFrame({
+        "Page": ["=1+2", "\tcmd", "\r@SUM(A1)", "/ok"],
+        "Visitors": [3, 4, 5, 6],
+        "Views per visit": [2.3333333, 1.0, None, 17.9],
+        "Bounce rate (%)": [33.333333, 50.0, 0.1 + 0.2, None],
+        "Visit duration (s)": [76.6, 12.5000001, 3.0, None],
+        "Conversion rate (%)": [2430.7000000000003, 1.25, 0.0, None],
+        "amount": [0.1 + 0.2, 19.99, -5.0, None],     # no metric: value kept, noise gone
+    })
+    header, *rows = list(csv.reader(io.StringIO(to_csv_bytes(df).decode(), newline="")))
+    assert header == list(df.columns)
+    assert [r[0] for r in rows] == ["'=1+2", "'\tcmd", "'\r@SUM(A1)", "/ok"]
+    assert [r[1:] for r in rows] == [
+        ["3", "2.33", "33", "77", "2430.7", "0.3"],
+        ["4", "1.0", "50", "13", "1.2", "19.99"],
+        ["5", "", "0", "3", "0.0", "-5.0"],
+        ["6", "17.9", "", "", "", ""],
+    ]
+
+
+def test_revenue_is_one_amount_per_currency() -> None:
+    from dashboard_app.tables import amounts_text
+
+    assert amounts_text({"USD": 3.0, "EUR": 1234.5}) == "EUR 1,234.50; USD 3.00"
+    assert amounts_text({}) == "–" and amounts_text({"EUR": 0.0}) == "–"
