@@ -83,7 +83,7 @@ def test_ndjson_and_csv_are_the_stream_written_by_the_cli_writers(demo: Engine,
         assert job is not None and job.id == queued.id and job.status == "done"
         lines = (tmp_path / "data" / "exports" / job.file_name).read_text().splitlines()
         rows = len(lines) - (1 if fmt == "csv" else 0)
-        assert rows == job.rows_written == job.rows_total > 0
+        assert rows == job.rows_written == job.rows_total and rows > 0
         if fmt == "ndjson":
             assert json.loads(lines[0])["site_id"] == require_site_id(demo)
 
@@ -156,3 +156,20 @@ def test_files_are_deleted_after_their_time_and_strays_at_once(demo: Engine,
     assert list(folder.iterdir()) == []
     with demo.connect() as conn:
         assert queue.job_by_token(conn, job.token) is None
+
+
+def test_the_stored_query_is_the_asked_one_dates_and_filter_groups_included(
+        demo: Engine) -> None:
+    from datetime import date
+
+    from shared.stats.query import Filter
+
+    group = Filter("", "or", (), (Filter("country", "is", ("DE",)),
+                                  Filter("source", "is", ("Google",))))
+    asked = bdf.stats_query(demo, "demo.test", "custom", start=date(2026, 3, 2),
+                            end=date(2026, 3, 5), filters=(group,), now=NOW)
+    with write_transaction(demo) as conn:
+        job = queue.request_export(conn, user_id=USER, query=asked, fmt="csv",
+                                   label="dates", now=NOW)
+    assert job.query(asked.timezone) == asked
+    assert job.download_name("demo.test") == "demo.test-events-2026-03-02-2026-03-05.csv"
