@@ -17,7 +17,9 @@ Streamlit leaves a few doors open that a self-hosted analytics dashboard must cl
   and `DELETE` clears it (`login_cookie` calls them from the page).
 - Exports: `GET <base>/_beacon/export/<id>` serves a prepared export only to a request
   whose sign-in cookie belongs to the user who made it (`export_store`), and writes the
-  download to the audit log.
+  download to the audit log. `GET <base>/_beacon/export-file/<token>` does the same for
+  a raw-event export the worker wrote (`shared.dataout.export_jobs`), streamed from the
+  data folder, and only while that user may still see the site.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from urllib.parse import urlsplit
 from anyio import to_thread
 from sqlalchemy.engine import Engine
 
-from dashboard_app import export_store
+from dashboard_app import export_files, export_store
 from shared.accounts import audit
 from shared.accounts.login_tokens import get_login_token, token_is_live, well_formed
 from shared.accounts.metrics_access import REFUSED, metrics_allowed
@@ -47,6 +49,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 COOKIE_NAME = "beacon_login"
 SESSION_PATH = "/_beacon/session"
 EXPORT_PATH = "/_beacon/export/"
+EXPORT_FILE_PATH = "/_beacon/export-file/"
 FRAME_HEADERS = ((b"x-frame-options", b"SAMEORIGIN"),
                  (b"content-security-policy", b"frame-ancestors 'self'"),
                  (b"x-content-type-options", b"nosniff"),
@@ -126,6 +129,9 @@ class DashboardGuard:
         elif EXPORT_PATH in path:
             await self._export(path.rsplit("/", 1)[-1], send, headers)
             return
+        elif EXPORT_FILE_PATH in path:
+            await self._export_file(path.rsplit("/", 1)[-1], send, headers)
+            return
         await self.app(scope, receive, _with_frame_headers(send))
 
     async def _session(self, scope: Scope, receive: Receive, send: Send,
@@ -191,6 +197,31 @@ class DashboardGuard:
             ("content-type", prepared.mime),
             ("content-disposition", f'attachment; filename="{prepared.filename}"'),
             ("cache-control", "no-store")])
+
+    async def _export_file(self, token: str, send: Send, headers: dict[str, str]) -> None:
+        user_id = await to_thread.run_sync(self._cookie_user, headers)
+        found = None if user_id is None else await to_thread.run_sync(
+            export_files.downloadable, self.engine, self.settings, token, user_id)
+        if found is None:
+            await _answer(send, 404, b"no such export for this sign-in (it may have expired)")
+            return
+        try:
+            await to_thread.run_sync(export_files.audit_download, self.engine, found)
+        except BaseException:
+            found.handle.close()
+            raise
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", found.mime.encode()),
+            (b"content-disposition", f'attachment; filename="{found.filename}"'.encode()),
+            (b"content-length", str(found.size).encode()),
+            (b"cache-control", b"no-store"), *FRAME_HEADERS]})
+        with found.handle as handle:
+            while True:
+                chunk = await to_thread.run_sync(handle.read, export_files.CHUNK_BYTES)
+                await send({"type": "http.response.body", "body": chunk,
+                            "more_body": bool(chunk)})
+                if not chunk:
+                    break
 
 
 def _with_frame_headers(send: Send) -> Send:

@@ -1,7 +1,8 @@
-"""Export page: any report, or the raw events of the current frame, as CSV or Parquet.
+"""Export page: any report as CSV or Parquet, or the raw events of the current frame.
 
-CSV cells that a spreadsheet would run as a formula are neutralised. Raw events are read
-in chunks and capped, so an export cannot take the dashboard process's memory. Files are
+CSV cells that a spreadsheet would run as a formula are neutralised. Raw events are
+written by the worker in the background (`export_jobs_ui`), never inside a page run, so
+an export of any size cannot take the dashboard process's memory or time. Files are
 handed out by the dashboard's guard to the signed-in user who made them only, not
 through Streamlit's public /media/ URLs.
 """
@@ -14,6 +15,7 @@ import streamlit as st
 from dashboard_app import data, export_store
 from dashboard_app.auth import TOKEN_KEY
 from dashboard_app.downloads import to_csv_bytes, to_parquet_bytes
+from dashboard_app.export_jobs_ui import raw_events_section
 from dashboard_app.frame import dimension_label, filter_label
 from dashboard_app.tables import breakdown_frame, points_frame, rounded
 from dashboard_app.ui import site_page
@@ -22,7 +24,6 @@ from shared.stats.dimensions import DIMENSIONS
 from shared.stats.query import StatsQuery
 from shared.stats.results import METRICS
 
-MAX_RAW_ROWS = 1_000_000
 REPORTS = ("totals", "timeseries", *DIMENSIONS)
 
 
@@ -34,19 +35,6 @@ def report_frame(query: StatsQuery, report: str) -> pd.DataFrame:
     if report == "timeseries":
         return points_frame(data.timeseries(data.url(), query).points)
     return breakdown_frame(data.breakdown(data.url(), query, report, 1000), report, METRICS)
-
-
-def raw_events(query: StatsQuery) -> pd.DataFrame:
-    from shared.dataout.dataframes import events_df_chunks
-
-    parts, total = [], 0
-    for chunk in events_df_chunks(data.current_engine(), query, chunksize=100_000):
-        parts.append(chunk)
-        total += len(chunk)
-        if total >= MAX_RAW_ROWS:
-            break
-    # props is the JSON object's text already (shared.dataout.event_schema)
-    return pd.concat(parts, ignore_index=True).head(MAX_RAW_ROWS) if parts else pd.DataFrame()
 
 
 def offer(df: pd.DataFrame, name: str, fmt: str, user_id: int | None,
@@ -73,9 +61,8 @@ def offer(df: pd.DataFrame, name: str, fmt: str, user_id: int | None,
 
 
 def _user_id(email: str | None) -> int | None:
-    """The signed-in user's id when the browser holds (or is being given) the sign-in
-    cookie the download needs; None otherwise."""
-    if not email or not st.session_state.get(TOKEN_KEY):
+    """The signed-in user's id (None for a share link)."""
+    if not email:
         return None
     with data.current_engine().connect() as conn:
         user = get_user(conn, email)
@@ -99,16 +86,15 @@ def render() -> None:
     df = rounded(report_frame(query, report))
     st.dataframe(df.head(20), hide_index=True, width="stretch")
     user_id = _user_id(ctx.access.email)
+    # The download links need the sign-in cookie the browser holds (or is being given).
+    can_download = bool(st.session_state.get(TOKEN_KEY))
     what = {"first": r.first, "last": r.last,
             "filters": [filter_label(f) for f in ctx.frame.filters]}
-    offer(df, f"{site.domain}-{report}-{r.first}-{r.last}", fmt or "CSV", user_id,
+    offer(df, f"{site.domain}-{report}-{r.first}-{r.last}", fmt or "CSV",
+          user_id if can_download else None,
           {"action": "export.report", "site_id": site.id,
            "details": {**what, "report": report}})
-    st.subheader("Raw events", anchor=False)
-    st.caption(f"Every stored event of the frame, up to {MAX_RAW_ROWS:,} rows.")
-    if st.button("Prepare raw events", key="exp_raw"):
-        offer(raw_events(query), f"{site.domain}-events-{r.first}-{r.last}", fmt or "CSV",
-              user_id, {"action": "export.events", "site_id": site.id, "details": what})
+    raw_events_section(site, query, user_id, can_download)
 
 
 render()

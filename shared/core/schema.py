@@ -485,12 +485,37 @@ import_bot_counts = sa.Table(
     sa.Column("count", sa.BigInteger, nullable=False),
 )
 
+# Raw-event exports started from the dashboard and written by the worker
+# (shared/dataout/export_queue.py): what to export, how far it got, its file's token.
+# `active_key` is set while the export is queued or running and unique, so the same
+# export asked for twice (a double click, two tabs) is queued once.
+export_jobs = sa.Table(
+    "export_jobs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),   # URL and file name
+    sa.Column("site_id", sa.Integer, nullable=False, index=True),
+    sa.Column("user_id", sa.Integer, nullable=False, index=True),
+    sa.Column("status", sa.String(10), nullable=False),      # queued running done failed
+    sa.Column("active_key", sa.String(64), nullable=True, unique=True),
+    sa.Column("format", sa.String(10), nullable=False),      # csv, parquet, ndjson
+    sa.Column("options", sa.JSON, nullable=False),           # period, dates, filters, now
+    sa.Column("label", sa.String(400), nullable=False),      # the period and filters, for people
+    sa.Column("rows_total", sa.BigInteger, nullable=True),
+    sa.Column("rows_written", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("file_bytes", sa.BigInteger, nullable=True),
+    sa.Column("error", sa.String(500), nullable=False, server_default=""),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),    # the running worker's heartbeat
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Index(None, "status", "created_at"),
+)
+
 # Tables holding per-site data: deleting a site deletes its rows in each.
 SITE_DATA_TABLES = (
     events, visitor_sessions, drop_counts, bot_counts, dirty_days, daily_rollups, rollup_visits,
     rollup_visit_events, goals, funnels, api_keys, site_roles, share_links,
     report_subscriptions, site_alerts, goal_thresholds, webhooks, notifications, imports,
-    segments, notes,
+    segments, notes, export_jobs,
 )
 
 # Tables that name a site but outlive it: removing a site keeps its audit trail.

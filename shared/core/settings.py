@@ -167,6 +167,12 @@ class Settings:
                        "deletes older entries. 0 = keep forever.",
                        "BEACON_AUDIT_RETENTION_DAYS"),
     )
+    export_keep_hours: int = field(
+        default=24,
+        metadata=_help("Hours a raw-event export started from the dashboard stays "
+                       "downloadable; the worker then deletes its file.",
+                       "BEACON_EXPORT_KEEP_HOURS"),
+    )
     oidc_allowed_emails: str = field(
         default="",
         metadata=_help("Comma list of e-mails or @domains that may sign in to the dashboard "
@@ -362,6 +368,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"DATABASE_URL must be a sqlite or postgresql URL, got {scheme!r}")
     if s.web_concurrency < 1 or s.threads < 1:
         raise SettingsError("WEB_CONCURRENCY and BEACON_THREADS must be at least 1")
+    if s.export_keep_hours < 1:
+        raise SettingsError("BEACON_EXPORT_KEEP_HOURS must be at least 1")
     if s.batch_size < 1 or s.batch_size > 50_000:
         raise SettingsError("BEACON_BATCH_SIZE must be between 1 and 50000")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -117,6 +117,9 @@ def build_record(conn: Connection, settings: Settings, sites: list[Site],
             ("Access", "dashboard accounts with per-site roles; public share links only "
                        "where an owner created them"),
             ("Second factor at sign-in", _two_factor(settings)),
+            ("Raw-event exports from the dashboard", "files in the data folder (readable "
+             "by the service account only), handed only to the user who asked for them, "
+             f"deleted after {settings.export_keep_hours} hours"),
         )),
         Section("Accountability", (
             ("Audit log", "every change made by a person (sign-ins, users and roles, sites "

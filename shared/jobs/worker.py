@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from shared.core.clock import utc_now
 from shared.core.last_good import OutageLog, is_outage
+from shared.jobs.exports import run_exports
 from shared.jobs.housekeeping import HOUSEKEEPING_JOBS
 from shared.jobs.notifications import run_notifications
 from shared.rollups.build import rebuild_dirty
@@ -30,6 +31,7 @@ JOBS: list[Job] = [
     ("rollups", rebuild_dirty),
     *HOUSEKEEPING_JOBS,     # salts, sessions, retention, login tokens
     ("notifications", run_notifications),   # e-mail reports, alerts, webhooks
+    ("exports", run_exports),   # last: one dashboard export may take minutes
 ]
 
 

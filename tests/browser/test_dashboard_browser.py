@@ -12,6 +12,7 @@ raw CSV download. Screenshots go to test-artifacts/screenshots/ (the path is pri
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -447,6 +448,42 @@ def test_export_link_works_only_in_the_signed_in_browser(page: Any, browser: Any
     stranger = browser.new_context()
     try:
         assert stranger.request.get(url).status == 404
+    finally:
+        stranger.close()
+
+
+def test_raw_export_runs_in_the_worker_and_downloads_after_leaving_the_page(
+        page: Any, browser: Any, dashboard: Dashboard) -> None:
+    from shared.dataout import export_jobs
+
+    _sign_in(page, dashboard, f"?site={DOMAIN}")
+    _wait_cookie(page, present=True)
+    page.get_by_role("link", name="Export").first.click()
+    _settle(page)
+    page.get_by_role("button", name="Start export").click()
+    page.get_by_text("Waiting for the worker").first.wait_for(timeout=30_000)
+    page.get_by_role("link", name="Overview").first.click()     # leave the page
+    _settle(page)
+    engine = make_engine(dashboard.url)
+    try:   # what `beacon worker` does next round, with the dashboard's data folder
+        data_dir = Path(dashboard.url.removeprefix("sqlite:///")).parent / "data"
+        job = export_jobs.run_next(engine, data_dir)
+    finally:
+        engine.dispose()
+    assert job is not None and job.status == "done" and job.rows_written > 0
+    page.get_by_role("link", name="Export").first.click()
+    link = page.get_by_role("link", name=re.compile(r"^Download .*-events-.*rows"))
+    link.wait_for(timeout=30_000)
+    url = link.get_attribute("href")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == job.download_name(DOMAIN)
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert len(lines) == job.rows_written + 1
+    stranger = browser.new_context()
+    try:
+        full = url if url.startswith("http") else f"{dashboard.origin}/{url.lstrip('/')}"
+        assert stranger.request.get(full).status == 404
     finally:
         stranger.close()
 

@@ -54,3 +54,13 @@ def test_record_describes_the_spool_every_event_passes_through(engine: Engine,
     assert f"{spool_policy.SEGMENT_MAX_BYTES // 1048576} MiB" in text
     assert f"{settings.flush_interval_ms} ms" in text
     assert f"{settings.spool_max_bytes / 1e9:.1f} GB" in text
+
+
+def test_record_says_how_long_dashboard_exports_are_kept(engine: Engine,
+                                                         settings: Settings) -> None:
+    from dataclasses import replace
+
+    with engine.begin() as conn:
+        sections = build_record(conn, replace(settings, export_keep_hours=6), [], NOW)
+    storage = dict({s.title: dict(s.rows) for s in sections}["Storage"])
+    assert storage["Raw-event exports from the dashboard"].endswith("deleted after 6 hours")

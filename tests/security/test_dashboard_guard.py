@@ -211,3 +211,59 @@ def test_a_download_is_in_the_audit_log_with_its_user(guard: int, engine: Engine
 def test_other_paths_pass_with_frame_headers(guard: int) -> None:
     status, headers, body = _request(guard, "GET", "/overview")
     assert status == 200 and body == b"page" and headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def _worker_export(engine: Engine, data_dir: Path, user_id: int, domain: str) -> Any:
+    """A raw-event export of `domain` asked for by `user_id`, written as the worker does."""
+    import shared.dataout.dataframes as bdf
+    from shared.core.clock import utc_now
+    from shared.dataout import export_jobs, export_queue
+    from shared.storage import write_transaction
+
+    query = bdf.stats_query(engine, domain, "7d")
+    with write_transaction(engine) as conn:
+        export_queue.request_export(conn, user_id=user_id, query=query, fmt="csv",
+                                    label="7 days", now=utc_now())
+    job = export_jobs.run_next(engine, data_dir)
+    assert job is not None and job.status == "done", job
+    return job
+
+
+def test_worker_exports_only_for_their_user_while_they_see_the_site(
+        guard: int, engine: Engine, tmp_path: Path) -> None:
+    from shared.accounts import audit
+    from shared.sites import add_site
+
+    ann_id, ann_token = _signed_in(engine, "ann@example.com")
+    bob_id, bob_token = _signed_in(engine, "bob@example.com")
+    with engine.begin() as conn:
+        add_site(conn, "a.example")
+        add_site(conn, "b.example")
+        auth.grant_role(conn, "ann@example.com", "a.example", "viewer")
+        auth.grant_role(conn, "bob@example.com", "a.example", "owner")
+        auth.grant_role(conn, "bob@example.com", "b.example", "owner")
+    job = _worker_export(engine, tmp_path, ann_id, "a.example")
+    bobs = _worker_export(engine, tmp_path, bob_id, "b.example")
+    path = f"/dashboard/_beacon/export-file/{job.token}"
+    ann = {"Cookie": f"beacon_login={ann_token}"}
+    assert _request(guard, "GET", path)[0] == 404                          # no sign-in
+    # Bob sees the site too, but did not ask for this export; Ann never sees b.example.
+    assert _request(guard, "GET", path, {"Cookie": f"beacon_login={bob_token}"})[0] == 404
+    assert _request(guard, "GET", f"/_beacon/export-file/{bobs.token}", ann)[0] == 404
+    assert _request(guard, "GET", "/_beacon/export-file/..%2Fbeacon.db", ann)[0] == 404
+    with engine.connect() as conn:
+        assert audit.entries(conn) == []
+    status, headers, body = _request(guard, "GET", path, ann)
+    assert status == 200 and body == (tmp_path / "exports" / job.file_name).read_bytes()
+    assert body.startswith(b'"uid",')
+    assert headers["Content-Disposition"] == \
+        f'attachment; filename="{job.download_name("a.example")}"'
+    assert headers["Cache-Control"] == "no-store" and headers["X-Frame-Options"] == "SAMEORIGIN"
+    with engine.connect() as conn:
+        [entry] = audit.entries(conn)
+    assert (entry.actor, entry.action, entry.site_id, entry.details["export"]) == (
+        "ann@example.com", "export.events", job.site_id, job.id)
+    # Ann loses the site: her own export is no longer hers to download.
+    with engine.begin() as conn:
+        auth.revoke_role(conn, "ann@example.com", "a.example")
+    assert _request(guard, "GET", path, ann)[0] == 404
