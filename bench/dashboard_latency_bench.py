@@ -6,8 +6,9 @@ SQLite database, starts `beacon dashboard` as deployed, and drives Debian's Chro
 - sign-in: from pressing "Sign in" to the Overview's numbers drawn and the run finished;
 - period: choosing another period in the sidebar until the page is up to date;
 - comparison: switching "Compare with" between none and the previous period;
-- filter: clicking the first row of the Sources list (then "Clear all");
-- page: switching between Overview and Realtime.
+- filter: clicking the first row of the Sources list until its chip shows (then "Clear
+  all" until it is gone);
+- page: switching between Overview and Realtime (until the page's first number shows).
 
 "Up to date" = no element Streamlit marks stale, the status widget gone, for 100 ms.
 Each action runs `--runs` times (default 10); printed: median and worst against the
@@ -88,14 +89,29 @@ def _until_idle(page: Any, started: float, timeout: float = 60.0) -> float:
     raise SystemExit("the dashboard kept running for a minute")
 
 
-def _timed(page: Any, action: Callable[[], None]) -> float:
+def _timed(page: Any, action: Callable[[], None], shown: Any = None,
+           gone: Any = None) -> float:
+    """Seconds from `action` to an up-to-date page; with `shown`/`gone` (locators) the
+    action's result must be on the page (or off it) first. A click in a chart reruns
+    its fragment before the page, and that fragment's run marks nothing stale at once:
+    without the check the quiet 100 ms could pass before the page even started over."""
     started = time.perf_counter()
     action()
+    if shown is not None:
+        shown.first.wait_for(state="visible", timeout=60_000)
+    if gone is not None:
+        gone.first.wait_for(state="detached", timeout=60_000)
     return _until_idle(page, started)
 
 
 def _pick(page: Any, label: str, option: str) -> None:
-    page.locator("[data-testid='stSelectbox']", has=page.get_by_text(label, exact=True)).click()
+    """Choose `option` in the sidebar selectbox `label`. Streamlit's selectbox is a
+    combobox now: right after another one was used, a click only focuses it (the click
+    closes the other's list), so the arrow key opens its list."""
+    box = page.locator("[data-testid='stSelectbox']", has=page.get_by_text(label, exact=True))
+    combo = box.get_by_role("combobox")
+    combo.click()
+    combo.press("ArrowDown")
     page.get_by_role("option", name=option).click()
 
 
@@ -119,13 +135,15 @@ def _measure(page: Any, origin: str, runs: int) -> dict[str, list[float]]:
         times["comparison"].append(_timed(page, lambda: _pick(page, "Compare with",
                                                               "No comparison")))
         row = page.locator(".st-key-panel_sources .js-plotly-plot g.point path").first
-        times["filter"].append(_timed(page, lambda r=row: r.click(force=True)))
-        times["filter"].append(_timed(page, lambda: page.locator(
-            ".st-key-clear_filters button").click()))
+        clear = page.locator(".st-key-clear_filters button")
+        times["filter"].append(_timed(page, lambda r=row: r.click(force=True), shown=clear))
+        times["filter"].append(_timed(page, lambda c=clear: c.click(), gone=clear))
         times["page"].append(_timed(page, lambda: page.get_by_role(
-            "link", name="Realtime").first.click()))
+            "link", name="Realtime").first.click(), shown=page.get_by_text(
+                "Visitors in the last 5 minutes")))
         times["page"].append(_timed(page, lambda: page.get_by_role(
-            "link", name="Overview").first.click()))
+            "link", name="Overview").first.click(), shown=page.get_by_text(
+                "Unique visitors")))
         page.get_by_role("button", name="Sign out").click()
     return times
 

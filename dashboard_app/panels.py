@@ -8,6 +8,7 @@ changes, the widget is new and its old selection cannot add the filter again.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -27,7 +28,11 @@ MORE = 40
 
 
 def frame_digest(frame: Frame) -> str:
-    return hashlib.blake2b(repr(frame).encode(), digest_size=6).hexdigest()
+    """The part of the frame a breakdown's rows depend on. The comparison and the
+    interval are left out: switching them keeps these widgets (and their drawn charts)
+    instead of making new ones the browser draws from scratch."""
+    lists = replace(frame, comparison="off", interval="auto")
+    return hashlib.blake2b(repr(lists).encode(), digest_size=6).hexdigest()
 
 
 def _limit(key: str) -> int:
