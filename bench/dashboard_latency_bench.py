@@ -4,7 +4,8 @@ Builds the `make run` demo (60,000 events over 30 days, rollups built) in a temp
 SQLite database, starts `beacon dashboard` as deployed, and drives Debian's Chromium:
 
 - sign-in: from pressing "Sign in" to the Overview's numbers drawn and the run finished;
-- period: choosing another period in the sidebar until the page is up to date;
+- period: choosing another period in the sidebar until the page shows its dates and is
+  up to date;
 - comparison: switching "Compare with" between none and the previous period;
 - filter: clicking the first row of the Sources list until its chip shows (then "Clear
   all" until it is gone);
@@ -30,7 +31,8 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +117,13 @@ def _pick(page: Any, label: str, option: str) -> None:
     page.get_by_role("option", name=option).click()
 
 
+def _range_caption(days: int) -> str:
+    """The Overview's caption of the last `days` days (the demo site's time zone is UTC)."""
+    last = datetime.now(UTC).date()
+    first = last - timedelta(days=days - 1)
+    return f"{first:%d %b %Y} – {last:%d %b %Y}"
+
+
 def _measure(page: Any, origin: str, runs: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {k: [] for k in ("sign-in", "period", "comparison",
                                                      "filter", "page")}
@@ -128,16 +137,17 @@ def _measure(page: Any, origin: str, runs: int) -> dict[str, list[float]]:
         page.get_by_text("Unique visitors").first.wait_for(timeout=60_000)
         page.locator(".st-key-panel_sources .js-plotly-plot g.point").first.wait_for()
         times["sign-in"].append(_until_idle(page, started))
-        period = "Last 7 days" if i % 2 == 0 else "Last 30 days"
-        times["period"].append(_timed(page, lambda p=period: _pick(page, "Period", p)))
+        period, days = ("Last 7 days", 7) if i % 2 == 0 else ("Last 30 days", 30)
+        times["period"].append(_timed(page, partial(_pick, page, "Period", period),
+                                      shown=page.get_by_text(_range_caption(days))))
         times["comparison"].append(_timed(page, lambda: _pick(page, "Compare with",
                                                               "Previous period")))
         times["comparison"].append(_timed(page, lambda: _pick(page, "Compare with",
                                                               "No comparison")))
         row = page.locator(".st-key-panel_sources .js-plotly-plot g.point path").first
         clear = page.locator(".st-key-clear_filters button")
-        times["filter"].append(_timed(page, lambda r=row: r.click(force=True), shown=clear))
-        times["filter"].append(_timed(page, lambda c=clear: c.click(), gone=clear))
+        times["filter"].append(_timed(page, partial(row.click, force=True), shown=clear))
+        times["filter"].append(_timed(page, clear.click, gone=clear))
         times["page"].append(_timed(page, lambda: page.get_by_role(
             "link", name="Realtime").first.click(), shown=page.get_by_text(
                 "Visitors in the last 5 minutes")))
