@@ -4,10 +4,12 @@ Builds the `make run` demo (60,000 events over 30 days, rollups built) in a temp
 SQLite database, starts `beacon dashboard` as deployed, and drives Debian's Chromium:
 
 - sign-in: from pressing "Sign in" to the Overview's numbers drawn and the run finished;
-- period: choosing another period in the sidebar until the page is up to date;
+- period: choosing another period in the sidebar until the page shows its dates and is
+  up to date;
 - comparison: switching "Compare with" between none and the previous period;
-- filter: clicking the first row of the Sources list (then "Clear all");
-- page: switching between Overview and Realtime.
+- filter: clicking the first row of the Sources list until its chip shows (then "Clear
+  all" until it is gone);
+- page: switching between Overview and Realtime (until the page's first number shows).
 
 "Up to date" = no element Streamlit marks stale, the status widget gone, for 100 ms.
 Each action runs `--runs` times (default 10); printed: median and worst against the
@@ -29,7 +31,8 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,15 +91,37 @@ def _until_idle(page: Any, started: float, timeout: float = 60.0) -> float:
     raise SystemExit("the dashboard kept running for a minute")
 
 
-def _timed(page: Any, action: Callable[[], None]) -> float:
+def _timed(page: Any, action: Callable[[], None], shown: Any = None,
+           gone: Any = None) -> float:
+    """Seconds from `action` to an up-to-date page; with `shown`/`gone` (locators) the
+    action's result must be on the page (or off it) first. A click in a chart reruns
+    its fragment before the page, and that fragment's run marks nothing stale at once:
+    without the check the quiet 100 ms could pass before the page even started over."""
     started = time.perf_counter()
     action()
+    if shown is not None:
+        shown.first.wait_for(state="visible", timeout=60_000)
+    if gone is not None:
+        gone.first.wait_for(state="detached", timeout=60_000)
     return _until_idle(page, started)
 
 
 def _pick(page: Any, label: str, option: str) -> None:
-    page.locator("[data-testid='stSelectbox']", has=page.get_by_text(label, exact=True)).click()
+    """Choose `option` in the sidebar selectbox `label`. Streamlit's selectbox is a
+    combobox now: right after another one was used, a click only focuses it (the click
+    closes the other's list), so the arrow key opens its list."""
+    box = page.locator("[data-testid='stSelectbox']", has=page.get_by_text(label, exact=True))
+    combo = box.get_by_role("combobox")
+    combo.click()
+    combo.press("ArrowDown")
     page.get_by_role("option", name=option).click()
+
+
+def _range_caption(days: int) -> str:
+    """The Overview's caption of the last `days` days (the demo site's time zone is UTC)."""
+    last = datetime.now(UTC).date()
+    first = last - timedelta(days=days - 1)
+    return f"{first:%d %b %Y} – {last:%d %b %Y}"
 
 
 def _measure(page: Any, origin: str, runs: int) -> dict[str, list[float]]:
@@ -112,20 +137,23 @@ def _measure(page: Any, origin: str, runs: int) -> dict[str, list[float]]:
         page.get_by_text("Unique visitors").first.wait_for(timeout=60_000)
         page.locator(".st-key-panel_sources .js-plotly-plot g.point").first.wait_for()
         times["sign-in"].append(_until_idle(page, started))
-        period = "Last 7 days" if i % 2 == 0 else "Last 30 days"
-        times["period"].append(_timed(page, lambda p=period: _pick(page, "Period", p)))
+        period, days = ("Last 7 days", 7) if i % 2 == 0 else ("Last 30 days", 30)
+        times["period"].append(_timed(page, partial(_pick, page, "Period", period),
+                                      shown=page.get_by_text(_range_caption(days))))
         times["comparison"].append(_timed(page, lambda: _pick(page, "Compare with",
                                                               "Previous period")))
         times["comparison"].append(_timed(page, lambda: _pick(page, "Compare with",
                                                               "No comparison")))
         row = page.locator(".st-key-panel_sources .js-plotly-plot g.point path").first
-        times["filter"].append(_timed(page, lambda r=row: r.click(force=True)))
-        times["filter"].append(_timed(page, lambda: page.locator(
-            ".st-key-clear_filters button").click()))
+        clear = page.locator(".st-key-clear_filters button")
+        times["filter"].append(_timed(page, partial(row.click, force=True), shown=clear))
+        times["filter"].append(_timed(page, clear.click, gone=clear))
         times["page"].append(_timed(page, lambda: page.get_by_role(
-            "link", name="Realtime").first.click()))
+            "link", name="Realtime").first.click(), shown=page.get_by_text(
+                "Visitors in the last 5 minutes")))
         times["page"].append(_timed(page, lambda: page.get_by_role(
-            "link", name="Overview").first.click()))
+            "link", name="Overview").first.click(), shown=page.get_by_text(
+                "Unique visitors")))
         page.get_by_role("button", name="Sign out").click()
     return times
 

@@ -96,6 +96,18 @@ def _secure_start(settings: Settings) -> None:
     secure_start(settings)
 
 
+@st.cache_resource(show_spinner=False)
+def _warm_up() -> None:
+    """Once per process, after the sign-in form is drawn (while the first user types):
+    load what the reports draw with (the panels, the charts, Plotly's figure
+    serialisation), about half a second the first sign-in would otherwise wait for."""
+    import plotly.io
+
+    from dashboard_app import charts, panels  # noqa: F401 - imported to load them
+
+    plotly.io.to_json(charts.ranked_list(["/"], [1], ["1"]), validate=False)
+
+
 def main() -> None:
     # The icon is our own file: a material-icon favicon is fetched from a font CDN.
     st.set_page_config(page_title="Beacon Analytics", page_icon=str(FAVICON), layout="wide")
@@ -119,6 +131,7 @@ def _run() -> None:
     engine = data.engine(settings.resolved_database_url)
     access = auth.current_access(engine, settings)
     if access is None:
+        _warm_up()
         st.stop()
     assert access is not None
     sites = [] if access.must_enrol else data.sites_for(access)

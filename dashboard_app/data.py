@@ -9,6 +9,7 @@ answer is never older than BEACON_DASHBOARD_CACHE_SECONDS. Everything shown come
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -106,16 +107,32 @@ def window_metrics(url: str, query: StatsQuery, start: datetime, end: datetime) 
     return _run(url, window_report, query, start, end)
 
 
-@st.cache_data(ttl=_MAX_TTL, max_entries=4096, show_spinner=False, hash_funcs=_HASH)
+def _without_comparison(query: StatsQuery) -> StatsQuery:
+    """A breakdown ignores the comparison: keyed without it, switching "Compare with"
+    finds the lists already cached instead of reading them again."""
+    return query if query.comparison == "off" else replace(query, comparison="off")
+
+
 def breakdown(url: str, query: StatsQuery, dimension: str, limit: int = 10,
               order_by: str = "visitors") -> Breakdown:
+    return _breakdown(url, _without_comparison(query), dimension, limit, order_by)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=4096, show_spinner=False, hash_funcs=_HASH)
+def _breakdown(url: str, query: StatsQuery, dimension: str, limit: int,
+               order_by: str) -> Breakdown:
     return _run(url, reports.breakdown, query, dimension, limit=limit, order_by=order_by)
 
 
-@st.cache_data(ttl=_MAX_TTL, max_entries=512, show_spinner=False, hash_funcs=_HASH)
 def breakdowns(url: str, query: StatsQuery,
                specs: tuple[BreakdownSpec, ...]) -> dict[BreakdownSpec, Breakdown]:
     """A page's breakdowns in one call: filtered ones share one read of the visits."""
+    return _breakdowns(url, _without_comparison(query), specs)
+
+
+@st.cache_data(ttl=_MAX_TTL, max_entries=512, show_spinner=False, hash_funcs=_HASH)
+def _breakdowns(url: str, query: StatsQuery,
+                specs: tuple[BreakdownSpec, ...]) -> dict[BreakdownSpec, Breakdown]:
     return _run(url, reports.breakdowns, query, specs)
 
 

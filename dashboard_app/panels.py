@@ -8,6 +8,7 @@ changes, the widget is new and its old selection cannot add the filter again.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -30,10 +31,15 @@ from shared.stats.results import Breakdown
 
 PAGE = 10
 MORE = 40
+FIGURE_TTL = 600   # seconds: a drawn list kept this long; the rows themselves decide its key
 
 
 def frame_digest(frame: Frame) -> str:
-    return hashlib.blake2b(repr(frame).encode(), digest_size=6).hexdigest()
+    """The part of the frame a breakdown's rows depend on. The comparison and the
+    interval are left out: switching them keeps these widgets (and their drawn charts)
+    instead of making new ones the browser draws from scratch."""
+    lists = replace(frame, comparison="off", interval="auto")
+    return hashlib.blake2b(repr(lists).encode(), digest_size=6).hexdigest()
 
 
 def _limit(key: str) -> int:
@@ -116,6 +122,16 @@ def _display(dimension: str, value: str) -> str:
     return formats.country_name(value) if dimension == "country" else value
 
 
+@st.cache_resource(ttl=FIGURE_TTL, max_entries=512, show_spinner=False)
+def _ranked_list(labels: tuple[str, ...], values: tuple[int, ...], shown: tuple[str, ...],
+                 selected: frozenset[str]) -> Any:
+    """`charts.ranked_list`, built once per distinct list: a rerun that leaves a list
+    as it was (a comparison switched, a tab opened, a fragment rerun) reuses the figure
+    instead of building it again. Keyed by everything drawn, so a figure holds nothing
+    but its own key's rows; shared unchanged (st.plotly_chart only reads it)."""
+    return charts.ranked_list(labels, values, shown, selected=selected)
+
+
 def ranked_breakdown(query: StatsQuery, frame: Frame, dimension: str, value_label: str,
                      key: str, result: Breakdown | None = None) -> None:
     """The top values of `dimension` as a compact ranked list (name, bar, visitors -
@@ -126,10 +142,9 @@ def ranked_breakdown(query: StatsQuery, frame: Frame, dimension: str, value_labe
     rows = result.rows[:PAGE]
     values = [r.metrics.visitors for r in rows]
     names = [r.value for r in rows]
-    fig = charts.ranked_list([_display(dimension, n) for n in names], values,
-                             [formats.count(v) for v in values],
-                             selected=frozenset(_display(dimension, v)
-                                                for v in _selected(frame, dimension)))
+    fig = _ranked_list(tuple(_display(dimension, n) for n in names), tuple(values),
+                       tuple(formats.count(v) for v in values),
+                       frozenset(_display(dimension, v) for v in _selected(frame, dimension)))
     # The rows' customdata are the shown names: map a click back to the raw value.
     raw_by_shown = {_display(dimension, n): n for n in names}
     event = st.plotly_chart(fig, key=f"list_{key}_{frame_digest(frame)}", on_select="rerun",
