@@ -209,6 +209,9 @@ def main() -> None:
         met = med <= med_target and worst <= worst_target
         print(f"{action:<12} {len(values):>3} {med:>9.2f} {worst:>8.2f} "
               f"{f'{med_target:.1f}/{worst_target:.1f}':>12}  {'yes' if met else 'NO'}")
+    # In run order: a slow first sign-in (a server just started) reads differently
+    # from a slow one in the middle.
+    print("sign-in runs s: " + " ".join(f"{v:.2f}" for v in times["sign-in"]))
 
 
 if __name__ == "__main__":

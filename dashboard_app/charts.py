@@ -41,7 +41,10 @@ def safe_label(value: Any, limit: int = 80) -> str:
 def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
     fig.update_layout(title={"text": html.escape(title, quote=False), "font": {"size": 14}},
                       margin=_MARGIN, height=height, showlegend=legend,
-                      legend={"orientation": "h", "y": -0.15},
+                      # Above the plot, right of the title: below it, the legend sat on
+                      # the axis' second line of labels (the year).
+                      legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0,
+                              "yanchor": "bottom"},
                       hoverlabel={"namelength": -1})
     return fig
 
