@@ -42,14 +42,12 @@ FAILED = "the export failed (the worker's log has the details); start it again"
 
 
 def exports_dir(data_dir: str | Path) -> Path:
-    """The folder of finished exports, made private (0700) if it is not there yet."""
-    folder = Path(data_dir) / FOLDER
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
+    """The folder of finished exports (not created here)."""
+    return Path(data_dir) / FOLDER
 
 
 def export_path(data_dir: str | Path, job: queue.ExportJob) -> Path:
-    return Path(data_dir) / FOLDER / job.file_name
+    return exports_dir(data_dir) / job.file_name
 
 
 def run_next(engine: Engine, data_dir: str | Path,
@@ -60,12 +58,11 @@ def run_next(engine: Engine, data_dir: str | Path,
         job = queue.claim_next(conn, clock())
     if job is None:
         return None
-    folder = Path(data_dir) / FOLDER
-    part = folder / (job.file_name + ".part")
+    final = export_path(data_dir, job)
+    part = final.with_name(final.name + ".part")
     try:
-        exports_dir(data_dir)
+        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)   # private folder
         rows = _write(engine, job, part, clock)
-        final = folder / job.file_name
         os.replace(part, final)
         with write_transaction(engine) as conn:
             queue.mark_done(conn, job.id, rows=rows, size=final.stat().st_size, now=clock())
@@ -116,12 +113,9 @@ def _write(engine: Engine, job: queue.ExportJob, part: Path,
 def clean(engine: Engine, data_dir: str | Path, now: datetime, keep: timedelta) -> int:
     """Forget exports finished more than `keep` ago and delete every file in the exports
     folder that no running or finished export owns; returns the files deleted."""
-    folder = Path(data_dir) / FOLDER
-    if not folder.is_dir():
-        with write_transaction(engine) as conn:
-            queue.delete_finished_before(conn, now - keep)
-        return 0
-    files = list(folder.iterdir())     # listed first: a file made after this is kept
+    folder = exports_dir(data_dir)
+    # Listed first: a file made after this is kept.
+    files = list(folder.iterdir()) if folder.is_dir() else []
     with write_transaction(engine) as conn:
         queue.fail_interrupted(conn, now)
         queue.delete_finished_before(conn, now - keep)
